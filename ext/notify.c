@@ -1,0 +1,9 @@
+/* notify.c — placeholder until this concern lands. */
+#include "util.h"
+
+int honker_notify_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {
+  (void)db;
+  (void)conn;
+  (void)pzErrMsg;
+  return SQLITE_OK;
+}

@@ -1,0 +1,126 @@
+/*
+** util.h — what every concern of honker_ext shares: the per-connection state
+** (a prepared-statement cache), the registration table, argument readers,
+** the one error format, savepoints and JSON output.
+**
+** Error format (spec/sql.md "Arguments"):
+**   <sql_function>: <argument> must <rule> (got <value>)
+**   <sql_function>: <sqlite3_errmsg>            (a failed inner statement)
+*/
+#ifndef HONKER_UTIL_H
+#define HONKER_UTIL_H
+
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT3
+
+#include <stdarg.h>
+
+/* Per-connection state shared by every function registered on one sqlite3*. */
+typedef struct HonkerConn HonkerConn;
+
+/* One row of a concern's registration table. */
+typedef struct HonkerFunc {
+  const char *name; /* SQL name, e.g. "honker_claim_batch" */
+  int n_arg;        /* arity; a function with optional arguments has one row per arity */
+  void (*fn)(sqlite3_context *, int, sqlite3_value **);
+} HonkerFunc;
+
+#define HONKER_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* --- connection state and registration ------------------------------------ */
+
+/* Create the state for db (refcount 1, owned by the caller until unref). */
+HonkerConn *honker_conn_new(sqlite3 *db, char **pzErrMsg);
+void honker_conn_unref(HonkerConn *conn);
+
+/* Register every row of fns on db; on failure write
+** "honker_ext: cannot register <name>: <error>" into *pzErrMsg. */
+int honker_register_functions(sqlite3 *db, HonkerConn *conn, const HonkerFunc *fns, int count,
+                              char **pzErrMsg);
+
+/* The SQL name of the function being called (for error messages). */
+const char *honker_fn_name(sqlite3_context *ctx);
+sqlite3 *honker_db(sqlite3_context *ctx);
+
+/* --- errors ---------------------------------------------------------------- */
+
+/* Set a SQL error "<fn>: <formatted message>". */
+void honker_result_errorf(sqlite3_context *ctx, const char *fmt, ...);
+/* Report a failed sqlite3_* call: "<fn>: <sqlite3_errmsg>" with the code kept;
+** SQLITE_NOMEM becomes sqlite3_result_error_nomem. Returns rc. */
+int honker_result_sqlite_error(sqlite3_context *ctx, int rc);
+
+/* --- arguments --------------------------------------------------------------
+** Each reader takes the argument's name for its error message, sets the SQL
+** error and returns non-zero when the value is not acceptable.
+** Integers: INTEGER, or REAL with an integral value that fits in 64 bits.
+** Text: TEXT only (no BLOB, no number coerced to text). */
+int honker_arg_int(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                   sqlite3_int64 *out);
+int honker_arg_int_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                           sqlite3_int64 *out, int *is_null);
+int honker_arg_text(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                    const char **out, int *n_bytes);
+int honker_arg_text_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                            const char **out, int *n_bytes);
+/* "<fn>: <name> must be >= <min> (got <v>)" when v < min. */
+int honker_check_min(sqlite3_context *ctx, const char *name, sqlite3_int64 v, sqlite3_int64 min);
+/* "<fn>: <name> must be <= <max> (got <v>)" when v > max. */
+int honker_check_max(sqlite3_context *ctx, const char *name, sqlite3_int64 v, sqlite3_int64 max);
+/* Add two time values, failing with "<name> is too large" on 64-bit overflow. */
+int honker_add_seconds(sqlite3_context *ctx, const char *name, sqlite3_int64 a, sqlite3_int64 b,
+                       sqlite3_int64 *out);
+
+/* --- statements -------------------------------------------------------------
+** honker_stmt returns the cached statement for sql (compared by pointer: pass
+** a static const char array), reset with its bindings cleared, or NULL with
+** the SQL error already set. Statements are finalized when the connection
+** closes. Always finish with honker_stmt_done (or a step helper) so a cached
+** statement never holds a read snapshot between calls. */
+sqlite3_stmt *honker_stmt(sqlite3_context *ctx, const char *sql);
+void honker_stmt_done(sqlite3_stmt *stmt);
+/* Step once: SQLITE_ROW or SQLITE_DONE; any other code sets the SQL error,
+** resets the statement and is returned. */
+int honker_step(sqlite3_context *ctx, sqlite3_stmt *stmt);
+/* Step to completion and reset; returns SQLITE_OK or the error (already set). */
+int honker_exec_stmt(sqlite3_context *ctx, sqlite3_stmt *stmt);
+/* Run a statement that yields one integer (or none: *out = dflt) and reset. */
+int honker_query_int(sqlite3_context *ctx, sqlite3_stmt *stmt, sqlite3_int64 dflt,
+                     sqlite3_int64 *out);
+
+/* The connection's unixepoch(). */
+int honker_now(sqlite3_context *ctx, sqlite3_int64 *now);
+
+/* --- atomicity (spec/sql.md "Atomicity") -------------------------------------
+** honker_write_begin opens a SAVEPOINT and takes the write lock at once, so a
+** function that reads before it writes never fails with SQLITE_BUSY_SNAPSHOT
+** under contention (the busy handler applies to the first write only when no
+** read snapshot is held yet). honker_write_end releases on rc == SQLITE_OK and
+** rolls everything back otherwise; it returns the final rc. Called inside a
+** statement that is itself writing (INSERT ... VALUES (honker_enqueue(...))),
+** SQLite forbids savepoints: the outer statement is then the atomic unit. */
+typedef struct HonkerTxn {
+  int open; /* 1 when our savepoint is open */
+} HonkerTxn;
+int honker_write_begin(sqlite3_context *ctx, HonkerTxn *txn);
+int honker_write_end(sqlite3_context *ctx, HonkerTxn *txn, int rc);
+
+/* --- JSON output ------------------------------------------------------------- */
+/* Append z (n bytes, or strlen when n < 0) as a JSON string literal. */
+void honker_json_string(sqlite3_str *out, const char *z, int n);
+/* Append column i of stmt as JSON: number, string, or null. */
+void honker_json_column(sqlite3_str *out, sqlite3_stmt *stmt, int i);
+/* Finish out and make it the function's TEXT result (or report OOM). */
+void honker_result_str(sqlite3_context *ctx, sqlite3_str *out);
+
+/* --- one registration function per concern (called by honker_ext.c) ------- */
+int honker_schema_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_queue_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_notify_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_stream_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_results_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_locks_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_scheduler_register_functions(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_watcher_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+
+#endif /* HONKER_UTIL_H */
