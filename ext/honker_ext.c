@@ -15,10 +15,14 @@ typedef int (*HonkerRegisterFn)(sqlite3 *, HonkerConn *, char **);
 
 /* Registration order: schema first (honker_bootstrap), then each concern. */
 static const HonkerRegisterFn honker_concerns[] = {
-    honker_schema_register,  honker_queue_register,
-    honker_notify_register,  honker_stream_register,
-    honker_results_register, honker_locks_register,
-    honker_scheduler_register_functions, honker_watcher_register,
+    honker_schema_register,
+    honker_queue_register,
+    honker_notify_register,
+    honker_stream_register,
+    honker_results_register,
+    honker_locks_register,
+    honker_scheduler_register_functions,
+    honker_watcher_register,
 };
 
 HONKER_API int sqlite3_honkerext_init(sqlite3 *db, char **pzErrMsg,

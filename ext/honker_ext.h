@@ -26,25 +26,50 @@ extern "C" {
 typedef struct HonkerWatcher HonkerWatcher;
 
 /*
-** Open a watcher on the database file at db_path. backend is NULL, "",
-** "polling" or "poll" (the PRAGMA data_version poller); poll_interval_ms <= 0
-** means the default (1 ms). Returns NULL and writes a NUL-terminated message
-** into err_buf (err_len bytes) on failure.
+** The watcher: wake a thread when any connection, in any process, commits to
+** a database file (spec/sql.md "Watcher"; implemented in ext/watcher.c).
+**
+** Requirement: the library must have been loaded as a SQLite extension in
+** this process (load_extension / sqlite3_load_extension) before the first
+** open: the watcher's own read-only connection is opened through that host
+** SQLite. Otherwise open fails with "honker_ext is not loaded as a SQLite
+** extension in this process ...". honker's bindings load it first.
+**
+** Types: honker's ABI declares err_len as size_t, timeout_ms and
+** poll_interval_ms as uint64_t. On LP64 targets a value below 2^31 passed
+** either way reads the same; a uint64_t "forever" (all bits set) reads as -1,
+** which waits forever here too.
+**
+** Open a watcher on the existing database file at db_path (a path, never a
+** URI; the file is not created). backend is NULL, "", "polling" or "poll"
+** (the PRAGMA data_version poller); "kernel"/"kernel-watcher" and
+** "shm"/"shm-fast-path" fail with a message containing "requires the"; any
+** other name fails with "unknown watcher backend ...". poll_interval_ms <= 0
+** means the default (1 ms); the maximum is 60000. Returns NULL on failure and
+** writes a NUL-terminated message into err_buf, truncated to err_len - 1
+** bytes (nothing is written when err_buf is NULL or err_len <= 0).
 */
 HONKER_API HonkerWatcher *honker_watcher_open(const char *db_path, const char *backend,
                                               char *err_buf, int err_len);
 HONKER_API HonkerWatcher *honker_watcher_open_v2(const char *db_path, const char *backend,
-                                                 int poll_interval_ms, char *err_buf,
-                                                 int err_len);
+                                                 int poll_interval_ms, char *err_buf, int err_len);
 
 /*
-** Block until a commit lands after the previous wait returned (1), timeout_ms
-** passes (0), or the watcher is closed or dead (-1). timeout_ms < 0 waits
-** forever.
+** Block until a commit lands after this handle's previous wait returned 1
+** (or after open) -> 1; timeout_ms passes -> 0; the watcher is closed or dead
+** -> -1. Many commits coalesce into one 1. timeout_ms < 0 waits without a
+** time limit. Several threads may wait on one handle at once: one commit
+** wakes them all. A dead watcher (the file was replaced by rename or
+** deleted) returns -1 within about max(poll interval, 100 ms), for good:
+** close it and open a new one. NULL returns -1.
 */
 HONKER_API int honker_watcher_wait(HonkerWatcher *w, int timeout_ms);
 
-/* Stop the poller thread and free the handle. NULL is a no-op. */
+/*
+** Stop the poller thread and free the handle; waits blocked on it return -1
+** first. Call it once, after every wait on the handle has started (a wait
+** that starts after close was called uses freed memory). NULL is a no-op.
+*/
 HONKER_API void honker_watcher_close(HonkerWatcher *w);
 
 #ifdef __cplusplus

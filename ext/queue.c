@@ -1,9 +1,477 @@
-/* queue.c — placeholder until this concern lands. */
+/*
+** queue.c — the durable job queue: enqueue, inspect, cancel, dead letters
+** (spec/sql.md "Functions honker 0.4 has" > Queue, "Additions", "Fixes").
+** The claim path lives in queue_claim.c, ack/retry/fail/heartbeat in
+** queue_ack.c; this file registers all of them.
+**
+** Argument rules shared by every queue function (spec/sql.md "Arguments"):
+**   queue, worker_id, key   non-empty TEXT
+**   payload, error          any TEXT (opaque: stored as given, not parsed as JSON)
+**   id                      any integer (a missing id is a 0 / '' result)
+**   integers                INTEGER or integral REAL (3.0 ok, 3.5 an error)
+**   time sums               now + seconds overflowing 64 bits is an error
+**
+**   honker_enqueue(queue, payload, run_at|NULL, delay|NULL, priority,
+**                  max_attempts, expires|NULL) -> new job id
+**     run_at (unix s, any integer) is used when delay is NULL; delay (s, >= 0)
+**     wins over run_at: run_at = now + delay; both NULL: run_at = now.
+**     priority: any integer, higher is claimed first. max_attempts >= 1.
+**     expires (s, >= 1): expires_at = now + expires, NULL = never.
+**     Writes no notification row (the commit wakes watchers).
+**     Example: SELECT honker_enqueue('emails', '{"to":"a@b"}', NULL, 60, 0, 3, NULL);
+**
+**   honker_enqueue_unique(queue, key, payload, run_at|NULL, delay|NULL,
+**                         priority, max_attempts, expires|NULL) -> id
+**     As honker_enqueue, but at most one live job holds (queue, key): when one
+**     already does, nothing is written and its id is returned (its payload,
+**     schedule and priority are left as they are). The key is free again once
+**     that job is acked, failed, cancelled, swept or dead-lettered.
+**     Example: SELECT honker_enqueue_unique('mail', 'user:42', '{}', NULL, NULL, 0, 3, NULL);
+**
+**   honker_cancel(id) -> 1 if a live job (pending or processing) was deleted, else 0.
+**     A worker holding it then gets 0 from ack/retry/fail/heartbeat.
+**     Example: SELECT honker_cancel(17);
+**
+**   honker_get_job(id) -> JSON object {"id","queue","payload","state","priority",
+**     "run_at","worker_id","claim_expires_at","attempts","max_attempts",
+**     "created_at","expires_at","last_error"} (payload as a JSON string, NULL as
+**     null), or '' when no live job has that id. last_error is the error given
+**     to the latest honker_retry (or the dead row's, after honker_dead_requeue).
+**     Example: SELECT json_extract(honker_get_job(17), '$.state');
+**
+**   honker_queue_stats(queue) -> JSON {"pending","scheduled","processing","dead"}:
+**     pending = pending rows with run_at <= now (due; expired or exhausted rows
+**     not yet swept are counted), scheduled = pending rows with run_at > now,
+**     processing = claimed rows (valid or lapsed claims), dead = _honker_dead
+**     rows of the queue. Each count is an index range of that queue only.
+**     Example: SELECT honker_queue_stats('emails');
+**
+**   honker_dead_requeue(id) -> 1 if dead job id went back to _honker_live, else 0.
+**     Same id, queue, payload, priority, max_attempts, created_at; state pending,
+**     attempts 0, run_at now, last_error kept, no expiry, no unique key. Its
+**     error history (_honker_job_errors) is kept. A live row with that id
+**     (only possible by hand) is an error and changes nothing.
+**     Example: SELECT honker_dead_requeue(17);
+**
+**   honker_dead_purge(queue, older_than_s) -> rows deleted: dead jobs of queue
+**     with died_at <= now - older_than_s (>= 0; 0 purges all), and their errors.
+**     Example: SELECT honker_dead_purge('emails', 7 * 86400);
+**
+**   honker_dead_list(queue, limit) -> JSON array of the queue's newest dead jobs
+**     (died_at DESC, id DESC), at most limit (>= 0), each {"id","queue",
+**     "payload","priority","run_at","attempts","max_attempts","last_error",
+**     "created_at","died_at"}. For src/queue.ts (queue.dead.list); not in
+**     honker 0.4. Example: SELECT honker_dead_list('emails', 20);
+**
+** Invariants (with queue_claim.c and queue_ack.c):
+**   - a pending row has worker_id and claim_expires_at NULL; a processing row
+**     has both set (claims are only ever made by honker_claim_batch);
+**   - a job id is in _honker_live or in _honker_dead, never both: every move
+**     between them runs inside one honker_write_begin/end;
+**   - _honker_job_errors rows exist only for live or dead jobs: ack and cancel
+**     delete them with the job, dead_purge with the dead row.
+*/
 #include "util.h"
 
-int honker_queue_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {
-  (void)db;
-  (void)conn;
-  (void)pzErrMsg;
+#include "queue.h"
+
+static const char ENQUEUE_SQL[] =
+    "INSERT INTO _honker_live (queue, payload, run_at, priority, max_attempts, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
+/* The conflict target names the partial unique index (queue, unique_key). */
+static const char ENQUEUE_UNIQUE_SQL[] =
+    "INSERT INTO _honker_live"
+    " (queue, payload, run_at, priority, max_attempts, expires_at, unique_key)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    " ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id";
+static const char UNIQUE_HOLDER_SQL[] =
+    "SELECT id FROM _honker_live WHERE queue = ?1 AND unique_key = ?2";
+static const char CANCEL_SQL[] = "DELETE FROM _honker_live WHERE id = ?1";
+static const char FORGET_ERRORS_SQL[] = "DELETE FROM _honker_job_errors WHERE job_id = ?1";
+static const char GET_JOB_SQL[] =
+    "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at,"
+    " attempts, max_attempts, created_at, expires_at, last_error"
+    " FROM _honker_live WHERE id = ?1";
+static const char STATS_SQL[] =
+    "SELECT"
+    " (SELECT count(*) FROM _honker_live"
+    "   WHERE queue = ?1 AND state = 'pending' AND run_at <= ?2),"
+    " (SELECT count(*) FROM _honker_live"
+    "   WHERE queue = ?1 AND state = 'pending' AND run_at > ?2),"
+    " (SELECT count(*) FROM _honker_live"
+    "   WHERE queue = ?1 AND state = 'processing'),"
+    " (SELECT count(*) FROM _honker_dead WHERE queue = ?1)";
+static const char BURY_INSERT_SQL[] =
+    "INSERT INTO _honker_dead (id, queue, payload, priority, run_at, max_attempts, attempts,"
+    " last_error, created_at, died_at)"
+    " SELECT id, queue, payload, priority, run_at, max_attempts, attempts, ?2, created_at, ?3"
+    " FROM _honker_live WHERE id = ?1";
+static const char BURY_DELETE_SQL[] = "DELETE FROM _honker_live WHERE id = ?1";
+static const char RECORD_ERROR_SQL[] =
+    "INSERT INTO _honker_job_errors (job_id, attempt, error, created_at) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (job_id, attempt) DO UPDATE SET error = excluded.error,"
+    " created_at = excluded.created_at";
+static const char REQUEUE_INSERT_SQL[] =
+    "INSERT INTO _honker_live (id, queue, payload, state, priority, run_at, attempts,"
+    " max_attempts, created_at, last_error)"
+    " SELECT id, queue, payload, 'pending', priority, ?2, 0, max_attempts, created_at, last_error"
+    " FROM _honker_dead WHERE id = ?1";
+static const char REQUEUE_DELETE_SQL[] = "DELETE FROM _honker_dead WHERE id = ?1";
+static const char PURGE_ERRORS_SQL[] =
+    "DELETE FROM _honker_job_errors WHERE job_id IN"
+    " (SELECT id FROM _honker_dead WHERE queue = ?1 AND died_at <= ?2)";
+static const char PURGE_DEAD_SQL[] = "DELETE FROM _honker_dead WHERE queue = ?1 AND died_at <= ?2";
+static const char DEAD_LIST_SQL[] =
+    "SELECT id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at,"
+    " died_at FROM _honker_dead WHERE queue = ?1 ORDER BY died_at DESC, id DESC LIMIT ?2";
+
+/* --- shared helpers (queue.h) ---------------------------------------------- */
+
+int queue_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                   const char **out, int *n_bytes) {
+  int rc = honker_arg_text(ctx, argv, i, name, out, n_bytes);
+  if (rc != SQLITE_OK) return rc;
+  if (*n_bytes == 0) {
+    honker_result_errorf(ctx, "%s must not be empty", name);
+    return SQLITE_ERROR;
+  }
   return SQLITE_OK;
+}
+
+int queue_bury(sqlite3_context *ctx, sqlite3_int64 id, const char *error, int n_error,
+               sqlite3_int64 now) {
+  sqlite3_stmt *s = honker_stmt(ctx, BURY_INSERT_SQL);
+  if (!s) return SQLITE_ERROR;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_text(s, 2, error, n_error, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 3, now);
+  int rc = honker_exec_stmt(ctx, s);
+  if (rc != SQLITE_OK) return rc;
+  if (!(s = honker_stmt(ctx, BURY_DELETE_SQL))) return SQLITE_ERROR;
+  sqlite3_bind_int64(s, 1, id);
+  return honker_exec_stmt(ctx, s);
+}
+
+int queue_record_error(sqlite3_context *ctx, sqlite3_int64 id, sqlite3_int64 attempt,
+                       const char *error, int n_error, sqlite3_int64 now) {
+  sqlite3_stmt *s = honker_stmt(ctx, RECORD_ERROR_SQL);
+  if (!s) return SQLITE_ERROR;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, attempt);
+  sqlite3_bind_text(s, 3, error, n_error, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 4, now);
+  return honker_exec_stmt(ctx, s);
+}
+
+/* Append the current row of s as a JSON object: keys[i] -> column i. */
+static void queue_json_row(sqlite3_str *out, sqlite3_stmt *s, const char *const *keys, int n) {
+  sqlite3_str_appendchar(out, 1, '{');
+  for (int i = 0; i < n; i++) {
+    if (i) sqlite3_str_appendchar(out, 1, ',');
+    honker_json_string(out, keys[i], -1);
+    sqlite3_str_appendchar(out, 1, ':');
+    honker_json_column(out, s, i);
+  }
+  sqlite3_str_appendchar(out, 1, '}');
+}
+
+/* --- enqueue ---------------------------------------------------------------- */
+
+/* A validated job: what both enqueue functions insert. */
+typedef struct QueueJob {
+  const char *queue, *payload;
+  int n_queue, n_payload;
+  sqlite3_int64 run_at, priority, max_attempts, expires_at;
+  int no_expiry;
+} QueueJob;
+
+/* Read (run_at|NULL, delay|NULL, priority, max_attempts, expires|NULL) from
+** argv[i..i+4] and resolve them against now (delay wins over run_at). */
+static int queue_read_schedule(sqlite3_context *ctx, sqlite3_value **argv, int i, QueueJob *job) {
+  sqlite3_int64 run_at, delay, expires, now;
+  int run_at_null, delay_null;
+  if (honker_arg_int_or_null(ctx, argv, i, "run_at", &run_at, &run_at_null)) return 1;
+  if (honker_arg_int_or_null(ctx, argv, i + 1, "delay", &delay, &delay_null)) return 1;
+  if (!delay_null && honker_check_min(ctx, "delay", delay, 0)) return 1;
+  if (honker_arg_int(ctx, argv, i + 2, "priority", &job->priority)) return 1;
+  if (honker_arg_int(ctx, argv, i + 3, "max_attempts", &job->max_attempts)) return 1;
+  if (honker_check_min(ctx, "max_attempts", job->max_attempts, 1)) return 1;
+  if (honker_arg_int_or_null(ctx, argv, i + 4, "expires", &expires, &job->no_expiry)) return 1;
+  if (!job->no_expiry && honker_check_min(ctx, "expires", expires, 1)) return 1;
+  if (honker_now(ctx, &now)) return 1;
+  if (!delay_null) {
+    if (honker_add_seconds(ctx, "delay", now, delay, &job->run_at)) return 1;
+  } else {
+    job->run_at = run_at_null ? now : run_at;
+  }
+  job->expires_at = 0;
+  if (!job->no_expiry && honker_add_seconds(ctx, "expires", now, expires, &job->expires_at)) {
+    return 1;
+  }
+  return 0;
+}
+
+/* Bind ?1..?6 of ENQUEUE_SQL / ENQUEUE_UNIQUE_SQL. */
+static void queue_bind_job(sqlite3_stmt *s, const QueueJob *job) {
+  sqlite3_bind_text(s, 1, job->queue, job->n_queue, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, job->payload, job->n_payload, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 3, job->run_at);
+  sqlite3_bind_int64(s, 4, job->priority);
+  sqlite3_bind_int64(s, 5, job->max_attempts);
+  if (job->no_expiry) {
+    sqlite3_bind_null(s, 6);
+  } else {
+    sqlite3_bind_int64(s, 6, job->expires_at);
+  }
+}
+
+static void honker_enqueue_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  QueueJob job;
+  if (queue_arg_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
+  if (honker_arg_text(ctx, argv, 1, "payload", &job.payload, &job.n_payload)) return;
+  if (queue_read_schedule(ctx, argv, 2, &job)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, ENQUEUE_SQL);
+  if (!s) return;
+  queue_bind_job(s, &job);
+  sqlite3_int64 id;
+  if (honker_query_int(ctx, s, 0, &id) == SQLITE_OK) sqlite3_result_int64(ctx, id);
+}
+
+/* Insert first (DO NOTHING on a held key) so the write lock is taken before
+** any read: racing processes serialize on the lock and the losers then see
+** the winner's committed row. */
+static void honker_enqueue_unique_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  QueueJob job;
+  const char *key;
+  int n_key;
+  if (queue_arg_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
+  if (queue_arg_name(ctx, argv, 1, "key", &key, &n_key)) return;
+  if (honker_arg_text(ctx, argv, 2, "payload", &job.payload, &job.n_payload)) return;
+  if (queue_read_schedule(ctx, argv, 3, &job)) return;
+  HonkerTxn txn;
+  if (honker_write_begin(ctx, &txn)) return;
+  sqlite3_int64 id = 0;
+  sqlite3_stmt *s = honker_stmt(ctx, ENQUEUE_UNIQUE_SQL);
+  int rc = s ? SQLITE_OK : SQLITE_ERROR;
+  if (rc == SQLITE_OK) {
+    queue_bind_job(s, &job);
+    sqlite3_bind_text(s, 7, key, n_key, SQLITE_TRANSIENT);
+    rc = honker_query_int(ctx, s, 0, &id);
+  }
+  if (rc == SQLITE_OK && id == 0) { /* key held: return the holder */
+    if (!(s = honker_stmt(ctx, UNIQUE_HOLDER_SQL))) {
+      rc = SQLITE_ERROR;
+    } else {
+      sqlite3_bind_text(s, 1, job.queue, job.n_queue, SQLITE_TRANSIENT);
+      sqlite3_bind_text(s, 2, key, n_key, SQLITE_TRANSIENT);
+      rc = honker_query_int(ctx, s, 0, &id);
+    }
+  }
+  rc = honker_write_end(ctx, &txn, rc);
+  if (rc == SQLITE_OK) sqlite3_result_int64(ctx, id);
+}
+
+/* --- cancel, get_job, stats ------------------------------------------------- */
+
+static void honker_cancel_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_int64 id;
+  if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  HonkerTxn txn;
+  if (honker_write_begin(ctx, &txn)) return;
+  int changed = 0;
+  sqlite3_stmt *s = honker_stmt(ctx, CANCEL_SQL);
+  int rc = s ? SQLITE_OK : SQLITE_ERROR;
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, id);
+    rc = honker_exec_stmt(ctx, s);
+    changed = sqlite3_changes(honker_db(ctx));
+  }
+  if (rc == SQLITE_OK && changed) {
+    if (!(s = honker_stmt(ctx, FORGET_ERRORS_SQL))) {
+      rc = SQLITE_ERROR;
+    } else {
+      sqlite3_bind_int64(s, 1, id);
+      rc = honker_exec_stmt(ctx, s);
+    }
+  }
+  rc = honker_write_end(ctx, &txn, rc);
+  if (rc == SQLITE_OK) sqlite3_result_int(ctx, changed ? 1 : 0);
+}
+
+static void honker_get_job_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  static const char *const keys[] = {"id",        "queue",        "payload",    "state",
+                                     "priority",  "run_at",       "worker_id",  "claim_expires_at",
+                                     "attempts",  "max_attempts", "created_at", "expires_at",
+                                     "last_error"};
+  sqlite3_int64 id;
+  if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, GET_JOB_SQL);
+  if (!s) return;
+  sqlite3_bind_int64(s, 1, id);
+  int rc = honker_step(ctx, s);
+  if (rc == SQLITE_DONE) {
+    honker_stmt_done(s);
+    sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+    return;
+  }
+  if (rc != SQLITE_ROW) return;
+  sqlite3_str *out = sqlite3_str_new(honker_db(ctx));
+  queue_json_row(out, s, keys, HONKER_COUNT(keys));
+  honker_stmt_done(s);
+  honker_result_str(ctx, out);
+}
+
+static void honker_queue_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  static const char *const keys[] = {"pending", "scheduled", "processing", "dead"};
+  const char *queue;
+  int n_queue;
+  sqlite3_int64 now;
+  if (queue_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
+  if (honker_now(ctx, &now)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, STATS_SQL);
+  if (!s) return;
+  sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 2, now);
+  int rc = honker_step(ctx, s);
+  if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_DONE) { /* an aggregate always yields a row */
+      honker_stmt_done(s);
+      honker_result_errorf(ctx, "no result row");
+    }
+    return;
+  }
+  sqlite3_str *out = sqlite3_str_new(honker_db(ctx));
+  sqlite3_str_appendchar(out, 1, '{');
+  for (int i = 0; i < HONKER_COUNT(keys); i++) {
+    sqlite3_str_appendf(out, "%s\"%s\":%lld", i ? "," : "", keys[i], sqlite3_column_int64(s, i));
+  }
+  sqlite3_str_appendchar(out, 1, '}');
+  honker_stmt_done(s);
+  honker_result_str(ctx, out);
+}
+
+/* --- dead letters ------------------------------------------------------------ */
+
+static void honker_dead_requeue_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_int64 id, now;
+  if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  if (honker_now(ctx, &now)) return;
+  HonkerTxn txn;
+  if (honker_write_begin(ctx, &txn)) return;
+  int moved = 0;
+  sqlite3_stmt *s = honker_stmt(ctx, REQUEUE_INSERT_SQL);
+  int rc = s ? SQLITE_OK : SQLITE_ERROR;
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, now);
+    rc = honker_exec_stmt(ctx, s);
+    moved = sqlite3_changes(honker_db(ctx));
+  }
+  if (rc == SQLITE_OK && moved) {
+    if (!(s = honker_stmt(ctx, REQUEUE_DELETE_SQL))) {
+      rc = SQLITE_ERROR;
+    } else {
+      sqlite3_bind_int64(s, 1, id);
+      rc = honker_exec_stmt(ctx, s);
+    }
+  }
+  rc = honker_write_end(ctx, &txn, rc);
+  if (rc == SQLITE_OK) sqlite3_result_int(ctx, moved ? 1 : 0);
+}
+
+static void honker_dead_purge_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *queue;
+  int n_queue;
+  sqlite3_int64 older_than, now, cutoff;
+  if (queue_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
+  if (honker_arg_int(ctx, argv, 1, "older_than_s", &older_than)) return;
+  if (honker_check_min(ctx, "older_than_s", older_than, 0)) return;
+  if (honker_now(ctx, &now)) return;
+  if (honker_add_seconds(ctx, "older_than_s", now, -older_than, &cutoff)) return;
+  HonkerTxn txn;
+  if (honker_write_begin(ctx, &txn)) return;
+  int purged = 0;
+  sqlite3_stmt *s = honker_stmt(ctx, PURGE_ERRORS_SQL);
+  int rc = s ? SQLITE_OK : SQLITE_ERROR;
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, cutoff);
+    rc = honker_exec_stmt(ctx, s);
+  }
+  if (rc == SQLITE_OK) {
+    if (!(s = honker_stmt(ctx, PURGE_DEAD_SQL))) {
+      rc = SQLITE_ERROR;
+    } else {
+      sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(s, 2, cutoff);
+      rc = honker_exec_stmt(ctx, s);
+      purged = sqlite3_changes(honker_db(ctx));
+    }
+  }
+  rc = honker_write_end(ctx, &txn, rc);
+  if (rc == SQLITE_OK) sqlite3_result_int(ctx, purged);
+}
+
+static void honker_dead_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  static const char *const keys[] = {"id",         "queue",    "payload",      "priority",
+                                     "run_at",     "attempts", "max_attempts", "last_error",
+                                     "created_at", "died_at"};
+  const char *queue;
+  int n_queue, rc;
+  sqlite3_int64 limit;
+  if (queue_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
+  if (honker_arg_int(ctx, argv, 1, "limit", &limit)) return;
+  if (honker_check_min(ctx, "limit", limit, 0)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, DEAD_LIST_SQL);
+  if (!s) return;
+  sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 2, limit);
+  sqlite3_str *out = sqlite3_str_new(honker_db(ctx));
+  sqlite3_str_appendchar(out, 1, '[');
+  for (int i = 0; (rc = honker_step(ctx, s)) == SQLITE_ROW; i++) {
+    if (i) sqlite3_str_appendchar(out, 1, ',');
+    queue_json_row(out, s, keys, HONKER_COUNT(keys));
+  }
+  if (rc != SQLITE_DONE) {
+    sqlite3_free(sqlite3_str_finish(out));
+    return;
+  }
+  honker_stmt_done(s);
+  sqlite3_str_appendchar(out, 1, ']');
+  honker_result_str(ctx, out);
+}
+
+/* --- registration ------------------------------------------------------------ */
+
+static const HonkerFunc queue_functions[] = {
+    {"honker_enqueue", 7, honker_enqueue_fn},
+    {"honker_claim_batch", 4, honker_claim_batch_fn},
+    {"honker_ack", 2, honker_ack_fn},
+    {"honker_ack_batch", 2, honker_ack_batch_fn},
+    {"honker_retry", 4, honker_retry_fn},
+    {"honker_fail", 3, honker_fail_fn},
+    {"honker_heartbeat", 3, honker_heartbeat_fn},
+    {"honker_cancel", 1, honker_cancel_fn},
+    {"honker_get_job", 1, honker_get_job_fn},
+    {"honker_sweep_expired", 1, honker_sweep_expired_fn},
+    {"honker_queue_next_claim_at", 1, honker_queue_next_claim_at_fn},
+    /* additions (spec/sql.md "Additions") */
+    {"honker_queue_stats", 1, honker_queue_stats_fn},
+    {"honker_dead_requeue", 1, honker_dead_requeue_fn},
+    {"honker_dead_purge", 2, honker_dead_purge_fn},
+    {"honker_dead_list", 2, honker_dead_list_fn}, /* for src/queue.ts; not in sql.md yet */
+    {"honker_enqueue_unique", 8, honker_enqueue_unique_fn},
+};
+
+int honker_queue_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {
+  return honker_register_functions(db, conn, queue_functions, HONKER_COUNT(queue_functions),
+                                   pzErrMsg);
 }

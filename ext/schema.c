@@ -183,9 +183,9 @@ static int schema_add_missing_columns(sqlite3_context *ctx) {
     int rc = honker_query_int(ctx, s, 0, &present);
     if (rc != SQLITE_OK) return rc;
     if (present) continue;
-    char *sql = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s",
-                                schema_added_columns[i].table, schema_added_columns[i].column,
-                                schema_added_columns[i].definition);
+    char *sql =
+        sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s", schema_added_columns[i].table,
+                        schema_added_columns[i].column, schema_added_columns[i].definition);
     if (!sql) {
       sqlite3_result_error_nomem(ctx);
       return SQLITE_NOMEM;

@@ -147,21 +147,19 @@ static int anchor_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *rowid) {
   return SQLITE_OK;
 }
 
+/* Designated initializers: every member not named is 0 (no xCreate makes the
+** table eponymous-only; no xUpdate makes it read-only). */
 static const sqlite3_module anchor_module = {
-    0,                 /* iVersion */
-    0,                 /* xCreate: 0 makes the table eponymous-only */
-    anchor_connect,    /* xConnect */
-    anchor_best_index, /* xBestIndex */
-    anchor_disconnect, /* xDisconnect */
-    0,                 /* xDestroy */
-    anchor_open,       /* xOpen */
-    anchor_close,      /* xClose */
-    anchor_filter,     /* xFilter */
-    anchor_next,       /* xNext */
-    anchor_eof,        /* xEof */
-    anchor_column,     /* xColumn */
-    anchor_rowid,      /* xRowid */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    .xConnect = anchor_connect,
+    .xBestIndex = anchor_best_index,
+    .xDisconnect = anchor_disconnect,
+    .xOpen = anchor_open,
+    .xClose = anchor_close,
+    .xFilter = anchor_filter,
+    .xNext = anchor_next,
+    .xEof = anchor_eof,
+    .xColumn = anchor_column,
+    .xRowid = anchor_rowid,
 };
 
 HonkerConn *honker_conn_new(sqlite3 *db, char **pzErrMsg) {
@@ -173,12 +171,12 @@ HonkerConn *honker_conn_new(sqlite3 *db, char **pzErrMsg) {
   memset(conn, 0, sizeof(*conn));
   conn->db = db;
   conn->refs = 2; /* the creator's, and the anchor module's (released by SQLite) */
-  int rc = sqlite3_create_module_v2(db, "_honker_connection", &anchor_module, conn,
-                                    conn_unref_void);
+  int rc =
+      sqlite3_create_module_v2(db, "_honker_connection", &anchor_module, conn, conn_unref_void);
   if (rc != SQLITE_OK) {
     /* SQLite already ran the destructor, dropping the module's reference. */
-    *pzErrMsg = sqlite3_mprintf("honker_ext: cannot register _honker_connection: %s",
-                                sqlite3_errmsg(db));
+    *pzErrMsg =
+        sqlite3_mprintf("honker_ext: cannot register _honker_connection: %s", sqlite3_errmsg(db));
     honker_conn_unref(conn);
     return 0;
   }
@@ -202,8 +200,8 @@ int honker_register_functions(sqlite3 *db, HonkerConn *conn, const HonkerFunc *f
     d->conn = conn;
     d->name = fns[i].name;
     conn->refs++;
-    int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].n_arg, SQLITE_UTF8, d,
-                                        fns[i].fn, 0, 0, fn_data_free);
+    int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].n_arg, SQLITE_UTF8, d, fns[i].fn, 0,
+                                        0, fn_data_free);
     if (rc != SQLITE_OK) {
       /* sqlite3_create_function_v2 calls the destructor when it fails. */
       *pzErrMsg =
@@ -346,6 +344,17 @@ int honker_arg_text_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, c
   if (n_bytes) *n_bytes = 0;
   if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return SQLITE_OK;
   return read_text(ctx, argv[i], name, "TEXT or NULL", out, n_bytes);
+}
+
+int honker_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                    const char **out, int *n_bytes) {
+  static const char rule[] = "non-empty TEXT";
+  int n = 0;
+  int rc = read_text(ctx, argv[i], name, rule, out, &n);
+  if (rc != SQLITE_OK) return rc;
+  if (n == 0) return arg_type_error(ctx, argv[i], name, rule);
+  if (n_bytes) *n_bytes = n;
+  return SQLITE_OK;
 }
 
 int honker_check_min(sqlite3_context *ctx, const char *name, sqlite3_int64 v, sqlite3_int64 min) {

@@ -63,6 +63,10 @@ int honker_arg_text(sqlite3_context *ctx, sqlite3_value **argv, int i, const cha
                     const char **out, int *n_bytes);
 int honker_arg_text_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
                             const char **out, int *n_bytes);
+/* TEXT that is not empty (names: channel, topic, lock, owner, consumer):
+** "<fn>: <name> must be non-empty TEXT (got ...)" otherwise. */
+int honker_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                    const char **out, int *n_bytes);
 /* "<fn>: <name> must be >= <min> (got <v>)" when v < min. */
 int honker_check_min(sqlite3_context *ctx, const char *name, sqlite3_int64 v, sqlite3_int64 min);
 /* "<fn>: <name> must be <= <max> (got <v>)" when v > max. */

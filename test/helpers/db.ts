@@ -57,10 +57,23 @@ export function scalar<T = unknown>(db: Db, sql: string, ...params: unknown[]): 
   return db.prepare(sql).pluck().get(...params) as T;
 }
 
+/**
+ * The error a function throws (fails the test if it does not throw).
+ * ava's t.throws rejects better-sqlite3's SqliteError (not a native Error), hence this.
+ */
+export function thrown(t: ExecutionContext, fn: () => unknown): Error & { code?: string } {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  t.fail('expected an error, but nothing was thrown');
+  return new Error('nothing was thrown');
+}
+
 /** The SQL error message a statement raises (fails the test if it succeeds). */
 export function sqlError(t: ExecutionContext, db: Db, sql: string, ...params: unknown[]): string {
-  const err = t.throws(() => db.prepare(sql).get(...params));
-  return err?.message ?? '';
+  return thrown(t, () => db.prepare(sql).get(...params)).message;
 }
 
 /** Run SQL through the system sqlite3 CLI with honker_ext loaded; returns stdout. */

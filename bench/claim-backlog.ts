@@ -1,0 +1,206 @@
+/**
+ * Claim cost against the backlog (spec/sql.md "Fixes": claim cost does not
+ * grow with the backlog). Run: npx tsx bench/claim-backlog.ts
+ * (HONKER_EXT_PATH picks the library, as everywhere; HONKER_BENCH_ITER sets
+ * the iterations per case, default 3000).
+ *
+ * Each case times one `honker_claim_batch(q, w, 1, 30)` + `honker_ack` pair,
+ * each statement in autocommit, on a WAL file:
+ *   empty        one due job is enqueued (untimed) before each claim
+ *   20k due      20,000 due jobs waiting
+ *   100k due     100,000 due jobs waiting
+ *   in-flight    40,000 jobs claimed by another worker (long timeout) and
+ *                20,000 future jobs of higher priority; one due job is
+ *                enqueued (untimed) before each claim
+ * and prints median/p90 per pair and the ratio to the empty case (the fix
+ * wants every ratio within 2x; the exit code is 1 otherwise).
+ *
+ * For comparison, the same cases run against
+ *   - a naive raw-SQL queue on a plain table with a (queue, state, priority
+ *     DESC, run_at, id) index: claim by UPDATE ... WHERE id = (SELECT ...
+ *     ORDER BY ... LIMIT 1) RETURNING, ack by DELETE;
+ *   - honker 0.4's own claim statements (its exhausted-row DELETE pre-pass and
+ *     its claim UPDATE, from honker's ops.rs) on the same honker tables.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { extensionPath } from '../src/extension.js';
+
+type Db = Database.Database;
+type Case = { name: string; due: number; inFlight: number; future: number; feed: boolean };
+
+const ITER = Number(process.env.HONKER_BENCH_ITER ?? 3000);
+/** honker 0.4 takes milliseconds per claim on a backlog: fewer pairs keep the run short. */
+const ITER_0_4 = Math.max(50, Math.floor(ITER / 15));
+const cases: Case[] = [
+  { name: 'empty', due: 0, inFlight: 0, future: 0, feed: true },
+  { name: '20k due', due: 20_000, inFlight: 0, future: 0, feed: false },
+  { name: '100k due', due: 100_000, inFlight: 0, future: 0, feed: false },
+  { name: '40k in-flight + 20k future hi-prio', due: 0, inFlight: 40_000, future: 20_000, feed: true },
+];
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-bench-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+function open(name: string): Db {
+  const db = new Database(path.join(dir, `${name}.db`));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+/** Fill rows with a recursive CTE: `n` rows of `values` (SQL using x, 1..n). */
+function fill(db: Db, table: string, columns: string, values: string, n: number): void {
+  if (n === 0) return;
+  db.exec(
+    `WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < ${n})` +
+      ` INSERT INTO ${table} (${columns}) SELECT ${values} FROM s`,
+  );
+}
+
+/** Median and p90 in microseconds. */
+function stats(samples: bigint[]): { median: number; p90: number } {
+  const us = samples.map((ns) => Number(ns) / 1000).sort((a, b) => a - b);
+  return { median: us[Math.floor(us.length / 2)], p90: us[Math.floor(us.length * 0.9)] };
+}
+
+/** Time `iterations` claim+ack pairs; feed() runs untimed before each claim. */
+function timePairs(feed: (() => void) | null, claimAck: () => void, iterations = ITER): bigint[] {
+  const out: bigint[] = [];
+  for (let i = 0; i < iterations + 50; i++) {
+    if (feed) feed();
+    const t0 = process.hrtime.bigint();
+    claimAck();
+    const dt = process.hrtime.bigint() - t0;
+    if (i >= 50) out.push(dt); // the first 50 warm the cache
+  }
+  return out;
+}
+
+function benchHonker(c: Case, i: number): bigint[] {
+  const db = open(`honker-${i}`);
+  db.loadExtension(extensionPath());
+  db.prepare('SELECT honker_bootstrap()').get();
+  const cols = 'queue, payload, state, priority, run_at, worker_id, claim_expires_at, attempts';
+  db.transaction(() => {
+    fill(db, '_honker_live', cols, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL, 0", c.due);
+    fill(db, '_honker_live', cols, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600, 1", c.inFlight);
+    fill(db, '_honker_live', cols, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL, 0", c.future);
+  })();
+  const enqueue = db.prepare("SELECT honker_enqueue('q', '{}', NULL, NULL, 0, 3, NULL)");
+  const claim = db.prepare("SELECT honker_claim_batch('q', 'w', 1, 30)").pluck();
+  const ack = db.prepare("SELECT honker_ack(?, 'w')").pluck();
+  const samples = timePairs(c.feed ? () => enqueue.get() : null, () => {
+    const jobs = JSON.parse(claim.get() as string) as Array<{ id: number }>;
+    if (jobs.length !== 1 || ack.get(jobs[0].id) !== 1) throw new Error(`${c.name}: claim/ack failed`);
+  });
+  db.close();
+  return samples;
+}
+
+function benchNaive(c: Case, i: number): bigint[] {
+  const db = open(`naive-${i}`);
+  db.exec(`CREATE TABLE jobs (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, payload TEXT NOT NULL,
+             state TEXT NOT NULL DEFAULT 'pending', priority INTEGER NOT NULL DEFAULT 0,
+             run_at INTEGER NOT NULL, worker_id TEXT, claim_expires_at INTEGER);
+           CREATE INDEX jobs_claim ON jobs (queue, state, priority DESC, run_at, id);`);
+  const cols = 'queue, payload, state, priority, run_at, worker_id, claim_expires_at';
+  db.transaction(() => {
+    fill(db, 'jobs', cols, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL", c.due);
+    fill(db, 'jobs', cols, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600", c.inFlight);
+    fill(db, 'jobs', cols, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL", c.future);
+  })();
+  const enqueue = db.prepare("INSERT INTO jobs (queue, payload, run_at) VALUES ('q', '{}', unixepoch())");
+  const claim = db
+    .prepare(
+      `UPDATE jobs SET state = 'processing', worker_id = 'w', claim_expires_at = unixepoch() + 30
+       WHERE id = (SELECT id FROM jobs WHERE queue = 'q' AND state = 'pending' AND run_at <= unixepoch()
+                   ORDER BY priority DESC, run_at, id LIMIT 1)
+       RETURNING id, payload`,
+    )
+    .pluck();
+  const ack = db.prepare("DELETE FROM jobs WHERE id = ? AND worker_id = 'w'");
+  const samples = timePairs(c.feed ? () => enqueue.run() : null, () => {
+    const id = claim.get();
+    if (id === undefined || ack.run(id).changes !== 1) throw new Error(`${c.name}: naive claim/ack failed`);
+  });
+  db.close();
+  return samples;
+}
+
+/** honker 0.4's claim path, statement for statement, in one IMMEDIATE transaction. */
+function benchHonker04(c: Case, i: number): bigint[] {
+  const db = open(`honker04-${i}`);
+  db.loadExtension(extensionPath());
+  db.prepare('SELECT honker_bootstrap()').get();
+  const cols = 'queue, payload, state, priority, run_at, worker_id, claim_expires_at, attempts';
+  db.transaction(() => {
+    fill(db, '_honker_live', cols, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL, 0", c.due);
+    fill(db, '_honker_live', cols, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600, 1", c.inFlight);
+    fill(db, '_honker_live', cols, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL, 0", c.future);
+  })();
+  const enqueue = db.prepare("SELECT honker_enqueue('q', '{}', NULL, NULL, 0, 3, NULL)");
+  const prepass = db.prepare(
+    `DELETE FROM _honker_live WHERE queue = 'q' AND attempts >= max_attempts
+       AND (expires_at IS NULL OR expires_at > unixepoch())
+       AND ((state = 'pending' AND run_at <= unixepoch())
+         OR (state = 'processing' AND claim_expires_at < unixepoch()))
+     RETURNING id, queue, payload, priority, run_at, max_attempts, attempts, created_at`,
+  );
+  const claimUpdate = db
+    .prepare(
+      `UPDATE _honker_live SET state = 'processing', worker_id = 'w',
+         claim_expires_at = unixepoch() + 30, attempts = attempts + 1
+       WHERE id IN (SELECT id FROM _honker_live WHERE queue = 'q'
+         AND state IN ('pending', 'processing') AND attempts < max_attempts
+         AND (expires_at IS NULL OR expires_at > unixepoch())
+         AND ((state = 'pending' AND run_at <= unixepoch())
+           OR (state = 'processing' AND claim_expires_at < unixepoch()))
+         ORDER BY priority DESC, run_at ASC, id ASC LIMIT 1)
+       RETURNING id, queue, payload, worker_id, attempts, claim_expires_at`,
+    )
+    .pluck();
+  const claim = db.transaction(() => {
+    prepass.all();
+    return claimUpdate.get();
+  });
+  const ack = db.prepare("DELETE FROM _honker_live WHERE id = ? AND worker_id = 'w' AND claim_expires_at >= unixepoch()");
+  const samples = timePairs(c.feed ? () => enqueue.get() : null, () => {
+    const id = claim.immediate();
+    if (id === undefined || ack.run(id).changes !== 1) throw new Error(`${c.name}: honker 0.4 claim/ack failed`);
+  }, ITER_0_4);
+  db.close();
+  return samples;
+}
+
+const rows = cases.map((c, i) => ({
+  c,
+  honker: stats(benchHonker(c, i)),
+  naive: stats(benchNaive(c, i)),
+  h04: stats(benchHonker04(c, i)),
+}));
+const base = rows[0];
+const fmt = (n: number) => n.toFixed(1).padStart(8);
+console.log(`claim(1) + ack, ${ITER} pairs per case (${ITER_0_4} for honker 0.4), µs (library: ${extensionPath()})`);
+console.log('columns: honker_ext | naive raw-SQL queue | honker 0.4 claim SQL; ratio = median / empty median');
+console.log(
+  `${'case'.padEnd(36)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'ratio'.padStart(6)}   ` +
+    `${'naive med'.padStart(9)} ${'naive p90'.padStart(9)} ${'ratio'.padStart(6)}   ` +
+    `${'0.4 med'.padStart(9)} ${'0.4 p90'.padStart(9)} ${'ratio'.padStart(6)}`,
+);
+let ok = true;
+for (const r of rows) {
+  const ratio = r.honker.median / base.honker.median;
+  const naiveRatio = r.naive.median / base.naive.median;
+  const h04Ratio = r.h04.median / base.h04.median;
+  if (ratio > 2) ok = false;
+  console.log(
+    `${r.c.name.padEnd(36)} ${fmt(r.honker.median)} ${fmt(r.honker.p90)} ${ratio.toFixed(2).padStart(6)}   ` +
+      `${fmt(r.naive.median).padStart(9)} ${fmt(r.naive.p90).padStart(9)} ${naiveRatio.toFixed(2).padStart(6)}   ` +
+      `${fmt(r.h04.median).padStart(9)} ${fmt(r.h04.p90).padStart(9)} ${h04Ratio.toFixed(2).padStart(6)}`,
+  );
+}
+console.log(ok ? 'OK: every case within 2x of the empty queue' : 'FAIL: a case is more than 2x the empty queue');
+if (!ok) process.exitCode = 1;

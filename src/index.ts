@@ -1,0 +1,24 @@
+/**
+ * honker: Postgres-style NOTIFY/LISTEN, a durable job queue, streams, a cron
+ * scheduler, locks and rate limits inside your SQLite file.
+ */
+export { open, attach, HonkerDatabase, type OpenOptions } from './database.js';
+export { extensionPath, load, type ExtensionHost } from './extension.js';
+export { HonkerError, type HonkerErrorCode } from './errors.js';
+export {
+  Queue,
+  Job,
+  DeadLetters,
+  type QueueOptions,
+  type EnqueueOptions,
+  type ClaimOptions,
+  type QueueStats,
+  type JobRow,
+  type DeadJob,
+} from './queue.js';
+export { type Notification, type ListenOptions } from './notify.js';
+export { Stream, type StreamEvent, type SubscribeOptions } from './stream.js';
+export { Results } from './results.js';
+export { Lock, type LockOptions, type RateLimitOptions } from './locks.js';
+export { Scheduler, type ScheduleEntry, type ScheduledTask, type FiredJob, type RunOptions } from './scheduler.js';
+export { type WatcherStats } from './watcher.js';

@@ -1,0 +1,61 @@
+/**
+ * Locks with a time-to-live, and fixed-window rate limits, shared by every
+ * process using the database file.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HonkerDatabase } from './database.js';
+import * as validate from './validate.js';
+
+export interface LockOptions {
+  /** Seconds until the lock lapses unless renewed (default 60). */
+  ttlS?: number;
+  /** Who holds it (default: a random id per lock). */
+  owner?: string;
+}
+
+export interface RateLimitOptions {
+  /** Calls allowed per window. */
+  limit: number;
+  /** Window length in seconds. */
+  perS: number;
+}
+
+export class Lock {
+  /** @internal */
+  constructor(
+    private readonly db: HonkerDatabase,
+    readonly name: string,
+    readonly owner: string,
+    readonly ttlS: number,
+  ) {}
+
+  /** Extend to now + ttlS; false when the lock lapsed and someone else took it. */
+  renew(ttlS = this.ttlS): boolean {
+    validate.int('lock.renew', 'ttlS', ttlS, 1);
+    this.db.assertOpen('lock.renew');
+    return this.db.sql('SELECT honker_lock_renew(?, ?, ?)').pluck().get(this.name, this.owner, ttlS) === 1;
+  }
+
+  /** Give the lock up; false when it was no longer ours. */
+  release(): boolean {
+    this.db.assertOpen('lock.release');
+    return this.db.sql('SELECT honker_lock_release(?, ?)').pluck().get(this.name, this.owner) === 1;
+  }
+}
+
+export function tryLock(db: HonkerDatabase, name: string, options?: LockOptions): Lock | null {
+  const opts = validate.options('db.tryLock', options, ['ttlS', 'owner']);
+  validate.name('db.tryLock', 'name', name);
+  const ttlS = validate.optInt('db.tryLock', 'ttlS', opts.ttlS, 1) ?? 60;
+  const owner = opts.owner === undefined ? randomUUID() : validate.name('db.tryLock', 'owner', opts.owner);
+  const got = db.sql('SELECT honker_lock_acquire(?, ?, ?)').pluck().get(name, owner, ttlS) === 1;
+  return got ? new Lock(db, name, owner, ttlS) : null;
+}
+
+export function tryRateLimit(db: HonkerDatabase, name: string, options: RateLimitOptions): boolean {
+  const opts = validate.options('db.tryRateLimit', options, ['limit', 'perS']);
+  validate.name('db.tryRateLimit', 'name', name);
+  const limit = validate.int('db.tryRateLimit', 'limit', opts.limit, 0);
+  const perS = validate.int('db.tryRateLimit', 'perS', opts.perS, 1);
+  return db.sql('SELECT honker_rate_limit_try(?, ?, ?)').pluck().get(name, limit, perS) === 1;
+}

@@ -1,0 +1,370 @@
+/**
+ * Queues: enqueue, claim, ack, retry, fail, heartbeat, stats and the dead
+ * letters, each one `SELECT honker_*(…)` call into the extension.
+ *
+ * The claim iterator claims in batches, hands jobs out one at a time, and
+ * when the queue is empty sleeps on the database's watcher until a commit
+ * from any process, the queue's next deadline (a delayed job's run_at or a
+ * lapsed claim) or an abort — never a fixed poll of the queue table.
+ */
+import type { HonkerDatabase } from './database.js';
+import { HonkerError } from './errors.js';
+import * as validate from './validate.js';
+
+export interface QueueOptions {
+  /** Seconds a claim stays valid before another worker may reclaim the job (default 300). */
+  visibilityTimeoutS?: number;
+  /** Attempts (first run + retries) before a job is dead-lettered (default 3). */
+  maxAttempts?: number;
+}
+
+export interface EnqueueOptions {
+  /** Run no earlier than now + delayS seconds (wins over runAt). */
+  delayS?: number;
+  /** Run no earlier than this time: a Date or unix seconds. */
+  runAt?: Date | number;
+  /** Higher runs first (default 0). */
+  priority?: number;
+  /** Drop the job (to the dead letters, by sweepExpired) if not started within expiresS seconds. */
+  expiresS?: number;
+  /** Attempts before dead-lettering; defaults to the queue's maxAttempts. */
+  maxAttempts?: number;
+  /** Idempotency key: while a live job of this queue holds the key, enqueue returns its id. */
+  key?: string;
+}
+
+export interface ClaimOptions {
+  signal?: AbortSignal;
+  /** Jobs claimed per round trip (default 1). */
+  batchSize?: number;
+  /** Overrides the queue's visibilityTimeoutS for these claims. */
+  visibilityTimeoutS?: number;
+}
+
+export interface QueueStats {
+  /** Due now. */
+  pending: number;
+  /** Waiting for their run_at. */
+  scheduled: number;
+  processing: number;
+  dead: number;
+}
+
+/** A job as stored (getJob). */
+export interface JobRow<T> {
+  id: number;
+  queue: string;
+  payload: T;
+  state: 'pending' | 'processing';
+  priority: number;
+  runAt: number;
+  workerId: string | null;
+  claimExpiresAt: number | null;
+  attempts: number;
+  maxAttempts: number;
+  createdAt: number;
+  expiresAt: number | null;
+  lastError: string | null;
+}
+
+export interface DeadJob<T> {
+  id: number;
+  queue: string;
+  payload: T;
+  priority: number;
+  runAt: number;
+  attempts: number;
+  maxAttempts: number;
+  lastError: string | null;
+  createdAt: number;
+  diedAt: number;
+}
+
+const QUEUE_OPTIONS = ['visibilityTimeoutS', 'maxAttempts'] as const;
+const ENQUEUE_OPTIONS = ['delayS', 'runAt', 'priority', 'expiresS', 'maxAttempts', 'key'] as const;
+const CLAIM_OPTIONS = ['signal', 'batchSize', 'visibilityTimeoutS'] as const;
+
+/** Stored payload text -> value. Text that is not JSON (written by raw SQL) is handed over as is. */
+export function parsePayload<T>(text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
+
+interface ClaimedRow {
+  id: number;
+  queue: string;
+  payload: string;
+  worker_id: string;
+  attempts: number;
+  claim_expires_at: number;
+}
+
+/** A claimed job. Settle it once: ack, retry or fail. */
+export class Job<T> {
+  readonly id: number;
+  readonly queue: string;
+  readonly payload: T;
+  readonly workerId: string;
+  /** This attempt's number (1 for the first run). */
+  readonly attempts: number;
+  /** Unix seconds at which the claim lapses unless heartbeat() extends it. */
+  claimExpiresAt: number;
+
+  /** @internal */
+  constructor(
+    private readonly db: HonkerDatabase,
+    row: ClaimedRow,
+  ) {
+    this.id = row.id;
+    this.queue = row.queue;
+    this.payload = parsePayload<T>(row.payload);
+    this.workerId = row.worker_id;
+    this.attempts = row.attempts;
+    this.claimExpiresAt = row.claim_expires_at;
+  }
+
+  /** Finish the job (deletes it). False when the claim was lost (expired and reclaimed, or cancelled). */
+  ack(): boolean {
+    this.db.assertOpen('job.ack');
+    return this.db.sql('SELECT honker_ack(?, ?)').pluck().get(this.id, this.workerId) === 1;
+  }
+
+  /** Run it again after delayS (default 0), or dead-letter it when attempts are used up. */
+  retry(options?: { delayS?: number; error?: string }): boolean {
+    const opts = validate.options('job.retry', options, ['delayS', 'error']);
+    const delayS = validate.optInt('job.retry', 'delayS', opts.delayS, 0) ?? 0;
+    const error = opts.error === undefined ? 'retried' : String(opts.error);
+    this.db.assertOpen('job.retry');
+    return this.db.sql('SELECT honker_retry(?, ?, ?, ?)').pluck().get(this.id, this.workerId, delayS, error) === 1;
+  }
+
+  /** Dead-letter the job now with error. */
+  fail(error?: unknown): boolean {
+    this.db.assertOpen('job.fail');
+    const text = error instanceof Error ? error.message : error === undefined ? 'failed' : String(error);
+    return this.db.sql('SELECT honker_fail(?, ?, ?)').pluck().get(this.id, this.workerId, text) === 1;
+  }
+
+  /** Extend the claim to now + extendS; false when the claim already lapsed. */
+  heartbeat(extendS: number): boolean {
+    validate.int('job.heartbeat', 'extendS', extendS, 1);
+    this.db.assertOpen('job.heartbeat');
+    const ok = this.db.sql('SELECT honker_heartbeat(?, ?, ?)').pluck().get(this.id, this.workerId, extendS) === 1;
+    if (ok) this.claimExpiresAt = Math.floor(Date.now() / 1000) + extendS;
+    return ok;
+  }
+}
+
+export class Queue<T = unknown> {
+  readonly name: string;
+  readonly visibilityTimeoutS: number;
+  readonly maxAttempts: number;
+  /** Dead letters of this queue. */
+  readonly dead: DeadLetters<T>;
+
+  /** @internal use db.queue(name) */
+  constructor(
+    private readonly db: HonkerDatabase,
+    name: string,
+    options?: QueueOptions,
+  ) {
+    const opts = validate.options('db.queue', options, QUEUE_OPTIONS);
+    this.name = validate.name('db.queue', 'name', name);
+    this.visibilityTimeoutS = validate.optInt('db.queue', 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300;
+    this.maxAttempts = validate.optInt('db.queue', 'maxAttempts', opts.maxAttempts, 1) ?? 3;
+    this.dead = new DeadLetters<T>(db, this.name);
+  }
+
+  /** Add a job; inside db.transaction it commits with the transaction. Returns the job id. */
+  enqueue(payload: T, options?: EnqueueOptions): number {
+    const where = 'queue.enqueue';
+    const opts = validate.options(where, options, ENQUEUE_OPTIONS);
+    const text = validate.json(where, 'payload', payload);
+    const delayS = validate.optInt(where, 'delayS', opts.delayS, 0);
+    let runAt: number | undefined;
+    if (opts.runAt instanceof Date) {
+      if (Number.isNaN(opts.runAt.getTime())) throw validate.invalid(where, 'runAt', 'be a valid Date', 'Invalid Date');
+      runAt = Math.floor(opts.runAt.getTime() / 1000);
+    } else if (opts.runAt !== undefined) {
+      runAt = validate.int(where, 'runAt', opts.runAt, 0);
+    }
+    const priority = opts.priority === undefined ? 0 : validate.anyInt(where, 'priority', opts.priority);
+    const expiresS = validate.optInt(where, 'expiresS', opts.expiresS, 1);
+    const maxAttempts = validate.optInt(where, 'maxAttempts', opts.maxAttempts, 1) ?? this.maxAttempts;
+    const key = opts.key === undefined ? undefined : validate.name(where, 'key', opts.key);
+    this.db.assertOpen(where);
+    if (key !== undefined) {
+      return this.db
+        .sql('SELECT honker_enqueue_unique(?, ?, ?, ?, ?, ?, ?, ?)')
+        .pluck()
+        .get(this.name, key, text, runAt ?? null, delayS ?? null, priority, maxAttempts, expiresS ?? null) as number;
+    }
+    return this.db
+      .sql('SELECT honker_enqueue(?, ?, ?, ?, ?, ?, ?)')
+      .pluck()
+      .get(this.name, text, runAt ?? null, delayS ?? null, priority, maxAttempts, expiresS ?? null) as number;
+  }
+
+  /** Claim up to n jobs now (possibly none). */
+  claimBatch(workerId: string, n: number, options?: { visibilityTimeoutS?: number }): Job<T>[] {
+    const where = 'queue.claimBatch';
+    validate.name(where, 'workerId', workerId);
+    validate.int(where, 'n', n, 0);
+    const opts = validate.options(where, options, ['visibilityTimeoutS']);
+    const timeout = validate.optInt(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
+    this.db.assertOpen(where);
+    return this.claimNow(workerId, n, timeout);
+  }
+
+  /** Claim one job now, or null when none is due. */
+  claimOne(workerId: string, options?: { visibilityTimeoutS?: number }): Job<T> | null {
+    return this.claimBatch(workerId, 1, options)[0] ?? null;
+  }
+
+  /** Ack several jobs claimed by workerId; returns how many were still validly claimed. */
+  ackBatch(ids: readonly number[], workerId: string): number {
+    const where = 'queue.ackBatch';
+    if (!Array.isArray(ids)) throw validate.invalid(where, 'ids', 'be an array of job ids', ids);
+    ids.forEach((id, i) => validate.int(where, `ids[${i}]`, id, 1));
+    validate.name(where, 'workerId', workerId);
+    this.db.assertOpen(where);
+    return this.db.sql('SELECT honker_ack_batch(?, ?)').pluck().get(JSON.stringify(ids), workerId) as number;
+  }
+
+  /**
+   * Jobs as they become claimable, forever (until signal aborts or the
+   * database closes). Settle each job before taking the next one.
+   */
+  async *claim(workerId: string, options?: ClaimOptions): AsyncGenerator<Job<T>, void, undefined> {
+    const where = 'queue.claim';
+    const opts = validate.options(where, options, CLAIM_OPTIONS);
+    validate.name(where, 'workerId', workerId);
+    const signal = validate.signal(where, opts.signal);
+    const batchSize = validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? 1;
+    const timeout = validate.optInt(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
+    this.db.assertOpen(where);
+    const watcher = this.db.watcher();
+    const signals = [signal, this.db.closeSignal];
+    for (;;) {
+      for (const s of signals) if (s?.aborted) return;
+      // Read the generation before looking for work, so a commit landing in between wakes us.
+      const since = watcher.generation();
+      const jobs = this.claimNow(workerId, batchSize, timeout);
+      if (jobs.length > 0) {
+        for (const job of jobs) yield job;
+        continue;
+      }
+      try {
+        await watcher.wait(since, { signals, deadlineMs: this.nextDeadlineMs() });
+      } catch (err) {
+        if (signal?.aborted && err === signal.reason) return; // the caller asked to stop
+        if (signal?.aborted && (err as HonkerError).code === 'ABORTED') return;
+        throw err;
+      }
+    }
+  }
+
+  /** Counts by state (pending = due now, scheduled = delayed). */
+  stats(): QueueStats {
+    this.db.assertOpen('queue.stats');
+    return JSON.parse(this.db.sql('SELECT honker_queue_stats(?)').pluck().get(this.name) as string) as QueueStats;
+  }
+
+  /** A live job (pending or processing), or null once it finished, died or never existed. */
+  getJob(id: number): JobRow<T> | null {
+    validate.int('queue.getJob', 'id', id, 1);
+    this.db.assertOpen('queue.getJob');
+    const text = this.db.sql('SELECT honker_get_job(?)').pluck().get(id) as string;
+    if (!text) return null;
+    const r = JSON.parse(text) as Record<string, unknown>;
+    return {
+      id: r.id as number,
+      queue: r.queue as string,
+      payload: parsePayload<T>(r.payload as string),
+      state: r.state as 'pending' | 'processing',
+      priority: r.priority as number,
+      runAt: r.run_at as number,
+      workerId: (r.worker_id as string | null) ?? null,
+      claimExpiresAt: (r.claim_expires_at as number | null) ?? null,
+      attempts: r.attempts as number,
+      maxAttempts: r.max_attempts as number,
+      createdAt: r.created_at as number,
+      expiresAt: (r.expires_at as number | null) ?? null,
+      lastError: (r.last_error as string | null | undefined) ?? null,
+    };
+  }
+
+  /** Delete a live job whatever its state; true when it existed. */
+  cancel(id: number): boolean {
+    validate.int('queue.cancel', 'id', id, 1);
+    this.db.assertOpen('queue.cancel');
+    return this.db.sql('SELECT honker_cancel(?)').pluck().get(id) === 1;
+  }
+
+  /** Move jobs whose expiresS passed to the dead letters; returns how many. */
+  sweepExpired(): number {
+    this.db.assertOpen('queue.sweepExpired');
+    return this.db.sql('SELECT honker_sweep_expired(?)').pluck().get(this.name) as number;
+  }
+
+  private claimNow(workerId: string, n: number, timeoutS: number): Job<T>[] {
+    const text = this.db.sql('SELECT honker_claim_batch(?, ?, ?, ?)').pluck().get(this.name, workerId, n, timeoutS) as string;
+    return (JSON.parse(text) as ClaimedRow[]).map((row) => new Job<T>(this.db, row));
+  }
+
+  /** When the queue can next yield a job without a commit: ms since the epoch, or undefined. */
+  private nextDeadlineMs(): number | undefined {
+    const next = this.db.sql('SELECT honker_queue_next_claim_at(?)').pluck().get(this.name) as number;
+    if (!next) return undefined;
+    // A deadline already reached but not claimable (another worker was faster): look again next second.
+    const nowS = Math.floor(Date.now() / 1000);
+    return Math.max(next, nowS + 1) * 1000;
+  }
+}
+
+export class DeadLetters<T> {
+  /** @internal */
+  constructor(
+    private readonly db: HonkerDatabase,
+    private readonly queue: string,
+  ) {}
+
+  /** Dead jobs of this queue, newest first. */
+  list(options?: { limit?: number }): DeadJob<T>[] {
+    const opts = validate.options('queue.dead.list', options, ['limit']);
+    const limit = validate.optInt('queue.dead.list', 'limit', opts.limit, 0) ?? 100;
+    this.db.assertOpen('queue.dead.list');
+    const text = this.db.sql('SELECT honker_dead_list(?, ?)').pluck().get(this.queue, limit) as string;
+    return (JSON.parse(text) as Record<string, unknown>[]).map((r) => ({
+      id: r.id as number,
+      queue: r.queue as string,
+      payload: parsePayload<T>(r.payload as string),
+      priority: r.priority as number,
+      runAt: r.run_at as number,
+      attempts: r.attempts as number,
+      maxAttempts: r.max_attempts as number,
+      lastError: (r.last_error as string | null) ?? null,
+      createdAt: r.created_at as number,
+      diedAt: r.died_at as number,
+    }));
+  }
+
+  /** Put a dead job back as pending with its attempts reset; false when no such dead job. */
+  requeue(id: number): boolean {
+    validate.int('queue.dead.requeue', 'id', id, 1);
+    this.db.assertOpen('queue.dead.requeue');
+    return this.db.sql('SELECT honker_dead_requeue(?)').pluck().get(id) === 1;
+  }
+
+  /** Delete dead jobs that died at least olderThanS seconds ago (0 = all); returns how many. */
+  purge(options?: { olderThanS?: number }): number {
+    const opts = validate.options('queue.dead.purge', options, ['olderThanS']);
+    const olderThanS = validate.optInt('queue.dead.purge', 'olderThanS', opts.olderThanS, 0) ?? 0;
+    this.db.assertOpen('queue.dead.purge');
+    return this.db.sql('SELECT honker_dead_purge(?, ?)').pluck().get(this.queue, olderThanS) as number;
+  }
+}
+

@@ -1,0 +1,58 @@
+/**
+ * Job results: a value stored under a job id (honker_result_*), and a wait
+ * that resolves when some process saves it.
+ */
+import type { HonkerDatabase } from './database.js';
+import { HonkerError } from './errors.js';
+import { parsePayload } from './queue.js';
+import * as validate from './validate.js';
+
+export class Results {
+  /** @internal */
+  constructor(private readonly db: HonkerDatabase) {}
+
+  /** Store value for jobId (JSON); ttlS > 0 expires it. */
+  save(jobId: number, value: unknown, options?: { ttlS?: number }): void {
+    validate.int('results.save', 'jobId', jobId, 1);
+    const opts = validate.options('results.save', options, ['ttlS']);
+    const ttlS = validate.optInt('results.save', 'ttlS', opts.ttlS, 0) ?? 0;
+    const text = validate.json('results.save', 'value', value);
+    this.db.assertOpen('results.save');
+    this.db.sql('SELECT honker_result_save(?, ?, ?)').get(jobId, text, ttlS);
+  }
+
+  /** The stored value, or undefined when there is none (or it expired). */
+  get<T = unknown>(jobId: number): T | undefined {
+    validate.int('results.get', 'jobId', jobId, 1);
+    this.db.assertOpen('results.get');
+    const text = this.db.sql('SELECT honker_result_get(?)').pluck().get(jobId) as string | null;
+    return text === null ? undefined : parsePayload<T>(text);
+  }
+
+  /** Resolve with the value once any process saves it; reject after timeoutMs. */
+  async wait<T = unknown>(jobId: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
+    const opts = validate.options('results.wait', options, ['timeoutMs', 'signal']);
+    validate.int('results.wait', 'jobId', jobId, 1);
+    const timeoutMs = validate.optInt('results.wait', 'timeoutMs', opts.timeoutMs, 0);
+    const signal = validate.signal('results.wait', opts.signal);
+    const deadlineMs = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const watcher = this.db.watcher();
+    for (;;) {
+      const since = watcher.generation();
+      const value = this.get<T>(jobId);
+      if (value !== undefined) return value;
+      const reason = await watcher.wait(since, { signals: [signal, this.db.closeSignal], deadlineMs });
+      if (reason === 'deadline') {
+        const last = this.get<T>(jobId);
+        if (last !== undefined) return last;
+        throw new HonkerError('TIMEOUT', `results.wait: no result for job ${jobId} within ${timeoutMs} ms`);
+      }
+    }
+  }
+
+  /** Delete expired results; returns how many. */
+  sweep(): number {
+    this.db.assertOpen('results.sweep');
+    return this.db.sql('SELECT honker_result_sweep()').pluck().get() as number;
+  }
+}

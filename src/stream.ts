@@ -1,0 +1,118 @@
+/**
+ * Streams: an append-only, offset-addressed log per topic with named
+ * consumers. A named consumer resumes from its saved offset; the offset of an
+ * event is saved only when the consumer asks for the next one, so a crash
+ * replays at most the events it had not finished (at-least-once), never skips.
+ */
+import type { HonkerDatabase } from './database.js';
+import { parsePayload } from './queue.js';
+import * as validate from './validate.js';
+
+export interface StreamEvent<T> {
+  offset: number;
+  topic: string;
+  key: string | null;
+  payload: T;
+  /** Unix seconds. */
+  createdAt: number;
+}
+
+export interface SubscribeOptions {
+  /** Named consumer: resume from its saved offset and save progress. */
+  consumer?: string;
+  /** Start after this offset (overrides the saved one; default: saved offset, or 0). */
+  fromOffset?: number;
+  signal?: AbortSignal;
+}
+
+interface EventRow {
+  offset: number;
+  topic: string;
+  key: string | null;
+  payload: string;
+  created_at: number;
+}
+
+const PAGE = 256;
+
+export class Stream<T = unknown> {
+  readonly topic: string;
+
+  /** @internal use db.stream(topic) */
+  constructor(
+    private readonly db: HonkerDatabase,
+    topic: string,
+  ) {
+    this.topic = validate.name('db.stream', 'topic', topic);
+  }
+
+  /** Append an event; returns its offset. Inside db.transaction it commits with it. */
+  publish(payload: T, options?: { key?: string }): number {
+    const opts = validate.options('stream.publish', options, ['key']);
+    const key = opts.key === undefined ? null : validate.name('stream.publish', 'key', opts.key);
+    const text = validate.json('stream.publish', 'payload', payload);
+    this.db.assertOpen('stream.publish');
+    return this.db.sql('SELECT honker_stream_publish(?, ?, ?)').pluck().get(this.topic, key, text) as number;
+  }
+
+  /** Up to limit events after offset, oldest first. */
+  readSince(offset: number, limit = PAGE): StreamEvent<T>[] {
+    validate.int('stream.readSince', 'offset', offset, 0);
+    validate.int('stream.readSince', 'limit', limit, 0);
+    this.db.assertOpen('stream.readSince');
+    const text = this.db.sql('SELECT honker_stream_read_since(?, ?, ?)').pluck().get(this.topic, offset, limit) as string;
+    return (JSON.parse(text) as EventRow[]).map((r) => ({
+      offset: r.offset,
+      topic: r.topic,
+      key: r.key,
+      payload: parsePayload<T>(r.payload),
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** The saved offset of a consumer (0 when it never saved one). */
+  offset(consumer: string): number {
+    validate.name('stream.offset', 'consumer', consumer);
+    this.db.assertOpen('stream.offset');
+    return this.db.sql('SELECT honker_stream_get_offset(?, ?)').pluck().get(consumer, this.topic) as number;
+  }
+
+  /** Save a consumer's offset; offsets never move back (returns false then). */
+  saveOffset(consumer: string, offset: number): boolean {
+    validate.name('stream.saveOffset', 'consumer', consumer);
+    validate.int('stream.saveOffset', 'offset', offset, 0);
+    this.db.assertOpen('stream.saveOffset');
+    return this.db.sql('SELECT honker_stream_save_offset(?, ?, ?)').pluck().get(consumer, this.topic, offset) === 1;
+  }
+
+  /** Every event after the start position, then new ones as they are committed. */
+  async *subscribe(options?: SubscribeOptions): AsyncGenerator<StreamEvent<T>, void, undefined> {
+    const where = 'stream.subscribe';
+    const opts = validate.options(where, options, ['consumer', 'fromOffset', 'signal']);
+    const consumer = opts.consumer === undefined ? undefined : validate.name(where, 'consumer', opts.consumer);
+    const signal = validate.signal(where, opts.signal);
+    let position = validate.optInt(where, 'fromOffset', opts.fromOffset, 0);
+    this.db.assertOpen(where);
+    const watcher = this.db.watcher();
+    position ??= consumer ? this.offset(consumer) : 0;
+    const signals = [signal, this.db.closeSignal];
+    for (;;) {
+      if (signal?.aborted) return;
+      const since = watcher.generation();
+      const events = this.readSince(position, PAGE);
+      for (const event of events) {
+        yield event;
+        // The consumer came back for more: the event is finished.
+        position = event.offset;
+        if (consumer) this.saveOffset(consumer, position);
+      }
+      if (events.length === PAGE) continue;
+      try {
+        await watcher.wait(since, { signals });
+      } catch (err) {
+        if (signal?.aborted) return;
+        throw err;
+      }
+    }
+  }
+}

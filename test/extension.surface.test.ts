@@ -1,0 +1,159 @@
+/**
+ * The extension's public surface: the SQL functions it registers, the
+ * symbols the library exports, and how it loads (spec/sql.md "Loading").
+ */
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { extPath, extStem, freshDb, openDb, python, repoRoot, sqliteCli, tempDbPath, thrown } from './helpers/db.js';
+
+const expectedSurface = readFileSync(path.join(repoRoot, 'test', 'extension.surface.txt'), 'utf8')
+  .split('\n')
+  .filter((l) => l && !l.startsWith('#'));
+
+test('extension.surface: registers exactly the functions of extension.surface.txt', (t) => {
+  const { db } = freshDb(t);
+  const registered = (
+    db
+      .prepare(
+        `SELECT DISTINCT name || '/' || narg AS f FROM pragma_function_list
+         WHERE name LIKE 'honker\\_%' ESCAPE '\\' OR name = 'notify' ORDER BY f`,
+      )
+      .pluck()
+      .all() as string[]
+  ).sort();
+  t.deepEqual(registered, [...expectedSurface].sort());
+});
+
+test('extension.surface: the library exports only the entry point and the watcher C ABI', (t) => {
+  const nm = spawnSync('nm', ['-D', '--defined-only', extPath], { encoding: 'utf8' });
+  t.is(nm.status, 0, nm.stderr);
+  const exported = nm.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((cols) => cols.length === 3 && /[TDB]/.test(cols[1]) && !cols[2].startsWith('_'))
+    .map((cols) => cols[2])
+    .filter((name) => !name.startsWith('__'))
+    .sort();
+  t.deepEqual(exported, [
+    'honker_watcher_close',
+    'honker_watcher_open',
+    'honker_watcher_open_v2',
+    'honker_watcher_wait',
+    'sqlite3_honkerext_init',
+  ]);
+});
+
+test('extension.load: loads by its stem with no entry point argument (sqlite3 CLI 3.40)', (t) => {
+  const file = tempDbPath(t);
+  const r = sqliteCli(file, 'SELECT honker_bootstrap();');
+  t.is(r.stderr, '');
+  t.is(r.stdout.trim(), '1');
+});
+
+test('extension.load: loads into Python stdlib sqlite3 via load_extension', (t) => {
+  const file = tempDbPath(t);
+  const r = python(
+    file,
+    `import sqlite3, os
+c = sqlite3.connect(os.environ['DB'])
+c.enable_load_extension(True)
+c.load_extension(os.environ['EXT'])
+print(c.execute('select honker_bootstrap()').fetchone()[0], c.in_transaction)
+c.close()`,
+  );
+  t.is(r.stderr, '');
+  t.is(r.stdout.trim(), '1 False');
+});
+
+test('extension.load: loading on a read-only database succeeds and opens no transaction', (t) => {
+  const file = tempDbPath(t);
+  openDb(file).close(); // bootstrapped by a writer first
+  const ro = new Database(file, { readonly: true });
+  t.teardown(() => ro.close());
+  ro.loadExtension(extPath);
+  t.false(ro.inTransaction);
+  // An already bootstrapped file needs no write, so bootstrap works read-only too.
+  t.is(ro.prepare('SELECT honker_bootstrap()').pluck().get(), 1);
+  t.false(ro.inTransaction);
+});
+
+test('extension.load: a never-bootstrapped read-only file gives a clear bootstrap error', (t) => {
+  const file = tempDbPath(t);
+  new Database(file).exec('CREATE TABLE t(x)');
+  const ro = new Database(file, { readonly: true });
+  t.teardown(() => ro.close());
+  ro.loadExtension(extPath);
+  const err = thrown(t, () => ro.prepare('SELECT honker_bootstrap()').get());
+  t.is(err.message, 'honker_bootstrap: attempt to write a readonly database');
+  t.is(err.code, 'SQLITE_READONLY');
+});
+
+test('extension.load: a connection with cached statements still closes with sqlite3_close', (t) => {
+  const file = tempDbPath(t);
+  const db = openDb(file);
+  db.prepare('SELECT honker_bootstrap()').get();
+  // better-sqlite3 uses sqlite3_close (not _v2): it would throw if our cache kept statements open.
+  t.notThrows(() => db.close());
+});
+
+test('extension.load: loading twice into one connection is harmless', (t) => {
+  const { db } = freshDb(t);
+  db.loadExtension(extStem);
+  t.is(db.prepare('SELECT honker_bootstrap()').pluck().get(), 1);
+});
+
+test('database.bootstrap: concurrent bootstraps from several processes all succeed', async (t) => {
+  const file = tempDbPath(t);
+  const code = `import sqlite3, os, sys
+c = sqlite3.connect(os.environ['DB'], timeout=10)
+c.enable_load_extension(True)
+c.load_extension(os.environ['EXT'])
+print(c.execute('select honker_bootstrap()').fetchone()[0])`;
+  const { spawn } = await import('node:child_process');
+  const runs = Array.from({ length: 6 }, () =>
+    new Promise<string>((resolve) => {
+      const p = spawn('/usr/bin/python3', ['-c', code], { env: { ...process.env, DB: file, EXT: extStem } });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      p.on('close', () => resolve(out.trim()));
+    }),
+  );
+  const outs = await Promise.all(runs);
+  t.deepEqual(outs, ['1', '1', '1', '1', '1', '1']);
+});
+
+test('database.bootstrap: migrates an honker 0.4 database that lacks the newer columns', (t) => {
+  const file = tempDbPath(t);
+  const old = new Database(file);
+  old.exec(`CREATE TABLE _honker_scheduler_tasks (name TEXT PRIMARY KEY, queue TEXT NOT NULL,
+    cron_expr TEXT NOT NULL, payload TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 0,
+    expires_s INTEGER, next_fire_at INTEGER NOT NULL);
+    INSERT INTO _honker_scheduler_tasks VALUES ('t', 'q', '@every 60s', '{}', 0, NULL, 100);`);
+  old.close();
+  const db = openDb(file);
+  t.teardown(() => db.close());
+  const cols = db.prepare("SELECT name FROM pragma_table_info('_honker_scheduler_tasks')").pluck().all();
+  t.deepEqual(cols.slice(-2), ['enabled', 'max_attempts']);
+  t.deepEqual(db.prepare('SELECT enabled, max_attempts FROM _honker_scheduler_tasks').get(), {
+    enabled: 1,
+    max_attempts: 3,
+  });
+});
+
+test('build.sources: binding.gyp and CMakeLists.txt both find every ext/*.c', (t) => {
+  const gyp = readFileSync(path.join(repoRoot, 'binding.gyp'), 'utf8');
+  const cmake = readFileSync(path.join(repoRoot, 'CMakeLists.txt'), 'utf8');
+  // Both list the directory rather than naming files, so no source can be left out of one build.
+  t.regex(gyp, /readdirSync\('ext'\)\.filter\(f => f\.endsWith\('\.c'\)\)/);
+  t.regex(cmake, /file\(GLOB HONKER_SOURCES CONFIGURE_DEPENDS \$\{CMAKE_CURRENT_SOURCE_DIR\}\/ext\/\*\.c\)/);
+  // And the node-gyp build really compiled each of them.
+  const sources = readdirSync(path.join(repoRoot, 'ext')).filter((f) => f.endsWith('.c'));
+  const objDir = path.join(repoRoot, 'build', 'Release', 'obj.target', 'honker_ext', 'ext');
+  if (!existsSync(objDir)) return t.pass(); // built by CMake only (e.g. sanitizer run)
+  const objects = readdirSync(objDir).filter((f) => f.endsWith('.o'));
+  t.deepEqual(objects.map((o) => o.replace(/\.o$/, '.c')).sort(), sources.sort());
+});
