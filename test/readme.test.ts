@@ -1,0 +1,78 @@
+/**
+ * The README works as printed: its TypeScript quick start (producer, worker,
+ * listener in three processes) and its sqlite3 CLI session.
+ */
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot, tempDir } from './helpers/db.js';
+
+// The user's TypeScript runner; resolved from this repo because the temp dir has no node_modules of its own.
+const tsxImport = `--import=${import.meta.resolve('tsx')}`;
+const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+
+/** The fenced block of `lang` that follows the line mentioning `marker`. */
+function blockAfter(marker: string, lang: string): string {
+  const at = readme.indexOf(marker);
+  if (at < 0) throw new Error(`README has no "${marker}"`);
+  const open = readme.indexOf('```' + lang + '\n', at);
+  const close = readme.indexOf('\n```', open + 4);
+  return readme.slice(open + lang.length + 4, close + 1);
+}
+
+test('readme: the quick start runs as printed (producer, worker and listener processes)', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(path.join(dir, 'node_modules'));
+  symlinkSync(repoRoot, path.join(dir, 'node_modules', 'honker'));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' })); // honker is ESM
+  for (const name of ['producer', 'worker', 'listener']) {
+    writeFileSync(path.join(dir, `${name}.ts`), blockAfter('`' + name + '.ts`', 'ts'));
+  }
+  const run = (name: string) =>
+    spawn(process.execPath, [tsxImport, `${name}.ts`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The database must exist before the worker and listener open it; the producer creates it.
+  const first = spawnSync(process.execPath, [tsxImport, 'producer.ts'], { cwd: dir, encoding: 'utf8' });
+  t.is(first.status, 0, first.stderr);
+  const worker = run('worker');
+  const listener = run('listener');
+  t.teardown(() => {
+    worker.kill('SIGKILL');
+    listener.kill('SIGKILL');
+  });
+  let workerOut = '';
+  let listenerOut = '';
+  worker.stdout.on('data', (d) => (workerOut += d));
+  listener.stdout.on('data', (d) => (listenerOut += d));
+  const until = async (cond: () => boolean, ms: number) => {
+    const end = Date.now() + ms;
+    while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  };
+  await until(() => workerOut.includes('sending to'), 15_000); // the job committed before the worker started
+  await new Promise((r) => setTimeout(r, 1000)); // let the listener subscribe
+  const second = spawnSync(process.execPath, [tsxImport, 'producer.ts'], { cwd: dir, encoding: 'utf8' });
+  t.is(second.status, 0, second.stderr);
+  await until(() => workerOut.split('sending to').length === 3 && listenerOut.includes('order 2'), 15_000);
+  t.is(workerOut, 'sending to alice@example.com\nsending to alice@example.com\n');
+  t.is(listenerOut, 'order 2\n');
+  worker.kill('SIGINT'); // the README's worker stops on SIGINT and closes cleanly
+  const code = await new Promise((r) => worker.on('close', r));
+  t.is(code, 0);
+});
+
+test('readme: the sqlite3 CLI session prints what the README shows', (t) => {
+  const dir = tempDir(t);
+  const session = blockAfter('## A session in the sqlite3 CLI', 'text');
+  const lines = session.split('\n').slice(1); // drop "$ sqlite3 app.db"
+  const input = lines.filter((l) => l.startsWith('sqlite> ')).map((l) => l.slice(8));
+  const expected = lines.filter((l) => l && !l.startsWith('sqlite> '));
+  const r = spawnSync('sqlite3', ['app.db'], { cwd: dir, input: input.join('\n').replace('./build/', `${repoRoot}/build/`), encoding: 'utf8' });
+  t.is(r.stderr, '');
+  const actual = r.stdout.trim().split('\n');
+  t.is(actual.length, expected.length);
+  actual.forEach((line, i) => {
+    // claim_expires_at is now + 30 s: compare it as a pattern
+    const want = expected[i].replace(/"claim_expires_at":\d+/, '"claim_expires_at":N');
+    t.is(line.replace(/"claim_expires_at":\d+/, '"claim_expires_at":N'), want);
+  });
+});
