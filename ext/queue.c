@@ -125,19 +125,6 @@ static const char DEAD_LIST_SQL[] =
     "SELECT id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at,"
     " died_at FROM _honker_dead WHERE queue = ?1 ORDER BY died_at DESC, id DESC LIMIT ?2";
 
-/* --- shared helpers (queue.h) ---------------------------------------------- */
-
-int queue_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
-                   const char **out, int *n_bytes) {
-  int rc = honker_arg_text(ctx, argv, i, name, out, n_bytes);
-  if (rc != SQLITE_OK) return rc;
-  if (*n_bytes == 0) {
-    honker_result_errorf(ctx, "%s must not be empty", name);
-    return SQLITE_ERROR;
-  }
-  return SQLITE_OK;
-}
-
 int queue_bury(sqlite3_context *ctx, sqlite3_int64 id, const char *error, int n_error,
                sqlite3_int64 now) {
   sqlite3_stmt *s = honker_stmt(ctx, BURY_INSERT_SQL);
@@ -161,18 +148,6 @@ int queue_record_error(sqlite3_context *ctx, sqlite3_int64 id, sqlite3_int64 att
   sqlite3_bind_text(s, 3, error, n_error, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 4, now);
   return honker_exec_stmt(ctx, s);
-}
-
-/* Append the current row of s as a JSON object: keys[i] -> column i. */
-static void queue_json_row(sqlite3_str *out, sqlite3_stmt *s, const char *const *keys, int n) {
-  sqlite3_str_appendchar(out, 1, '{');
-  for (int i = 0; i < n; i++) {
-    if (i) sqlite3_str_appendchar(out, 1, ',');
-    honker_json_string(out, keys[i], -1);
-    sqlite3_str_appendchar(out, 1, ':');
-    honker_json_column(out, s, i);
-  }
-  sqlite3_str_appendchar(out, 1, '}');
 }
 
 /* --- enqueue ---------------------------------------------------------------- */
@@ -228,7 +203,7 @@ static void queue_bind_job(sqlite3_stmt *s, const QueueJob *job) {
 static void honker_enqueue_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   QueueJob job;
-  if (queue_arg_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
+  if (honker_arg_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
   if (honker_arg_text(ctx, argv, 1, "payload", &job.payload, &job.n_payload)) return;
   if (queue_read_schedule(ctx, argv, 2, &job)) return;
   sqlite3_stmt *s = honker_stmt(ctx, ENQUEUE_SQL);
@@ -246,8 +221,8 @@ static void honker_enqueue_unique_fn(sqlite3_context *ctx, int argc, sqlite3_val
   QueueJob job;
   const char *key;
   int n_key;
-  if (queue_arg_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
-  if (queue_arg_name(ctx, argv, 1, "key", &key, &n_key)) return;
+  if (honker_arg_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
+  if (honker_arg_name(ctx, argv, 1, "key", &key, &n_key)) return;
   if (honker_arg_text(ctx, argv, 2, "payload", &job.payload, &job.n_payload)) return;
   if (queue_read_schedule(ctx, argv, 3, &job)) return;
   HonkerTxn txn;
@@ -320,7 +295,7 @@ static void honker_get_job_fn(sqlite3_context *ctx, int argc, sqlite3_value **ar
   }
   if (rc != SQLITE_ROW) return;
   sqlite3_str *out = sqlite3_str_new(honker_db(ctx));
-  queue_json_row(out, s, keys, HONKER_COUNT(keys));
+  honker_json_row(out, s, keys, HONKER_COUNT(keys));
   honker_stmt_done(s);
   honker_result_str(ctx, out);
 }
@@ -331,7 +306,7 @@ static void honker_queue_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value 
   const char *queue;
   int n_queue;
   sqlite3_int64 now;
-  if (queue_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
+  if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
   if (honker_now(ctx, &now)) return;
   sqlite3_stmt *s = honker_stmt(ctx, STATS_SQL);
   if (!s) return;
@@ -390,7 +365,7 @@ static void honker_dead_purge_fn(sqlite3_context *ctx, int argc, sqlite3_value *
   const char *queue;
   int n_queue;
   sqlite3_int64 older_than, now, cutoff;
-  if (queue_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
+  if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
   if (honker_arg_int(ctx, argv, 1, "older_than_s", &older_than)) return;
   if (honker_check_min(ctx, "older_than_s", older_than, 0)) return;
   if (honker_now(ctx, &now)) return;
@@ -425,28 +400,16 @@ static void honker_dead_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **
                                      "run_at",     "attempts", "max_attempts", "last_error",
                                      "created_at", "died_at"};
   const char *queue;
-  int n_queue, rc;
+  int n_queue;
   sqlite3_int64 limit;
-  if (queue_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
+  if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
   if (honker_arg_int(ctx, argv, 1, "limit", &limit)) return;
   if (honker_check_min(ctx, "limit", limit, 0)) return;
   sqlite3_stmt *s = honker_stmt(ctx, DEAD_LIST_SQL);
   if (!s) return;
   sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 2, limit);
-  sqlite3_str *out = sqlite3_str_new(honker_db(ctx));
-  sqlite3_str_appendchar(out, 1, '[');
-  for (int i = 0; (rc = honker_step(ctx, s)) == SQLITE_ROW; i++) {
-    if (i) sqlite3_str_appendchar(out, 1, ',');
-    queue_json_row(out, s, keys, HONKER_COUNT(keys));
-  }
-  if (rc != SQLITE_DONE) {
-    sqlite3_free(sqlite3_str_finish(out));
-    return;
-  }
-  honker_stmt_done(s);
-  sqlite3_str_appendchar(out, 1, ']');
-  honker_result_str(ctx, out);
+  honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
 }
 
 /* --- registration ------------------------------------------------------------ */

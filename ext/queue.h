@@ -7,11 +7,6 @@
 
 #include "util.h"
 
-/* Read argument i as non-empty TEXT (queue names, worker ids, unique keys):
-** "<name> must be TEXT (got ...)" or "<name> must not be empty". */
-int queue_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
-                   const char **out, int *n_bytes);
-
 /* Move live row id to _honker_dead with last_error = error (n_error bytes) and
 ** died_at = now. The caller holds the write lock (honker_write_begin). A
 ** conflicting dead id fails the INSERT before the live row is touched. */

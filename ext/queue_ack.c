@@ -84,7 +84,7 @@ void honker_ack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *worker;
   int n_worker, acked = 0;
   if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
-  if (queue_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
+  if (honker_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
   if (honker_now(ctx, &now)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
@@ -139,7 +139,7 @@ void honker_ack_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int n_ids, n_worker, acked = 0;
   sqlite3_int64 now;
   if (honker_arg_text(ctx, argv, 0, "ids_json", &ids, &n_ids)) return;
-  if (queue_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
+  if (honker_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
   if (queue_check_ids(ctx, ids, n_ids)) return;
   if (honker_now(ctx, &now)) return;
   HonkerTxn txn;
@@ -179,7 +179,7 @@ void honker_retry_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *worker, *error;
   int n_worker, n_error, found = 0;
   if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
-  if (queue_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
+  if (honker_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
   if (honker_arg_int(ctx, argv, 2, "delay_s", &delay)) return;
   if (honker_check_min(ctx, "delay_s", delay, 0)) return;
   if (honker_arg_text(ctx, argv, 3, "error", &error, &n_error)) return;
@@ -214,7 +214,7 @@ void honker_fail_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *worker, *error;
   int n_worker, n_error, found = 0;
   if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
-  if (queue_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
+  if (honker_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
   if (honker_arg_text(ctx, argv, 2, "error", &error, &n_error)) return;
   if (honker_now(ctx, &now)) return;
   HonkerTxn txn;
@@ -232,7 +232,7 @@ void honker_heartbeat_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *worker;
   int n_worker;
   if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
-  if (queue_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
+  if (honker_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
   if (honker_arg_int(ctx, argv, 2, "extend_s", &extend)) return;
   if (honker_check_min(ctx, "extend_s", extend, 1)) return;
   if (honker_now(ctx, &now)) return;

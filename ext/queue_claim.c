@@ -215,6 +215,10 @@ static int queue_cand_cmp(const void *a, const void *b) {
 }
 
 /* Step 3: claim set->cand[0..n) and append each claimed row to out as JSON. */
+/* The JSON keys of a claimed job, in CLAIM_SQL's RETURNING order (spec/sql.md). */
+static const char *const claim_keys[] = {"id",        "queue",    "payload",
+                                         "worker_id", "attempts", "claim_expires_at"};
+
 static int queue_claim_rows(sqlite3_context *ctx, const QueueClaimSet *set, sqlite3_int64 n,
                             const char *worker, int n_worker, sqlite3_int64 until,
                             sqlite3_str *out) {
@@ -231,19 +235,8 @@ static int queue_claim_rows(sqlite3_context *ctx, const QueueClaimSet *set, sqli
       continue;
     }
     if (rc != SQLITE_ROW) return rc;
-    sqlite3_str_appendall(out, emitted++ ? ",{\"id\":" : "{\"id\":");
-    honker_json_column(out, s, 0);
-    sqlite3_str_appendall(out, ",\"queue\":");
-    honker_json_column(out, s, 1);
-    sqlite3_str_appendall(out, ",\"payload\":");
-    honker_json_column(out, s, 2);
-    sqlite3_str_appendall(out, ",\"worker_id\":");
-    honker_json_column(out, s, 3);
-    sqlite3_str_appendall(out, ",\"attempts\":");
-    honker_json_column(out, s, 4);
-    sqlite3_str_appendall(out, ",\"claim_expires_at\":");
-    honker_json_column(out, s, 5);
-    sqlite3_str_appendchar(out, 1, '}');
+    if (emitted++) sqlite3_str_appendchar(out, 1, ',');
+    honker_json_row(out, s, claim_keys, HONKER_COUNT(claim_keys));
     honker_stmt_done(s);
   }
   return SQLITE_OK;
@@ -254,8 +247,8 @@ void honker_claim_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
   const char *queue, *worker;
   int n_queue, n_worker;
   sqlite3_int64 n, timeout, now, until;
-  if (queue_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
-  if (queue_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
+  if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
+  if (honker_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
   if (honker_arg_int(ctx, argv, 2, "n", &n)) return;
   if (honker_check_min(ctx, "n", n, 0)) return;
   if (honker_arg_int(ctx, argv, 3, "visibility_timeout_s", &timeout)) return;
@@ -296,7 +289,7 @@ void honker_queue_next_claim_at_fn(sqlite3_context *ctx, int argc, sqlite3_value
   const char *queue;
   int n_queue;
   sqlite3_int64 now;
-  if (queue_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
+  if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
   if (honker_now(ctx, &now)) return;
   sqlite3_stmt *s = honker_stmt(ctx, NEXT_CLAIM_SQL);
   if (!s) return;
@@ -330,7 +323,7 @@ void honker_sweep_expired_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
   const char *queue;
   int n_queue, swept = 0;
   sqlite3_int64 now;
-  if (queue_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
+  if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
   if (honker_now(ctx, &now)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;

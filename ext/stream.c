@@ -74,19 +74,6 @@ static void honker_stream_publish_fn(sqlite3_context *ctx, int argc, sqlite3_val
   sqlite3_result_int64(ctx, offset);
 }
 
-/* Append the current row of STREAM_READ_SINCE_SQL as one JSON object. */
-static void stream_append_event(sqlite3_str *out, sqlite3_stmt *s) {
-  static const char *const keys[] = {"offset", "topic", "key", "payload", "created_at"};
-  sqlite3_str_appendchar(out, 1, '{');
-  for (int i = 0; i < HONKER_COUNT(keys); i++) {
-    if (i) sqlite3_str_appendchar(out, 1, ',');
-    honker_json_string(out, keys[i], -1);
-    sqlite3_str_appendchar(out, 1, ':');
-    honker_json_column(out, s, i);
-  }
-  sqlite3_str_appendchar(out, 1, '}');
-}
-
 static void honker_stream_read_since_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   const char *topic;
@@ -102,21 +89,8 @@ static void honker_stream_read_since_fn(sqlite3_context *ctx, int argc, sqlite3_
   sqlite3_bind_text(s, 1, topic, n_topic, SQLITE_STATIC);
   sqlite3_bind_int64(s, 2, offset);
   sqlite3_bind_int64(s, 3, limit);
-
-  sqlite3_str *out = sqlite3_str_new(honker_db(ctx));
-  sqlite3_str_appendchar(out, 1, '[');
-  int rc, n = 0;
-  while ((rc = honker_step(ctx, s)) == SQLITE_ROW) {
-    if (n++) sqlite3_str_appendchar(out, 1, ',');
-    stream_append_event(out, s);
-  }
-  if (rc != SQLITE_DONE) { /* error already set, statement reset */
-    sqlite3_free(sqlite3_str_finish(out));
-    return;
-  }
-  honker_stmt_done(s);
-  sqlite3_str_appendchar(out, 1, ']');
-  honker_result_str(ctx, out);
+  static const char *const keys[] = {"offset", "topic", "key", "payload", "created_at"};
+  honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
 }
 
 static void honker_stream_save_offset_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {

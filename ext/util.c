@@ -613,6 +613,36 @@ void honker_json_column(sqlite3_str *out, sqlite3_stmt *stmt, int i) {
   }
 }
 
+void honker_json_row(sqlite3_str *out, sqlite3_stmt *stmt, const char *const *keys, int n_keys) {
+  sqlite3_str_appendchar(out, 1, '{');
+  for (int i = 0; i < n_keys; i++) {
+    if (i) sqlite3_str_appendchar(out, 1, ',');
+    honker_json_string(out, keys[i], -1);
+    sqlite3_str_appendchar(out, 1, ':');
+    honker_json_column(out, stmt, i);
+  }
+  sqlite3_str_appendchar(out, 1, '}');
+}
+
+int honker_result_json_rows(sqlite3_context *ctx, sqlite3_stmt *stmt, const char *const *keys,
+                            int n_keys) {
+  sqlite3_str *out = sqlite3_str_new(honker_db(ctx));
+  sqlite3_str_appendchar(out, 1, '[');
+  int rc, rows = 0;
+  while ((rc = honker_step(ctx, stmt)) == SQLITE_ROW) {
+    if (rows++) sqlite3_str_appendchar(out, 1, ',');
+    honker_json_row(out, stmt, keys, n_keys);
+  }
+  if (rc != SQLITE_DONE) { /* error already set, statement reset */
+    sqlite3_free(sqlite3_str_finish(out));
+    return rc;
+  }
+  honker_stmt_done(stmt);
+  sqlite3_str_appendchar(out, 1, ']');
+  honker_result_str(ctx, out);
+  return SQLITE_OK;
+}
+
 void honker_result_str(sqlite3_context *ctx, sqlite3_str *out) {
   int err = sqlite3_str_errcode(out);
   int n = sqlite3_str_length(out);

@@ -114,6 +114,12 @@ int honker_write_end(sqlite3_context *ctx, HonkerTxn *txn, int rc);
 void honker_json_string(sqlite3_str *out, const char *z, int n);
 /* Append column i of stmt as JSON: number, string, or null. */
 void honker_json_column(sqlite3_str *out, sqlite3_stmt *stmt, int i);
+/* Append the current row of stmt as a JSON object: keys[i] -> column i. */
+void honker_json_row(sqlite3_str *out, sqlite3_stmt *stmt, const char *const *keys, int n_keys);
+/* Step stmt to its end; the result is a JSON array of its rows as objects
+** (honker_json_row). Returns SQLITE_OK or the error (already set). */
+int honker_result_json_rows(sqlite3_context *ctx, sqlite3_stmt *stmt, const char *const *keys,
+                            int n_keys);
 /* Finish out and make it the function's TEXT result (or report OOM). */
 void honker_result_str(sqlite3_context *ctx, sqlite3_str *out);
 

@@ -12,9 +12,9 @@ const MAX = 9223372036854775807n;
 /** [sql, params, exact message] */
 const cases: Array<[string, unknown[], string]> = [
   // honker_enqueue(queue, payload, run_at|NULL, delay|NULL, priority, max_attempts, expires|NULL)
-  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', [null, 'p', null, null, 0n, 3n, null], 'honker_enqueue: queue must be TEXT (got NULL)'],
-  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['', 'p', null, null, 0n, 3n, null], 'honker_enqueue: queue must not be empty'],
-  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', [5n, 'p', null, null, 0n, 3n, null], 'honker_enqueue: queue must be TEXT (got INTEGER 5)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', [null, 'p', null, null, 0n, 3n, null], 'honker_enqueue: queue must be non-empty TEXT (got NULL)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['', 'p', null, null, 0n, 3n, null], "honker_enqueue: queue must be non-empty TEXT (got TEXT '')"],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', [5n, 'p', null, null, 0n, 3n, null], 'honker_enqueue: queue must be non-empty TEXT (got INTEGER 5)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', null, null, null, 0n, 3n, null], 'honker_enqueue: payload must be TEXT (got NULL)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', Buffer.from('abc'), null, null, 0n, 3n, null], 'honker_enqueue: payload must be TEXT (got BLOB of 3 bytes)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', 'soon', null, 0n, 3n, null], "honker_enqueue: run_at must be an integer or NULL (got TEXT 'soon')"],
@@ -29,8 +29,8 @@ const cases: Array<[string, unknown[], string]> = [
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, 0n, 3n, 0n], 'honker_enqueue: expires must be >= 1 (got 0)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, 0n, 3n, MAX], 'honker_enqueue: expires is too large (got 9223372036854775807)'],
   // honker_enqueue_unique(queue, key, payload, run_at|NULL, delay|NULL, priority, max_attempts, expires|NULL)
-  ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', null, 'p', null, null, 0n, 3n, null], 'honker_enqueue_unique: key must be TEXT (got NULL)'],
-  ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', '', 'p', null, null, 0n, 3n, null], 'honker_enqueue_unique: key must not be empty'],
+  ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', null, 'p', null, null, 0n, 3n, null], 'honker_enqueue_unique: key must be non-empty TEXT (got NULL)'],
+  ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', '', 'p', null, null, 0n, 3n, null], "honker_enqueue_unique: key must be non-empty TEXT (got TEXT '')"],
   ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', 'k', 'p', null, -5n, 0n, 3n, null], 'honker_enqueue_unique: delay must be >= 0 (got -5)'],
   ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', 'k', 'p', null, null, 0n, -1n, null], 'honker_enqueue_unique: max_attempts must be >= 1 (got -1)'],
   // honker_claim_batch(queue, worker_id, n, visibility_timeout_s)
@@ -38,15 +38,15 @@ const cases: Array<[string, unknown[], string]> = [
   ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', 3.5, 30n], 'honker_claim_batch: n must be an integer (got REAL 3.5)'],
   ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', null, 30n], 'honker_claim_batch: n must be an integer (got NULL)'],
   ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', '1', 30n], "honker_claim_batch: n must be an integer (got TEXT '1')"],
-  ['SELECT honker_claim_batch(?,?,?,?)', ['q', null, 1n, 30n], 'honker_claim_batch: worker_id must be TEXT (got NULL)'],
-  ['SELECT honker_claim_batch(?,?,?,?)', ['q', '', 1n, 30n], 'honker_claim_batch: worker_id must not be empty'],
-  ['SELECT honker_claim_batch(?,?,?,?)', [null, 'w', 1n, 30n], 'honker_claim_batch: queue must be TEXT (got NULL)'],
+  ['SELECT honker_claim_batch(?,?,?,?)', ['q', null, 1n, 30n], 'honker_claim_batch: worker_id must be non-empty TEXT (got NULL)'],
+  ['SELECT honker_claim_batch(?,?,?,?)', ['q', '', 1n, 30n], "honker_claim_batch: worker_id must be non-empty TEXT (got TEXT '')"],
+  ['SELECT honker_claim_batch(?,?,?,?)', [null, 'w', 1n, 30n], 'honker_claim_batch: queue must be non-empty TEXT (got NULL)'],
   ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', 1n, 0n], 'honker_claim_batch: visibility_timeout_s must be >= 1 (got 0)'],
   ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', 1n, MAX], 'honker_claim_batch: visibility_timeout_s is too large (got 9223372036854775807)'],
   // honker_ack(id, worker_id) / honker_ack_batch(ids_json, worker_id)
   ['SELECT honker_ack(?,?)', [null, 'w'], 'honker_ack: id must be an integer (got NULL)'],
   ['SELECT honker_ack(?,?)', [1.25, 'w'], 'honker_ack: id must be an integer (got REAL 1.25)'],
-  ['SELECT honker_ack(?,?)', [1n, null], 'honker_ack: worker_id must be TEXT (got NULL)'],
+  ['SELECT honker_ack(?,?)', [1n, null], 'honker_ack: worker_id must be non-empty TEXT (got NULL)'],
   ['SELECT honker_ack_batch(?,?)', [null, 'w'], 'honker_ack_batch: ids_json must be TEXT (got NULL)'],
   ['SELECT honker_ack_batch(?,?)', ['[1,', 'w'], 'honker_ack_batch: ids_json must be a JSON array of integers (got malformed JSON)'],
   ['SELECT honker_ack_batch(?,?)', ['', 'w'], 'honker_ack_batch: ids_json must be a JSON array of integers (got malformed JSON)'],
@@ -56,7 +56,7 @@ const cases: Array<[string, unknown[], string]> = [
   ['SELECT honker_ack_batch(?,?)', ['[1.5]', 'w'], 'honker_ack_batch: ids_json must be a JSON array of integers (got element 0 of type real)'],
   ['SELECT honker_ack_batch(?,?)', ['[1,[2]]', 'w'], 'honker_ack_batch: ids_json must be a JSON array of integers (got element 1 of type array)'],
   ['SELECT honker_ack_batch(?,?)', ['[null]', 'w'], 'honker_ack_batch: ids_json must be a JSON array of integers (got element 0 of type null)'],
-  ['SELECT honker_ack_batch(?,?)', ['[1]', ''], 'honker_ack_batch: worker_id must not be empty'],
+  ['SELECT honker_ack_batch(?,?)', ['[1]', ''], "honker_ack_batch: worker_id must be non-empty TEXT (got TEXT '')"],
   // honker_retry(id, worker_id, delay_s, error)
   ['SELECT honker_retry(?,?,?,?)', [1n, 'w', -1n, 'e'], 'honker_retry: delay_s must be >= 0 (got -1)'],
   ['SELECT honker_retry(?,?,?,?)', [1n, 'w', MAX, 'e'], 'honker_retry: delay_s is too large (got 9223372036854775807)'],
@@ -72,18 +72,18 @@ const cases: Array<[string, unknown[], string]> = [
   // one-argument functions
   ['SELECT honker_cancel(?)', [null], 'honker_cancel: id must be an integer (got NULL)'],
   ['SELECT honker_get_job(?)', [3.5], 'honker_get_job: id must be an integer (got REAL 3.5)'],
-  ['SELECT honker_sweep_expired(?)', [null], 'honker_sweep_expired: queue must be TEXT (got NULL)'],
-  ['SELECT honker_queue_next_claim_at(?)', [''], 'honker_queue_next_claim_at: queue must not be empty'],
-  ['SELECT honker_queue_stats(?)', [7n], 'honker_queue_stats: queue must be TEXT (got INTEGER 7)'],
+  ['SELECT honker_sweep_expired(?)', [null], 'honker_sweep_expired: queue must be non-empty TEXT (got NULL)'],
+  ['SELECT honker_queue_next_claim_at(?)', [''], "honker_queue_next_claim_at: queue must be non-empty TEXT (got TEXT '')"],
+  ['SELECT honker_queue_stats(?)', [7n], 'honker_queue_stats: queue must be non-empty TEXT (got INTEGER 7)'],
   ['SELECT honker_dead_requeue(?)', ['x'], "honker_dead_requeue: id must be an integer (got TEXT 'x')"],
   // honker_dead_purge(queue, older_than_s)
   ['SELECT honker_dead_purge(?,?)', ['q', -1n], 'honker_dead_purge: older_than_s must be >= 0 (got -1)'],
   ['SELECT honker_dead_purge(?,?)', ['q', null], 'honker_dead_purge: older_than_s must be an integer (got NULL)'],
-  ['SELECT honker_dead_purge(?,?)', [null, 1n], 'honker_dead_purge: queue must be TEXT (got NULL)'],
+  ['SELECT honker_dead_purge(?,?)', [null, 1n], 'honker_dead_purge: queue must be non-empty TEXT (got NULL)'],
   // honker_dead_list(queue, limit)
   ['SELECT honker_dead_list(?,?)', ['q', -1n], 'honker_dead_list: limit must be >= 0 (got -1)'],
   ['SELECT honker_dead_list(?,?)', ['q', null], 'honker_dead_list: limit must be an integer (got NULL)'],
-  ['SELECT honker_dead_list(?,?)', ['', 1n], 'honker_dead_list: queue must not be empty'],
+  ['SELECT honker_dead_list(?,?)', ['', 1n], "honker_dead_list: queue must be non-empty TEXT (got TEXT '')"],
 ];
 
 for (const [sql, params, message] of cases) {
