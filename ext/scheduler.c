@@ -48,7 +48,9 @@
 **     queue, payload, priority and max_attempts. At most 64 boundaries per
 **     task per tick: the older ones are enqueued, the rest skipped, and
 **     next_fire_at moves to the first boundary after now. now: 0 ..
-**     253402300799. Example: SELECT honker_scheduler_tick(unixepoch());
+**     253402300799. A task whose stored cron_expr does not parse (written by
+**     raw SQL or another version) is skipped, so it cannot stop the others.
+**     Example: SELECT honker_scheduler_tick(unixepoch());
 **
 **   honker_scheduler_soonest() -> min next_fire_at of enabled tasks, or 0.
 **
@@ -399,6 +401,7 @@ typedef struct SchedulerTask {
   int name_n, queue_n, payload_n;
   sqlite3_int64 priority, expires_s, next_fire_at, max_attempts;
   int expires_null;
+  int invalid; /* cron_expr does not parse: skipped by tick */
   CronSpec spec;
 } SchedulerTask;
 
@@ -428,13 +431,12 @@ static int scheduler_load_due(sqlite3_context *ctx, sqlite3_int64 now, const Sch
   }
   memset(t, 0, sizeof(*t));
   char err[160];
-  if (cron_parse_n((const char *)sqlite3_column_text(s, 2), (size_t)sqlite3_column_bytes(s, 2),
-                   &t->spec, err, sizeof err) != CRON_OK) {
-    honker_result_errorf(ctx, "task '%s' has an invalid cron_expr: %s",
-                         (const char *)sqlite3_column_text(s, 0), err);
-    honker_stmt_done(s);
-    return SQLITE_ERROR;
-  }
+  /* A row we cannot parse (written by raw SQL or another version) must not
+  ** stop every other schedule: tick skips it; list still shows it, and
+  ** honker_scheduler_update/register with a valid expression repairs it. */
+  t->invalid =
+      cron_parse_n((const char *)sqlite3_column_text(s, 2), (size_t)sqlite3_column_bytes(s, 2),
+                   &t->spec, err, sizeof err) != CRON_OK;
   /* Fetch first, then measure (SQLite's rule for column_blob/column_bytes). */
   sqlite3_column_blob(s, 0);
   sqlite3_column_blob(s, 1);
@@ -512,6 +514,7 @@ static int scheduler_tick(sqlite3_context *ctx, sqlite3_int64 now, sqlite3_str *
     if (prev) sqlite3_free(prev->buf);
     prev = &tasks[k];
     k ^= 1;
+    if (prev->invalid) continue;
     if ((rc = scheduler_fire(ctx, prev, now, out, &fired)) != SQLITE_OK) break;
   }
   if (prev) sqlite3_free(prev->buf);
