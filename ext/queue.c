@@ -422,6 +422,7 @@ static const HonkerFunc queue_functions[] = {
     {"honker_retry", 4, honker_retry_fn},
     {"honker_fail", 3, honker_fail_fn},
     {"honker_heartbeat", 3, honker_heartbeat_fn},
+    {"honker_release", 2, honker_release_fn},
     {"honker_cancel", 1, honker_cancel_fn},
     {"honker_get_job", 1, honker_get_job_fn},
     {"honker_sweep_expired", 1, honker_sweep_expired_fn},

@@ -27,5 +27,6 @@ void honker_ack_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_retry_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_fail_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_heartbeat_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void honker_release_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 #endif /* HONKER_QUEUE_H */

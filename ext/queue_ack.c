@@ -29,6 +29,12 @@
 **     extend_s >= 1: claim_expires_at = now + extend_s (it may shorten a claim).
 **     A late heartbeat (claim already lapsed) is 0: the job may be reclaimed.
 **     Example: SELECT honker_heartbeat(17, 'worker-1', 300);
+**   honker_release(id, worker_id) -> 1 if handed back, else 0.  (ours)
+**     For a worker that stops holding claimed jobs it never started: the job
+**     goes back to pending with worker and claim cleared and the attempt the
+**     claim counted given back (attempts - 1, never below 0); run_at is kept,
+**     so the job keeps its place in line. No error is recorded.
+**     Example: SELECT honker_release(17, 'worker-1');
 **
 ** Invariants: ack deletes the job's _honker_job_errors rows in the same
 ** transaction (retry and fail keep them: the job is still live, or dead and
@@ -61,6 +67,10 @@ static const char VALID_CLAIM_SQL[] =
 static const char RETRY_SQL[] =
     "UPDATE _honker_live SET state = 'pending', run_at = ?2, worker_id = NULL,"
     " claim_expires_at = NULL, last_error = ?3 WHERE id = ?1";
+static const char RELEASE_SQL[] =
+    "UPDATE _honker_live SET state = 'pending', worker_id = NULL, claim_expires_at = NULL,"
+    " attempts = max(attempts - 1, 0) WHERE id = ?1 AND worker_id = ?2"
+    " AND state = 'processing' AND claim_expires_at >= ?3";
 static const char HEARTBEAT_SQL[] =
     "UPDATE _honker_live SET claim_expires_at = ?4 WHERE id = ?1 AND worker_id = ?2"
     " AND state = 'processing' AND claim_expires_at >= ?3";
@@ -246,4 +256,16 @@ void honker_heartbeat_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (honker_exec_stmt(ctx, s) == SQLITE_OK) {
     sqlite3_result_int(ctx, sqlite3_changes(honker_db(ctx)) ? 1 : 0);
   }
+}
+
+void honker_release_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_int64 id, now;
+  const char *worker;
+  int n_worker, released = 0;
+  if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  if (honker_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
+  if (honker_now(ctx, &now)) return;
+  if (queue_exec_claimed(ctx, RELEASE_SQL, id, worker, n_worker, now, &released)) return;
+  sqlite3_result_int(ctx, released ? 1 : 0);
 }

@@ -12,7 +12,8 @@
 **     and either pending with run_at <= now or processing with a lapsed claim
 **     (claim_expires_at < now). Rows met on the way with attempts >= max_attempts
 **     move to _honker_dead ('max attempts exceeded'); expired rows are skipped
-**     and left for honker_sweep_expired.
+**     and left for honker_sweep_expired. When a read shows nothing due and no
+**     lapsed claim (or n = 0), it returns '[]' without taking the write lock.
 **     Example: SELECT honker_claim_batch('emails', 'worker-1', 10, 300);
 **
 **   honker_queue_next_claim_at(queue) -> unix second, or 0.
@@ -66,6 +67,12 @@ static const char DUE_AT_PRIORITY_SQL[] =
     "SELECT id, priority, run_at, attempts, max_attempts, expires_at FROM _honker_live"
     " WHERE queue = ?1 AND state = 'pending' AND priority = ?2 AND run_at <= ?3"
     " ORDER BY run_at, id";
+/* Read-only: could a claim find work right now? (due pending rows, lapsed claims) */
+static const char CLAIM_PROBE_SQL[] =
+    "SELECT EXISTS (SELECT 1 FROM _honker_live WHERE queue = ?1 AND state = 'pending'"
+    "   AND run_at <= ?2)"
+    " OR EXISTS (SELECT 1 FROM _honker_live WHERE queue = ?1 AND state = 'processing'"
+    "   AND claim_expires_at < ?2)";
 static const char CLAIM_SQL[] =
     "UPDATE _honker_live SET state = 'processing', worker_id = ?2, claim_expires_at = ?3,"
     " attempts = attempts + 1 WHERE id = ?1"
@@ -255,7 +262,18 @@ void honker_claim_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
   if (honker_check_min(ctx, "visibility_timeout_s", timeout, 1)) return;
   if (honker_now(ctx, &now)) return;
   if (honker_add_seconds(ctx, "visibility_timeout_s", now, timeout, &until)) return;
-  if (n == 0) {
+  sqlite3_int64 claimable = 0;
+  if (n > 0) {
+    /* An idle worker wakes on every commit to the file: answer it from a read
+    ** (two index seeks) instead of taking the write lock each time, which
+    ** would make it collide with the writers that woke it. */
+    sqlite3_stmt *probe = honker_stmt(ctx, CLAIM_PROBE_SQL);
+    if (!probe) return;
+    sqlite3_bind_text(probe, 1, queue, n_queue, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(probe, 2, now);
+    if (honker_query_int(ctx, probe, 0, &claimable) != SQLITE_OK) return;
+  }
+  if (!claimable) {
     sqlite3_result_text(ctx, "[]", 2, SQLITE_STATIC);
     return;
   }

@@ -5,6 +5,8 @@
  * locks.ts, scheduler.ts).
  */
 import Database from 'better-sqlite3';
+import path from 'node:path';
+import { Checkpointer } from './checkpoint.js';
 import { HonkerError } from './errors.js';
 import { load } from './extension.js';
 import { listen, notify, type ListenOptions, type Notification } from './notify.js';
@@ -43,7 +45,7 @@ export function open(file: string, options?: OpenOptions): HonkerDatabase {
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
-    return new HonkerDatabase(raw, opts);
+    return new HonkerDatabase(raw, { ...opts, checkpointInBackground: true });
   } catch (err) {
     raw.close();
     throw err;
@@ -69,14 +71,23 @@ export class HonkerDatabase {
   private readonly closeController = new AbortController();
   private readonly watcherIntervalMs: number | undefined;
   private watcherRef: Watcher | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   private closed = false;
 
   /** @internal use open() or attach() */
-  constructor(raw: Database.Database, options: { watcherIntervalMs?: number }) {
+  constructor(raw: Database.Database, options: { watcherIntervalMs?: number; checkpointInBackground?: boolean }) {
     this.raw = raw;
     this.watcherIntervalMs = options.watcherIntervalMs;
     load(raw);
     this.sql('SELECT honker_bootstrap()').get();
+    if (options.checkpointInBackground) {
+      // Our own connection: its commits never run a checkpoint; a worker thread does (checkpoint.ts).
+      raw.pragma('wal_autocheckpoint = 0');
+      const pageSize = raw.pragma('page_size', { simple: true }) as number;
+      this.checkpointer = new Checkpointer(path.resolve(raw.name), pageSize, () => {
+        if (raw.open) raw.pragma('wal_autocheckpoint = 1000');
+      });
+    }
     this.results = new Results(this);
   }
 
@@ -91,14 +102,23 @@ export class HonkerDatabase {
    * call becomes a savepoint. fn must be synchronous.
    */
   transaction<T>(fn: () => T): T {
-    this.assertOpen('transaction');
-    if (typeof fn !== 'function') throw validate.invalid('transaction', 'fn', 'be a function', fn);
+    this.assertOpen('db.transaction');
+    if (typeof fn !== 'function') throw validate.invalid('db.transaction', 'fn', 'be a function', fn);
+    // Refuse an async function before it runs: what it writes after an await would commit on its own.
+    if ((fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction') {
+      throw new HonkerError(
+        'INVALID_ARGUMENT',
+        'db.transaction: fn must be synchronous (got an async function); a SQLite transaction cannot span an await',
+      );
+    }
     const run = this.raw.transaction(() => {
       const result = fn();
       if (result && typeof (result as { then?: unknown }).then === 'function') {
+        // Rolled back and reported below; its later rejection must not crash the process.
+        (result as unknown as PromiseLike<unknown>).then(undefined, () => undefined);
         throw new HonkerError(
           'INVALID_ARGUMENT',
-          'transaction: fn returned a Promise; a SQLite transaction cannot span an await, so fn must be synchronous',
+          'db.transaction: fn returned a Promise; a SQLite transaction cannot span an await, so fn must be synchronous',
         );
       }
       return result;
@@ -108,43 +128,43 @@ export class HonkerDatabase {
 
   /** A typed handle on the named queue. */
   queue<T = unknown>(name: string, options?: QueueOptions): Queue<T> {
-    this.assertOpen('queue');
+    this.assertOpen('db.queue');
     return new Queue<T>(this, name, options);
   }
 
   /** Send a notification on channel; inside a transaction it is sent on commit. Returns its id. */
   notify(channel: string, payload: unknown): number {
-    this.assertOpen('notify');
+    this.assertOpen('db.notify');
     return notify(this, channel, payload);
   }
 
   /** Notifications on channel committed after this call, as they arrive. */
   listen<T = unknown>(channel: string, options?: ListenOptions): AsyncIterableIterator<Notification<T>> {
-    this.assertOpen('listen');
+    this.assertOpen('db.listen');
     return listen<T>(this, channel, options);
   }
 
   /** A typed handle on a stream topic. */
   stream<T = unknown>(topic: string): Stream<T> {
-    this.assertOpen('stream');
+    this.assertOpen('db.stream');
     return new Stream<T>(this, topic);
   }
 
   /** The cron scheduler of this database. */
   scheduler(): Scheduler {
-    this.assertOpen('scheduler');
+    this.assertOpen('db.scheduler');
     return new Scheduler(this);
   }
 
   /** Take the named lock, or null when someone else holds it. */
   tryLock(name: string, options?: LockOptions): Lock | null {
-    this.assertOpen('tryLock');
+    this.assertOpen('db.tryLock');
     return tryLock(this, name, options);
   }
 
   /** Count one call against a fixed-window rate limit; false when over the limit. */
   tryRateLimit(name: string, options: RateLimitOptions): boolean {
-    this.assertOpen('tryRateLimit');
+    this.assertOpen('db.tryRateLimit');
     return tryRateLimit(this, name, options);
   }
 
@@ -156,6 +176,7 @@ export class HonkerDatabase {
     this.closeController.abort(new HonkerError('CLOSED', `honker: the database ${this.file} was closed`));
     this.watcherRef?.release();
     this.watcherRef = undefined;
+    this.checkpointer?.stop();
     this.statements.clear();
     this.raw.close();
   }

@@ -1,6 +1,15 @@
 /**
  * Locks with a time-to-live, and fixed-window rate limits, shared by every
- * process using the database file.
+ * process using the database file (honker_lock_*, honker_rate_limit_try).
+ *
+ * Time is whole seconds (the connection's unixepoch()): a lock taken or
+ * renewed at wall time t with ttlS lapses at floor(t) + ttlS, i.e. between
+ * ttlS - 1 and ttlS seconds later; from then on another owner may take it
+ * and the old holder can no longer renew it. Re-taking a lock you hold
+ * (same owner) succeeds but does not extend it: call renew(). Locks are not
+ * re-entrant across tryLock calls unless you pass the same `owner`.
+ * A rate-limit window is [floor(now / perS) * perS, + perS); a refused call
+ * is not counted, and a limit of 0 refuses everything.
  */
 import { randomUUID } from 'node:crypto';
 import type { HonkerDatabase } from './database.js';
@@ -29,14 +38,14 @@ export class Lock {
     readonly ttlS: number,
   ) {}
 
-  /** Extend to now + ttlS; false when the lock lapsed and someone else took it. */
+  /** Extend to now + ttlS; false when the lease already lapsed (even if nobody took it yet). */
   renew(ttlS = this.ttlS): boolean {
     validate.int('lock.renew', 'ttlS', ttlS, 1);
     this.db.assertOpen('lock.renew');
     return this.db.sql('SELECT honker_lock_renew(?, ?, ?)').pluck().get(this.name, this.owner, ttlS) === 1;
   }
 
-  /** Give the lock up; false when it was no longer ours. */
+  /** Give the lock up (a lapsed one too, unless taken over); false when it was no longer ours. */
   release(): boolean {
     this.db.assertOpen('lock.release');
     return this.db.sql('SELECT honker_lock_release(?, ?)').pluck().get(this.name, this.owner) === 1;

@@ -2,6 +2,14 @@
  * notify / listen: Postgres-style notifications stored in the database file.
  * A notification made inside a transaction exists only if the transaction
  * commits; listeners in any process see it right after the commit.
+ *
+ * listen() is a plain function that validates its arguments and fixes the
+ * start position *at the call* (the newest notification id then, or afterId),
+ * and only then returns the async generator: argument errors throw
+ * synchronously, and a notification committed between the call and the first
+ * next() is delivered, not lost. Ids are assigned under the write lock, so
+ * they grow in commit order and "every id > the last one seen" misses nothing
+ * (unless honker_notify_prune deleted it first).
  */
 import type { HonkerDatabase } from './database.js';
 import { parsePayload } from './queue.js';
@@ -16,11 +24,13 @@ export interface Notification<T> {
 }
 
 export interface ListenOptions {
+  /** Aborting ends the iteration (it returns; it does not throw). */
   signal?: AbortSignal;
-  /** Start after this notification id instead of at the newest one (replay). */
+  /** Start after this notification id instead of at the newest one (replay); an integer >= 0. */
   afterId?: number;
 }
 
+const LISTEN_OPTIONS = ['signal', 'afterId'] as const;
 const PAGE = 256;
 
 export function notify(db: HonkerDatabase, channel: string, payload: unknown): number {
@@ -36,28 +46,49 @@ interface NotificationRow {
   created_at: number;
 }
 
-export async function* listen<T>(
+/**
+ * Notifications on channel with id > afterId (default: the newest id at this
+ * call), oldest first, then new ones as they are committed. Throws
+ * synchronously on a bad argument or a closed database.
+ */
+export function listen<T>(
   db: HonkerDatabase,
   channel: string,
   options?: ListenOptions,
 ): AsyncGenerator<Notification<T>, void, undefined> {
   const where = 'db.listen';
-  const opts = validate.options(where, options, ['signal', 'afterId']);
+  const opts = validate.options(where, options, LISTEN_OPTIONS);
   validate.name(where, 'channel', channel);
   const signal = validate.signal(where, opts.signal);
-  let after = validate.optInt(where, 'afterId', opts.afterId, 0);
-  // Subscribe first: the position is fixed at the call, not at the first read.
-  const watcher = db.watcher();
-  after ??= db.sql('SELECT honker_notify_last_id()').pluck().get() as number;
+  const afterId = validate.optInt(where, 'afterId', opts.afterId, 0);
+  db.assertOpen(where);
+  // Subscribe before reading the position, so no commit falls in between.
+  db.watcher();
+  const start = afterId ?? (db.sql('SELECT honker_notify_last_id()').pluck().get() as number);
+  return listenFrom<T>(db, channel, start, signal);
+}
+
+async function* listenFrom<T>(
+  db: HonkerDatabase,
+  channel: string,
+  start: number,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Notification<T>, void, undefined> {
+  const where = 'db.listen';
   const signals = [signal, db.closeSignal];
+  let after = start;
   for (;;) {
     if (signal?.aborted) return;
+    db.assertOpen(where);
+    const watcher = db.watcher();
     const since = watcher.generation();
     const text = db.sql('SELECT honker_notify_read_since(?, ?, ?)').pluck().get(channel, after, PAGE) as string;
     const rows = JSON.parse(text) as NotificationRow[];
     for (const row of rows) {
       after = row.id;
       yield { id: row.id, channel: row.channel, payload: parsePayload<T>(row.payload), createdAt: row.created_at };
+      // Aborted while the caller held that one: hand out nothing more.
+      if (signal?.aborted) return;
     }
     if (rows.length === PAGE) continue;
     try {

@@ -8,7 +8,7 @@
  * lapsed claim) or an abort — never a fixed poll of the queue table.
  */
 import type { HonkerDatabase } from './database.js';
-import { HonkerError } from './errors.js';
+import type { HonkerError } from './errors.js';
 import * as validate from './validate.js';
 
 export interface QueueOptions {
@@ -84,6 +84,12 @@ const QUEUE_OPTIONS = ['visibilityTimeoutS', 'maxAttempts'] as const;
 const ENQUEUE_OPTIONS = ['delayS', 'runAt', 'priority', 'expiresS', 'maxAttempts', 'key'] as const;
 const CLAIM_OPTIONS = ['signal', 'batchSize', 'visibilityTimeoutS'] as const;
 
+/** The error text recorded for a retry or failure: an Error's message, or the value as text. */
+function errorText(error: unknown, fallback: string): string {
+  if (error === undefined) return fallback;
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Stored payload text -> value. Text that is not JSON (written by raw SQL) is handed over as is. */
 export function parsePayload<T>(text: string): T {
   try {
@@ -136,7 +142,7 @@ export class Job<T> {
   retry(options?: { delayS?: number; error?: string }): boolean {
     const opts = validate.options('job.retry', options, ['delayS', 'error']);
     const delayS = validate.optInt('job.retry', 'delayS', opts.delayS, 0) ?? 0;
-    const error = opts.error === undefined ? 'retried' : String(opts.error);
+    const error = errorText(opts.error, 'retried');
     this.db.assertOpen('job.retry');
     return this.db.sql('SELECT honker_retry(?, ?, ?, ?)').pluck().get(this.id, this.workerId, delayS, error) === 1;
   }
@@ -144,7 +150,7 @@ export class Job<T> {
   /** Dead-letter the job now with error. */
   fail(error?: unknown): boolean {
     this.db.assertOpen('job.fail');
-    const text = error instanceof Error ? error.message : error === undefined ? 'failed' : String(error);
+    const text = errorText(error, 'failed');
     return this.db.sql('SELECT honker_fail(?, ?, ?)').pluck().get(this.id, this.workerId, text) === 1;
   }
 
@@ -153,7 +159,12 @@ export class Job<T> {
     validate.int('job.heartbeat', 'extendS', extendS, 1);
     this.db.assertOpen('job.heartbeat');
     const ok = this.db.sql('SELECT honker_heartbeat(?, ?, ?)').pluck().get(this.id, this.workerId, extendS) === 1;
-    if (ok) this.claimExpiresAt = Math.floor(Date.now() / 1000) + extendS;
+    if (ok) {
+      // The stored deadline (the extension's clock), not a local guess that may straddle a second.
+      const text = this.db.sql('SELECT honker_get_job(?)').pluck().get(this.id) as string;
+      const stored = text ? (JSON.parse(text) as { claim_expires_at: unknown }).claim_expires_at : undefined;
+      this.claimExpiresAt = typeof stored === 'number' ? stored : Math.floor(Date.now() / 1000) + extendS;
+    }
     return ok;
   }
 }
@@ -189,7 +200,10 @@ export class Queue<T = unknown> {
       if (Number.isNaN(opts.runAt.getTime())) throw validate.invalid(where, 'runAt', 'be a valid Date', 'Invalid Date');
       runAt = Math.floor(opts.runAt.getTime() / 1000);
     } else if (opts.runAt !== undefined) {
-      runAt = validate.int(where, 'runAt', opts.runAt, 0);
+      if (typeof opts.runAt !== 'number' || !Number.isSafeInteger(opts.runAt) || opts.runAt < 0) {
+        throw validate.invalid(where, 'runAt', 'be a Date or unix seconds (an integer >= 0)', opts.runAt);
+      }
+      runAt = opts.runAt;
     }
     const priority = opts.priority === undefined ? 0 : validate.anyInt(where, 'priority', opts.priority);
     const expiresS = validate.optInt(where, 'expiresS', opts.expiresS, 1);
@@ -237,8 +251,14 @@ export class Queue<T = unknown> {
   /**
    * Jobs as they become claimable, forever (until signal aborts or the
    * database closes). Settle each job before taking the next one.
+   *
+   * Arguments are checked here, synchronously. Jobs are claimed batchSize at
+   * a time and handed out one by one; when the iterator stops early (abort,
+   * `break`, db.close()) the claimed jobs it has not handed out yet go back to
+   * pending at once, keeping their place and their attempts (honker_release). Closing the database rejects a waiting or later
+   * next() with a CLOSED HonkerError.
    */
-  async *claim(workerId: string, options?: ClaimOptions): AsyncGenerator<Job<T>, void, undefined> {
+  claim(workerId: string, options?: ClaimOptions): AsyncGenerator<Job<T>, void, undefined> {
     const where = 'queue.claim';
     const opts = validate.options(where, options, CLAIM_OPTIONS);
     validate.name(where, 'workerId', workerId);
@@ -246,25 +266,76 @@ export class Queue<T = unknown> {
     const batchSize = validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? 1;
     const timeout = validate.optInt(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
     this.db.assertOpen(where);
-    const watcher = this.db.watcher();
-    const signals = [signal, this.db.closeSignal];
-    for (;;) {
-      for (const s of signals) if (s?.aborted) return;
-      // Read the generation before looking for work, so a commit landing in between wakes us.
-      const since = watcher.generation();
-      const jobs = this.claimNow(workerId, batchSize, timeout);
-      if (jobs.length > 0) {
-        for (const job of jobs) yield job;
-        continue;
+    return this.claimLoop(workerId, signal, batchSize, timeout);
+  }
+
+  private async *claimLoop(
+    workerId: string,
+    signal: AbortSignal | undefined,
+    batchSize: number,
+    timeoutS: number,
+  ): AsyncGenerator<Job<T>, void, undefined> {
+    const closeSignal = this.db.closeSignal;
+    const signals = [signal, closeSignal];
+    // Throws CLOSED after db.close(); true when the caller aborted.
+    const stopped = (): boolean => {
+      if (closeSignal.aborted) throw closeSignal.reason;
+      return signal?.aborted === true;
+    };
+    let unhanded: Job<T>[] = [];
+    // A due deadline whose claim came back empty: the next one waits for a commit or a second.
+    let missed = false;
+    try {
+      if (stopped()) return;
+      const watcher = this.db.watcher();
+      for (;;) {
+        // Read the generation before looking for work, so a commit landing in between wakes us.
+        const since = watcher.generation();
+        const jobs = this.claimNow(workerId, batchSize, timeoutS);
+        if (jobs.length > 0) {
+          missed = false;
+          unhanded = jobs;
+          while (unhanded.length > 0) {
+            const job = unhanded.shift() as Job<T>;
+            yield job;
+            if (stopped()) return;
+          }
+          continue;
+        }
+        const next = this.db.sql('SELECT honker_queue_next_claim_at(?)').pluck().get(this.name) as number;
+        const nowS = Math.floor(Date.now() / 1000);
+        let deadlineMs: number | undefined;
+        if (next === 0) {
+          deadlineMs = undefined; // nothing scheduled: only a commit can bring work
+        } else if (next > nowS) {
+          deadlineMs = next * 1000;
+        } else if (!missed) {
+          // Claimable now, yet our claim found nothing: the second turned (or a commit
+          // landed) between the two reads. Look again at once rather than a second later.
+          missed = true;
+          continue;
+        } else {
+          // Still nothing: another worker is taking these jobs; look again next second.
+          deadlineMs = (nowS + 1) * 1000;
+        }
+        const reason = await watcher.wait(since, { signals, deadlineMs });
+        if (reason === 'change') missed = false;
+        if (stopped()) return;
       }
-      try {
-        await watcher.wait(since, { signals, deadlineMs: this.nextDeadlineMs() });
-      } catch (err) {
-        if (signal?.aborted && err === signal.reason) return; // the caller asked to stop
-        if (signal?.aborted && (err as HonkerError).code === 'ABORTED') return;
-        throw err;
-      }
+    } catch (err) {
+      // The caller's abort ends the iteration; anything else (CLOSED, WATCHER_DEAD, SQL) is thrown.
+      const aborted = signal?.aborted && (err === signal.reason || (err as HonkerError).code === 'ABORTED');
+      if (aborted && !closeSignal.aborted) return;
+      throw err;
+    } finally {
+      if (unhanded.length > 0 && this.db.isOpen) this.release(unhanded);
     }
+  }
+
+  /** Hand claimed jobs that were never started back to pending, as if never claimed. */
+  private release(jobs: Job<T>[]): void {
+    const stmt = this.db.sql('SELECT honker_release(?, ?)');
+    for (const job of jobs) stmt.get(job.id, job.workerId);
   }
 
   /** Counts by state (pending = due now, scheduled = delayed). */
@@ -313,15 +384,6 @@ export class Queue<T = unknown> {
   private claimNow(workerId: string, n: number, timeoutS: number): Job<T>[] {
     const text = this.db.sql('SELECT honker_claim_batch(?, ?, ?, ?)').pluck().get(this.name, workerId, n, timeoutS) as string;
     return (JSON.parse(text) as ClaimedRow[]).map((row) => new Job<T>(this.db, row));
-  }
-
-  /** When the queue can next yield a job without a commit: ms since the epoch, or undefined. */
-  private nextDeadlineMs(): number | undefined {
-    const next = this.db.sql('SELECT honker_queue_next_claim_at(?)').pluck().get(this.name) as number;
-    if (!next) return undefined;
-    // A deadline already reached but not claimable (another worker was faster): look again next second.
-    const nowS = Math.floor(Date.now() / 1000);
-    return Math.max(next, nowS + 1) * 1000;
   }
 }
 

@@ -29,15 +29,33 @@ export class Results {
     return text === null ? undefined : parsePayload<T>(text);
   }
 
-  /** Resolve with the value once any process saves it; reject after timeoutMs. */
-  async wait<T = unknown>(jobId: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
-    const opts = validate.options('results.wait', options, ['timeoutMs', 'signal']);
-    validate.int('results.wait', 'jobId', jobId, 1);
-    const timeoutMs = validate.optInt('results.wait', 'timeoutMs', opts.timeoutMs, 0);
-    const signal = validate.signal('results.wait', opts.signal);
+  /**
+   * Resolve with the value once any process saves it (at once if it is
+   * there). Rejects with a TIMEOUT HonkerError after timeoutMs (default: wait
+   * forever), with the signal's reason on abort, and with a CLOSED
+   * HonkerError when the database closes. Argument errors throw synchronously.
+   */
+  wait<T = unknown>(jobId: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
+    const where = 'results.wait';
+    validate.int(where, 'jobId', jobId, 1);
+    const opts = validate.options(where, options, ['timeoutMs', 'signal']);
+    const timeoutMs = validate.optInt(where, 'timeoutMs', opts.timeoutMs, 0);
+    const signal = validate.signal(where, opts.signal);
+    this.db.assertOpen(where);
     const deadlineMs = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const watcher = this.db.watcher();
+    this.db.watcher(); // subscribe before the first read
+    return this.waitUntil<T>(jobId, timeoutMs, deadlineMs, signal);
+  }
+
+  private async waitUntil<T>(
+    jobId: number,
+    timeoutMs: number | undefined,
+    deadlineMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     for (;;) {
+      this.db.assertOpen('results.wait');
+      const watcher = this.db.watcher();
       const since = watcher.generation();
       const value = this.get<T>(jobId);
       if (value !== undefined) return value;

@@ -2,9 +2,49 @@
  * The cron scheduler: entries live in the database; `run()` ticks them from
  * one leader at a time across processes (a honker lock with a lease), and
  * the others stand by to take over when the leader stops or dies.
+ *
+ * Leader election (run):
+ *   - the lease is the lock LEADER_LOCK, owned by a random id per run() call.
+ *     honker_lock_* keeps expires_at in whole seconds: a renew at wall time t
+ *     sets expires_at = floor(t) + leaseS, and another owner may take the
+ *     lock once unixepoch() >= expires_at, i.e. between leaseS - 1 and leaseS
+ *     seconds after the last renew. Hence leaseS >= 2, and the leader renews
+ *     every (leaseS - 1) / 3 seconds so three renewals fit in the shortest
+ *     lease;
+ *   - every tick runs in ONE transaction with a renew: the boundaries are
+ *     enqueued only if, under the write lock, this run still holds an
+ *     unexpired lease. A leader that was paused past its lease (SIGSTOP, a
+ *     blocked event loop) finds its renew refused, reports
+ *     onLeaderChange(false) and never ticks; it then competes again like any
+ *     standby. (honker_scheduler_tick is safe against double fires on its
+ *     own anyway: a compare-and-set on next_fire_at.)
+ *   - a standby tries to take the lock right after each whole second (the
+ *     only moments a lease can lapse) and, at most every STANDBY_MIN_GAP_MS,
+ *     after any commit (so a leader's release is noticed at once). A failed
+ *     attempt writes nothing, so it does not wake anyone;
+ *   - the leader wakes at the soonest boundary, at its next renewal, and on
+ *     commits (an entry added by another process may be due sooner); it only
+ *     writes when a boundary is due or the lease needs renewing;
+ *   - catch-up: honker_scheduler_tick enqueues every boundary that passed
+ *     since next_fire_at, so the boundaries that passed while no leader was
+ *     alive (or while the database was busy) are enqueued by the next tick,
+ *     late but once; beyond 64 per task per tick the oldest 64 are enqueued
+ *     and the rest skipped.
+ *   - on every commit the leader reads honker_scheduler_soonest() (a read)
+ *     and a standby may try the lock (a write lock taken briefly): that is
+ *     the cost of run() on a busy database.
+ * Stopping: aborting `signal` releases the lease (a standby takes over at
+ * once) and run() resolves. db.close() also releases the lease (synchronously,
+ * before the connection closes) and run() REJECTS with the HonkerError
+ * (code CLOSED) that every waiting iterator gets. A SQLITE_BUSY while
+ * renewing or acquiring is retried (a leader whose lease may have lapsed
+ * meanwhile steps down first); any other error, including one thrown by
+ * onLeaderChange, rejects run() after the lease is released. Nothing
+ * (timer, listener) is left behind.
  */
 import { randomUUID } from 'node:crypto';
 import type { HonkerDatabase } from './database.js';
+import { HonkerError } from './errors.js';
 import * as validate from './validate.js';
 
 export interface ScheduleEntry {
@@ -14,9 +54,11 @@ export interface ScheduleEntry {
   /** 5- or 6-field cron, a macro (@daily …) or `@every 30s`; in the process's local time zone. */
   schedule: string;
   payload?: unknown;
+  /** Any integer, negative allowed (default 0). */
   priority?: number;
-  /** Each fired job expires this many seconds after its boundary. */
+  /** Each fired job expires this many seconds after its boundary (1 .. 253402300799). */
   expiresS?: number;
+  /** Attempts of each fired job (>= 1, default 3). */
   maxAttempts?: number;
 }
 
@@ -43,34 +85,57 @@ export interface FiredJob {
 
 export interface RunOptions {
   signal?: AbortSignal;
-  /** Leader lease in seconds (default 10): a dead leader is replaced within about this long. */
+  /**
+   * Leader lease in whole seconds (>= 2, default 10): a dead leader is
+   * replaced between leaseS - 1 and leaseS seconds after its last renewal.
+   */
   leaseS?: number;
-  /** Called with true when this process becomes the leader, false when it stops being one. */
+  /** Called with true when this run becomes the leader, false when it stops being one. */
   onLeaderChange?: (leader: boolean) => void;
 }
 
 const LEADER_LOCK = 'honker:scheduler:leader';
 const ENTRY_KEYS = ['name', 'queue', 'schedule', 'payload', 'priority', 'expiresS', 'maxAttempts'] as const;
+const RUN_KEYS = ['signal', 'leaseS', 'onLeaderChange'] as const;
+/** The extension's time range (cron.h CRON_MAX_UNIX): 9999-12-31T23:59:59Z. */
+const MAX_UNIX = 253402300799;
+/** Largest lease: a renewal period must fit in setTimeout. */
+const MAX_LEASE_S = 86400;
+/** A standby retries at most this often when commits wake it. */
+const STANDBY_MIN_GAP_MS = 100;
+/** A standby retries this long after each whole second (the lease lapses on one). */
+const STANDBY_SECOND_OFFSET_MS = 5;
+/** After a SQLITE_BUSY, retry this soon. */
+const BUSY_RETRY_MS = 100;
 
 export class Scheduler {
   /** @internal use db.scheduler() */
   constructor(private readonly db: HonkerDatabase) {}
 
-  /** Register (or replace) an entry; its first boundary is the next one after now. */
+  /**
+   * Register (or replace) an entry; its first boundary is the next one after
+   * now. Re-adding a paused entry keeps it paused. Throws (and writes
+   * nothing) on a bad entry, including a schedule the parser refuses.
+   */
   add(entry: ScheduleEntry): void {
     const where = 'scheduler.add';
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      throw validate.invalid(where, 'entry', 'be an object', entry);
+    }
     const e = validate.options(where, entry, ENTRY_KEYS);
     validate.name(where, 'name', e.name);
     validate.name(where, 'queue', e.queue);
     validate.name(where, 'schedule', e.schedule);
     const payload = validate.json(where, 'payload', e.payload ?? null);
-    const priority = e.priority === undefined ? 0 : validate.anyInt(where, 'priority', e.priority);
-    const expiresS = validate.optInt(where, 'expiresS', e.expiresS, 1);
+    const priority = e.priority ?? 0;
+    if (!Number.isSafeInteger(priority)) throw validate.invalid(where, 'priority', 'be an integer', priority);
+    const expiresS = e.expiresS === undefined ? null : validate.int(where, 'expiresS', e.expiresS, 1, MAX_UNIX);
     const maxAttempts = validate.optInt(where, 'maxAttempts', e.maxAttempts, 1) ?? 3;
     this.db.assertOpen(where);
+    this.checkSchedule(where, e.schedule);
     this.db
       .sql('SELECT honker_scheduler_register(?, ?, ?, ?, ?, ?, ?)')
-      .get(e.name, e.queue, e.schedule, payload, priority, expiresS ?? null, maxAttempts);
+      .get(e.name, e.queue, e.schedule, payload, priority, expiresS, maxAttempts);
   }
 
   /** Remove an entry; false when there was none. */
@@ -80,18 +145,24 @@ export class Scheduler {
     return this.db.sql('SELECT honker_scheduler_unregister(?)').pluck().get(name) === 1;
   }
 
+  /** Stop firing an entry; false when it does not exist or is already paused. */
   pause(name: string): boolean {
     validate.name('scheduler.pause', 'name', name);
     this.db.assertOpen('scheduler.pause');
     return this.db.sql('SELECT honker_scheduler_pause(?)').pluck().get(name) === 1;
   }
 
+  /**
+   * Fire a paused entry again from its next boundary after now (the ones
+   * missed while paused are skipped); false when it does not exist or is not paused.
+   */
   resume(name: string): boolean {
     validate.name('scheduler.resume', 'name', name);
     this.db.assertOpen('scheduler.resume');
     return this.db.sql('SELECT honker_scheduler_resume(?)').pluck().get(name) === 1;
   }
 
+  /** Every entry, ordered by name. */
   list(): ScheduledTask[] {
     this.db.assertOpen('scheduler.list');
     const rows = JSON.parse(this.db.sql('SELECT honker_scheduler_list()').pluck().get() as string) as Record<string, unknown>[];
@@ -108,66 +179,174 @@ export class Scheduler {
     }));
   }
 
-  /** Enqueue every due boundary once; returns what fired. run() calls this for you. */
+  /**
+   * Enqueue every boundary due at nowS (unix seconds, default now) once;
+   * returns what fired. run() calls this for you; calling it by hand (or
+   * from several processes) never fires a boundary twice.
+   */
   tick(nowS = Math.floor(Date.now() / 1000)): FiredJob[] {
-    validate.int('scheduler.tick', 'nowS', nowS, 0);
+    validate.int('scheduler.tick', 'nowS', nowS, 0, MAX_UNIX);
     this.db.assertOpen('scheduler.tick');
     const rows = JSON.parse(this.db.sql('SELECT honker_scheduler_tick(?)').pluck().get(nowS) as string) as Record<string, unknown>[];
     return rows.map((r) => ({ name: r.name as string, queue: r.queue as string, fireAt: r.fire_at as number, jobId: r.job_id as number }));
   }
 
-  /** Unix seconds of the soonest boundary of an enabled entry, or 0. */
+  /** Unix seconds of the soonest boundary of an enabled entry, or 0 when there is none. */
   soonest(): number {
     this.db.assertOpen('scheduler.soonest');
     return this.db.sql('SELECT honker_scheduler_soonest()').pluck().get() as number;
   }
 
   /**
-   * Tick the schedule until signal aborts. One process leads at a time; the
-   * others wait and take over within about leaseS of the leader's death.
+   * Tick the schedule until signal aborts (resolves) or the database closes
+   * (rejects with a CLOSED HonkerError). One run leads at a time across
+   * processes; the others stand by and take over within leaseS of the
+   * leader's death, at once after its clean stop. Bad options throw
+   * synchronously. See the file header for the protocol.
    */
-  async run(options?: RunOptions): Promise<void> {
+  run(options?: RunOptions): Promise<void> {
     const where = 'scheduler.run';
-    const opts = validate.options(where, options, ['signal', 'leaseS', 'onLeaderChange']);
+    const opts = validate.options(where, options, RUN_KEYS);
     const signal = validate.signal(where, opts.signal);
-    const leaseS = validate.optInt(where, 'leaseS', opts.leaseS, 2) ?? 10;
+    const leaseS = opts.leaseS === undefined ? 10 : validate.int(where, 'leaseS', opts.leaseS, 2, MAX_LEASE_S);
+    const onLeaderChange = opts.onLeaderChange;
+    if (onLeaderChange !== undefined && typeof onLeaderChange !== 'function') {
+      throw validate.invalid(where, 'onLeaderChange', 'be a function', onLeaderChange);
+    }
+    this.db.assertOpen(where);
+    return this.lead(signal, leaseS, onLeaderChange);
+  }
+
+  private async lead(
+    signal: AbortSignal | undefined,
+    leaseS: number,
+    onLeaderChange: ((leader: boolean) => void) | undefined,
+  ): Promise<void> {
     const owner = randomUUID();
+    const renewMs = ((leaseS - 1) * 1000) / 3;
     const watcher = this.db.watcher();
     const signals = [signal, this.db.closeSignal];
+    const acquire = this.db.sql('SELECT honker_lock_acquire(?, ?, ?)').pluck();
+    const renew = this.db.sql('SELECT honker_lock_renew(?, ?, ?)').pluck();
     let leader = false;
+    let notified = false;
+    let nextRenewMs = 0; // leader: when to renew next
+    let leaseEndMs = 0; // leader: the lease surely lasts until then
+    let lastAttemptMs = -Infinity; // standby: last acquire attempt
     const setLeader = (value: boolean): void => {
-      if (value === leader) return;
       leader = value;
-      opts.onLeaderChange?.(value);
+      if (value === notified) return;
+      notified = value;
+      onLeaderChange?.(value);
+    };
+    const release = (): void => {
+      if (!leader) return;
+      leader = false;
+      try {
+        this.db.sql('SELECT honker_lock_release(?, ?)').get(LEADER_LOCK, owner);
+      } catch {
+        // the lease lapses by itself within leaseS
+      }
+    };
+    // close() aborts closeSignal before it closes the connection: release while we still can.
+    const onClose = (): void => release();
+    this.db.closeSignal.addEventListener('abort', onClose, { once: true });
+    /** Mark the lease renewed by a write that started at startMs. */
+    const renewed = (startMs: number): void => {
+      nextRenewMs = startMs + renewMs;
+      leaseEndMs = (Math.floor(startMs / 1000) + leaseS) * 1000;
     };
     try {
-      while (!signal?.aborted) {
+      for (;;) {
+        if (signal?.aborted) return;
         const since = watcher.generation();
-        // Renew (or take) the lease a third of the way through it.
-        const got = leader
-          ? this.db.sql('SELECT honker_lock_renew(?, ?, ?)').pluck().get(LEADER_LOCK, owner, leaseS) === 1 ||
-            this.db.sql('SELECT honker_lock_acquire(?, ?, ?)').pluck().get(LEADER_LOCK, owner, leaseS) === 1
-          : this.db.sql('SELECT honker_lock_acquire(?, ?, ?)').pluck().get(LEADER_LOCK, owner, leaseS) === 1;
-        setLeader(got);
-        let deadlineMs = Date.now() + (leaseS * 1000) / 3;
-        if (leader) {
-          this.tick();
-          const soonest = this.soonest();
+        const nowMs = Date.now();
+        let deadlineMs: number;
+        if (!leader) {
+          if (nowMs - lastAttemptMs >= STANDBY_MIN_GAP_MS) {
+            lastAttemptMs = nowMs;
+            const got = busyIsNull(() => acquire.get(LEADER_LOCK, owner, leaseS) === 1);
+            if (got) {
+              renewed(nowMs);
+              setLeader(true);
+              continue; // tick at once
+            }
+            // after each whole second, or right after a commit (a release)
+            deadlineMs = got === null ? nowMs + BUSY_RETRY_MS : (Math.floor(nowMs / 1000) + 1) * 1000 + STANDBY_SECOND_OFFSET_MS;
+          } else {
+            deadlineMs = lastAttemptMs + STANDBY_MIN_GAP_MS;
+          }
+        } else {
+          const nowS = Math.floor(nowMs / 1000);
+          let soonest = this.soonest();
+          const due = soonest > 0 && soonest <= nowS;
+          if (due || nowMs >= nextRenewMs) {
+            // Renew and tick in one transaction: no tick without a live lease.
+            const held = busyIsNull(() =>
+              this.db.transaction(() => {
+                if (renew.get(LEADER_LOCK, owner, leaseS) !== 1) return false;
+                if (due) this.tick(nowS);
+                return true;
+              }),
+            );
+            if (held === false || (held === null && Date.now() >= leaseEndMs)) {
+              setLeader(false); // lost the lease: compete again at once
+              lastAttemptMs = -Infinity;
+              continue;
+            }
+            if (held === null) {
+              soonest = 0; // still due: retry after the pause, not at once
+              deadlineMs = nowMs + BUSY_RETRY_MS;
+            } else {
+              renewed(nowMs);
+              deadlineMs = nextRenewMs;
+              // The tick moved next_fire_at past now; never spin if something else is still due.
+              if (due) soonest = Math.max(this.soonest(), nowS + 1);
+            }
+          } else {
+            deadlineMs = nextRenewMs;
+          }
           if (soonest > 0) deadlineMs = Math.min(deadlineMs, soonest * 1000);
         }
         try {
           await watcher.wait(since, { signals, deadlineMs });
         } catch (err) {
-          if (signal?.aborted) return;
+          // The caller asked to stop (even if the database closed right after).
+          if (signal?.aborted && (err === signal.reason || (err as HonkerError).code === 'ABORTED')) return;
           throw err;
         }
       }
     } finally {
-      if (leader && this.db.isOpen) {
-        this.db.sql('SELECT honker_lock_release(?, ?)').get(LEADER_LOCK, owner);
-      }
+      this.db.closeSignal.removeEventListener('abort', onClose);
+      if (this.db.isOpen) release();
+      else leader = false;
       setLeader(false);
     }
+  }
+
+  /** Throw the parser's message when schedule has no boundary (bad syntax or never matches). */
+  private checkSchedule(where: string, schedule: string): void {
+    try {
+      this.db.sql('SELECT honker_cron_next_after(?, unixepoch())').get(schedule);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!message.startsWith('honker_cron_next_after: ')) throw err;
+      const why = message.slice('honker_cron_next_after: '.length).replace(/^expr is invalid: /, '');
+      throw new HonkerError(
+        'INVALID_ARGUMENT',
+        `${where}: schedule ${JSON.stringify(schedule.length > 40 ? schedule.slice(0, 40) + '…' : schedule)} is invalid: ${why}`,
+      );
+    }
+  }
+}
+
+/** fn(), or null when it failed with SQLITE_BUSY (another writer held the lock past busy_timeout). */
+function busyIsNull<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return null;
+    throw err;
   }
 }
 

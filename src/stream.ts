@@ -1,8 +1,22 @@
 /**
  * Streams: an append-only, offset-addressed log per topic with named
- * consumers. A named consumer resumes from its saved offset; the offset of an
- * event is saved only when the consumer asks for the next one, so a crash
- * replays at most the events it had not finished (at-least-once), never skips.
+ * consumers. A named consumer resumes from its saved offset.
+ *
+ * Delivery is at-least-once, and exactly what a crash replays is fixed:
+ * subscribe() hands events out one at a time, and an event is *finished*
+ * when the consumer asks for the next one (the for-await loop comes back for
+ * more). Only then is its offset saved (one small write, its own commit). So
+ * a process that dies — SIGKILL included — while holding an event replays
+ * exactly that one event (or, if it died inside the save itself, that same
+ * one), then the rest; it never skips one and never replays a finished one.
+ * Leaving the loop (break, return, throw) does not finish the event held at
+ * that moment: it is delivered again next time. An abort ends the iteration
+ * at the next request for an event: the held event is finished (saved) by
+ * that request, and nothing more is handed out.
+ *
+ * subscribe() validates its arguments and fixes the start position at the
+ * call (a plain method that returns the generator), so argument errors throw
+ * synchronously.
  */
 import type { HonkerDatabase } from './database.js';
 import { parsePayload } from './queue.js';
@@ -33,6 +47,7 @@ interface EventRow {
   created_at: number;
 }
 
+const SUBSCRIBE_OPTIONS = ['consumer', 'fromOffset', 'signal'] as const;
 const PAGE = 256;
 
 export class Stream<T = unknown> {
@@ -85,19 +100,34 @@ export class Stream<T = unknown> {
     return this.db.sql('SELECT honker_stream_save_offset(?, ?, ?)').pluck().get(consumer, this.topic, offset) === 1;
   }
 
-  /** Every event after the start position, then new ones as they are committed. */
-  async *subscribe(options?: SubscribeOptions): AsyncGenerator<StreamEvent<T>, void, undefined> {
+  /**
+   * Every event after the start position, then new ones as they are
+   * committed. Start: fromOffset, else the consumer's saved offset, else 0.
+   * Throws synchronously on a bad argument or a closed database.
+   */
+  subscribe(options?: SubscribeOptions): AsyncGenerator<StreamEvent<T>, void, undefined> {
     const where = 'stream.subscribe';
-    const opts = validate.options(where, options, ['consumer', 'fromOffset', 'signal']);
+    const opts = validate.options(where, options, SUBSCRIBE_OPTIONS);
     const consumer = opts.consumer === undefined ? undefined : validate.name(where, 'consumer', opts.consumer);
     const signal = validate.signal(where, opts.signal);
-    let position = validate.optInt(where, 'fromOffset', opts.fromOffset, 0);
+    const fromOffset = validate.optInt(where, 'fromOffset', opts.fromOffset, 0);
     this.db.assertOpen(where);
-    const watcher = this.db.watcher();
-    position ??= consumer ? this.offset(consumer) : 0;
+    this.db.watcher(); // subscribe before reading, so no commit falls in between
+    const start = fromOffset ?? (consumer ? this.offset(consumer) : 0);
+    return this.subscribeFrom(start, consumer, signal);
+  }
+
+  private async *subscribeFrom(
+    start: number,
+    consumer: string | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<StreamEvent<T>, void, undefined> {
     const signals = [signal, this.db.closeSignal];
+    let position = start;
     for (;;) {
       if (signal?.aborted) return;
+      this.db.assertOpen('stream.subscribe');
+      const watcher = this.db.watcher();
       const since = watcher.generation();
       const events = this.readSince(position, PAGE);
       for (const event of events) {
@@ -105,6 +135,7 @@ export class Stream<T = unknown> {
         // The consumer came back for more: the event is finished.
         position = event.offset;
         if (consumer) this.saveOffset(consumer, position);
+        if (signal?.aborted) return; // aborted meanwhile: hand out nothing more
       }
       if (events.length === PAGE) continue;
       try {

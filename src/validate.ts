@@ -41,10 +41,14 @@ export function optInt(where: string, label: string, value: unknown, min: number
 
 /** Any safe integer (priorities may be negative). */
 export function anyInt(where: string, label: string, value: unknown): number {
-  return int(where, label, value, Number.MIN_SAFE_INTEGER);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(where, label, 'be an integer', value);
+  return value;
 }
 
-/** JSON text of a payload; refuses what JSON cannot carry faithfully. */
+/**
+ * JSON text of a payload. Refuses what JSON.stringify cannot encode (undefined, a function,
+ * a BigInt, a cycle); like JSON.stringify, NaN and Infinity inside a value become null.
+ */
 export function json(where: string, label: string, value: unknown): string {
   let text: string | undefined;
   try {

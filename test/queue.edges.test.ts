@@ -6,7 +6,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freshDb, repoRoot, scalar, sqlError, type Db } from './helpers/db.js';
+import { freshDb, openDb, repoRoot, scalar, sqlError, type Db } from './helpers/db.js';
 
 type Job = { id: number; queue: string; payload: string; worker_id: string; attempts: number; claim_expires_at: number };
 
@@ -249,4 +249,20 @@ test('queue.edges fix: claim cost does not grow with due, in-flight or future hi
   t.log(`median claim+ack: empty ${empty.toFixed(0)} µs, in-flight+future ${inFlight.toFixed(0)} µs, +20k due ${due.toFixed(0)} µs`);
   t.true(inFlight < 20 * empty, `in-flight + future: ${inFlight} µs vs ${empty} µs`);
   t.true(due < 20 * empty, `20k due: ${due} µs vs ${empty} µs`);
+});
+
+test('queue.edges claim_batch with nothing claimable answers from a read, without the write lock', (t) => {
+  const { db, file } = freshDb(t);
+  const writer = openDb(file);
+  t.teardown(() => writer.close());
+  enqueue(db, 'q', 'later', { delay: 3600 });
+  writer.exec('BEGIN IMMEDIATE'); // another process holds the write lock
+  db.pragma('busy_timeout = 0');
+  t.is(scalar(db, "SELECT honker_claim_batch('q', 'w', 5, 30)"), '[]');
+  // A due job needs the lock: the same call now waits for it (and fails at once with timeout 0).
+  writer.exec('ROLLBACK');
+  enqueue(db, 'q', 'now');
+  writer.exec('BEGIN IMMEDIATE');
+  t.regex(sqlError(t, db, "SELECT honker_claim_batch('q', 'w', 5, 30)"), /database is locked/);
+  writer.exec('ROLLBACK');
 });

@@ -65,6 +65,10 @@ const cases: Array<[string, unknown[], string]> = [
   // honker_fail(id, worker_id, error)
   ['SELECT honker_fail(?,?,?)', [1n, 'w', 5n], 'honker_fail: error must be TEXT (got INTEGER 5)'],
   ['SELECT honker_fail(?,?,?)', ['1', 'w', 'e'], "honker_fail: id must be an integer (got TEXT '1')"],
+  // honker_release(id, worker_id) (ours)
+  ['SELECT honker_release(?,?)', [null, 'w'], 'honker_release: id must be an integer (got NULL)'],
+  ['SELECT honker_release(?,?)', [1.5, 'w'], 'honker_release: id must be an integer (got REAL 1.5)'],
+  ['SELECT honker_release(?,?)', [1n, ''], "honker_release: worker_id must be non-empty TEXT (got TEXT '')"],
   // honker_heartbeat(id, worker_id, extend_s)
   ['SELECT honker_heartbeat(?,?,?)', [1n, 'w', 0n], 'honker_heartbeat: extend_s must be >= 1 (got 0)'],
   ['SELECT honker_heartbeat(?,?,?)', [1n, 'w', MAX], 'honker_heartbeat: extend_s is too large (got 9223372036854775807)'],

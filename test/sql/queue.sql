@@ -152,3 +152,15 @@ select 'queue_98', (select group_concat(json_extract(value, '$.payload')) from j
 select 'queue_99', json_array_length(honker_dead_list('ex', 1)) = 1 and honker_dead_list('ex', 0) = '[]' and honker_dead_list('none', 5) = '[]';
 select 'queue_100', (select group_concat(key) from json_each(honker_dead_list('ex', 1), '$[0]')) = 'id,queue,payload,priority,run_at,attempts,max_attempts,last_error,created_at,died_at';
 select 'queue_101', json_extract(honker_dead_list('ex', 1), '$[0].last_error') = 'expired' and json_extract(honker_dead_list('ex', 1), '$[0].id') = (select max(id) from _honker_dead where queue = 'ex');
+-- honker_release (ours): an unstarted claimed job goes back, keeping its place and its attempts
+select honker_enqueue('rel', 'r1', unixepoch() - 50, NULL, 0, 3, NULL);
+select honker_enqueue('rel', 'r2', unixepoch() - 40, NULL, 0, 3, NULL);
+select 'queue_102', json_array_length(honker_claim_batch('rel', 'w', 2, 30)) = 2;
+select 'queue_103', honker_release((select id from _honker_live where payload = 'r1'), 'other') = 0;
+select 'queue_104', honker_release((select id from _honker_live where payload = 'r1'), 'w') = 1;
+select 'queue_105', (select state || ':' || attempts || ':' || ifnull(worker_id, '-') || ':' || ifnull(claim_expires_at, '-') from _honker_live where payload = 'r1') = 'pending:0:-:-';
+select 'queue_106', (select count(*) from _honker_job_errors where job_id = (select id from _honker_live where payload = 'r1')) = 0;
+select 'queue_107', honker_release((select id from _honker_live where payload = 'r1'), 'w') = 0;
+select 'queue_108', json_extract(honker_claim_batch('rel', 'w2', 1, 30), '$[0].payload') = 'r1';
+update _honker_live set claim_expires_at = unixepoch() - 1 where payload = 'r2';
+select 'queue_109', honker_release((select id from _honker_live where payload = 'r2'), 'w') = 0;
