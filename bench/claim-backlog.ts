@@ -79,8 +79,9 @@ function timePairs(feed: (() => void) | null, claimAck: () => void, iterations =
   return out;
 }
 
-function benchHonker(c: Case, i: number): bigint[] {
-  const db = open(`honker-${i}`);
+/** A bootstrapped honker database holding case c's backlog. */
+function openWithBacklog(name: string, c: Case): Db {
+  const db = open(name);
   db.loadExtension(extensionPath());
   db.prepare('SELECT honker_bootstrap()').get();
   const cols = 'queue, payload, state, priority, run_at, worker_id, claim_expires_at, attempts';
@@ -89,6 +90,11 @@ function benchHonker(c: Case, i: number): bigint[] {
     fill(db, '_honker_live', cols, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600, 1", c.inFlight);
     fill(db, '_honker_live', cols, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL, 0", c.future);
   })();
+  return db;
+}
+
+function benchHonker(c: Case, i: number): bigint[] {
+  const db = openWithBacklog(`honker-${i}`, c);
   const enqueue = db.prepare("SELECT honker_enqueue('q', '{}', NULL, NULL, 0, 3, NULL)");
   const claim = db.prepare("SELECT honker_claim_batch('q', 'w', 1, 30)").pluck();
   const ack = db.prepare("SELECT honker_ack(?, 'w')").pluck();
@@ -132,15 +138,7 @@ function benchNaive(c: Case, i: number): bigint[] {
 
 /** honker 0.4's claim path, statement for statement, in one IMMEDIATE transaction. */
 function benchHonker04(c: Case, i: number): bigint[] {
-  const db = open(`honker04-${i}`);
-  db.loadExtension(extensionPath());
-  db.prepare('SELECT honker_bootstrap()').get();
-  const cols = 'queue, payload, state, priority, run_at, worker_id, claim_expires_at, attempts';
-  db.transaction(() => {
-    fill(db, '_honker_live', cols, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL, 0", c.due);
-    fill(db, '_honker_live', cols, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600, 1", c.inFlight);
-    fill(db, '_honker_live', cols, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL, 0", c.future);
-  })();
+  const db = openWithBacklog(`honker04-${i}`, c);
   const enqueue = db.prepare("SELECT honker_enqueue('q', '{}', NULL, NULL, 0, 3, NULL)");
   const prepass = db.prepare(
     `DELETE FROM _honker_live WHERE queue = 'q' AND attempts >= max_attempts
