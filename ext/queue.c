@@ -2,7 +2,8 @@
 ** queue.c — the durable job queue: enqueue, inspect, cancel, dead letters
 ** (spec/sql.md "Functions honker 0.4 has" > Queue, "Additions", "Fixes").
 ** The claim path lives in queue_claim.c, ack/retry/fail/heartbeat in
-** queue_ack.c; this file registers all of them.
+** queue_ack.c, the operators' views (honker_queues_stats, honker_job_list)
+** in queue_inspect.c; this file registers all of them.
 **
 ** Argument rules shared by every queue function (spec/sql.md "Arguments"):
 **   queue, worker_id, key   non-empty TEXT
@@ -433,6 +434,9 @@ static const HonkerFunc queue_functions[] = {
     {"honker_dead_purge", 2, honker_dead_purge_fn},
     {"honker_dead_list", 2, honker_dead_list_fn}, /* for src/queue.ts; not in sql.md yet */
     {"honker_enqueue_unique", 8, honker_enqueue_unique_fn},
+    /* for the honker command line (queue_inspect.c) */
+    {"honker_queues_stats", 0, honker_queues_stats_fn},
+    {"honker_job_list", 3, honker_job_list_fn},
 };
 
 int honker_queue_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

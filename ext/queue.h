@@ -28,5 +28,7 @@ void honker_retry_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_fail_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_heartbeat_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_release_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void honker_queues_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 #endif /* HONKER_QUEUE_H */

@@ -17,6 +17,7 @@ import { Scheduler } from './scheduler.js';
 import { Stream } from './stream.js';
 import * as validate from './validate.js';
 import { Watcher } from './watcher.js';
+import { Worker, type WorkerOptions } from './worker.js';
 
 export interface OpenOptions {
   /** Fallback poll interval of the commit watcher in ms (default 50; inotify wakes sooner). */
@@ -154,6 +155,12 @@ export class HonkerDatabase {
   scheduler(): Scheduler {
     this.assertOpen('db.scheduler');
     return new Scheduler(this);
+  }
+
+  /** A worker running this database's registered tasks (worker.ts); start it with run(). */
+  worker(options?: WorkerOptions): Worker {
+    this.assertOpen('db.worker');
+    return new Worker(this, options);
   }
 
   /** Take the named lock, or null when someone else holds it. */

@@ -22,3 +22,27 @@ export { Results } from './results.js';
 export { Lock, type LockOptions, type RateLimitOptions } from './locks.js';
 export { Scheduler, type ScheduleEntry, type ScheduledTask, type FiredJob, type RunOptions } from './scheduler.js';
 export { type WatcherStats } from './watcher.js';
+export {
+  currentTask,
+  registeredTasks,
+  type RegisteredTask,
+  type Task,
+  type TaskHandle,
+  type TaskOptions,
+  type TaskContext,
+  type TaskEnvelope,
+  type TaskResultEnvelope,
+} from './task.js';
+export { Worker, type WorkerOptions, type WorkerRunOptions, type WorkerSummary } from './worker.js';
+export {
+  WorkerEvents,
+  type WorkerEventMap,
+  type WorkerEventName,
+  type JobInfo,
+  type CompletedEvent,
+  type FailedEvent,
+  type RetriedEvent,
+  type DeadEvent,
+  type ReleasedEvent,
+  type LostEvent,
+} from './events.js';

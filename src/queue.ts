@@ -10,6 +10,7 @@
 import type { HonkerDatabase } from './database.js';
 import type { HonkerError } from './errors.js';
 import * as validate from './validate.js';
+import { defineTask, envelopeText, makeTask, undefineTask, type Task, type TaskContext, type TaskOptions } from './task.js';
 
 export interface QueueOptions {
   /** Seconds a claim stays valid before another worker may reclaim the job (default 300). */
@@ -220,6 +221,35 @@ export class Queue<T = unknown> {
       .sql('SELECT honker_enqueue(?, ?, ?, ?, ?, ?, ?)')
       .pluck()
       .get(this.name, text, runAt ?? null, delayS ?? null, priority, maxAttempts, expiresS ?? null) as number;
+  }
+
+  /** Register a task handler of this queue; the returned function enqueues calls (see task.ts). */
+  task<A extends unknown[], R>(
+    name: string,
+    fn: (this: TaskContext, ...args: A) => R,
+    options?: TaskOptions,
+  ): Task<A, Awaited<R>> {
+    return makeTask(this.db, defineTask(this.db, this, 'queue.task', name, fn, options));
+  }
+
+  /** A task with no arguments that the scheduler enqueues on `schedule` (entry named `name`). */
+  periodicTask<R>(schedule: string, name: string, fn: (this: TaskContext) => R, options?: TaskOptions): Task<[], Awaited<R>> {
+    const def = defineTask(this.db, this, 'queue.periodicTask', name, fn, options);
+    try {
+      this.db.scheduler().add({
+        name,
+        queue: this.name,
+        schedule,
+        payload: JSON.parse(envelopeText('queue.periodicTask', name, [])),
+        priority: def.priority,
+        expiresS: def.expiresS,
+        maxAttempts: def.maxAttempts,
+      });
+    } catch (err) {
+      undefineTask(this.db, def);
+      throw err;
+    }
+    return makeTask(this.db, def);
   }
 
   /** Claim up to n jobs now (possibly none). */

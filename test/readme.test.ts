@@ -76,3 +76,28 @@ test('readme: the sqlite3 CLI session prints what the README shows', (t) => {
     t.is(line.replace(/"claim_expires_at":\d+/, '"claim_expires_at":N'), want);
   });
 });
+
+test('readme: tasks and workers run as printed (task module, caller, `honker worker` from bin/)', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(path.join(dir, 'node_modules'));
+  symlinkSync(repoRoot, path.join(dir, 'node_modules', 'honker'));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  writeFileSync(path.join(dir, 'tasks.ts'), blockAfter('`tasks.ts` — define tasks once', 'ts'));
+  const caller = blockAfter('Call a task anywhere', 'ts').replace("'./tasks.js'", "'./tasks.ts'");
+  writeFileSync(path.join(dir, 'caller.ts'), caller + 'process.exit(0);\n');
+  // The README's command, through the package's bin (npx runs the same file).
+  const worker = spawn(process.execPath, [path.join(repoRoot, 'bin', 'honker.js'), 'worker', './tasks.ts', '--concurrency', '8'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => worker.kill('SIGKILL'));
+  let workerErr = '';
+  worker.stderr.on('data', (d) => (workerErr += d));
+  const call = spawnSync(process.execPath, [tsxImport, 'caller.ts'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  t.is(call.status, 0, call.stderr);
+  t.is(call.stdout, "{ sentTo: 'alice@example.com', subject: 'hi' }\n");
+  worker.kill('SIGTERM');
+  const code = await new Promise((r) => worker.on('close', r));
+  t.is(code, 0, workerErr);
+  t.regex(workerErr, /stopped \(SIGTERM\): claimed 1, completed 1/);
+});

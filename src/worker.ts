@@ -1,0 +1,510 @@
+/**
+ * The worker runtime: `db.worker({ queues, concurrency, batchSize }).run({ signal })`
+ * runs the tasks registered with queue.task() on this database (task.ts).
+ *
+ * Loop: while a handler slot is free and no claimed job waits, claim up to
+ * batchSize jobs (honker_claim_batch, the queues taken in turn); start claimed
+ * jobs as slots free up. With nothing claimable it sleeps on the database's
+ * commit watcher until a commit from any process or the queues' next
+ * deadline (a delayed job's run_at or a lapsed claim) — never a fixed poll.
+ *
+ * Per job:
+ *   - the payload must be a task envelope naming a task registered for its
+ *     queue; otherwise the job is dead-lettered at once with an error naming it;
+ *   - success: the result envelope is saved and the job acked in ONE
+ *     transaction (a lost claim rolls both back: no result without ack);
+ *   - failure (throw, reject, timeout, a result that is not JSON): job.retry
+ *     with delay round(retryDelayS * backoff^(attempt-1)) and the error text
+ *     (kept per attempt by the extension); when that was the last attempt the
+ *     extension dead-letters it and, in the same transaction, the worker saves
+ *     {"ok":false,"error",...} so handle.get() rejects with the error;
+ *   - timeoutS: the handler's AbortSignal aborts and the job is retried; a JS
+ *     function cannot be killed, so a handler that ignores the signal runs on
+ *     in the background (its slot is freed; what it returns is dropped);
+ *   - heartbeat: every visibilityTimeoutS/2 seconds each job the worker holds
+ *     (running or claimed-not-started) is extended by visibilityTimeoutS, so a
+ *     long job is never reclaimed while its worker lives. Heartbeats run on
+ *     the event loop: a handler that blocks it (synchronous CPU work) for
+ *     longer than the visibility timeout can lose its claim (the job then
+ *     runs again elsewhere and this worker's late ack is refused: 'lost').
+ * Stopping (signal abort, or SIGINT/SIGTERM with handleSignals): claiming
+ * stops; claimed jobs that never started go back to pending with their
+ * attempt given back (honker_release); running handlers get graceMs
+ * (default 30000) to finish, then their signals abort and their jobs are
+ * retried with the error "worker stopped ..." (the attempt counts). With
+ * handleSignals the listeners fire once: a second SIGINT/SIGTERM during the
+ * grace period gets Node's default (the process dies at once). run()
+ * resolves with a WorkerSummary. db.close() while running makes run() reject
+ * with the CLOSED HonkerError. A settle that fails (e.g. SQLITE_BUSY past
+ * busy_timeout) becomes a process warning; its job's claim then lapses and
+ * the job is claimed again (at-least-once).
+ */
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { HonkerDatabase } from './database.js';
+import { HonkerError } from './errors.js';
+import { WorkerEvents, type JobInfo } from './events.js';
+import type { Job, Queue } from './queue.js';
+import { retryDelay, runWithContext, taskRegistry, type TaskContext, type TaskDefinition } from './task.js';
+import * as validate from './validate.js';
+
+export interface WorkerOptions {
+  /** Queues to work (default: every queue with a registered task when run() starts). */
+  queues?: string[];
+  /** Handlers running at once in this process (default 1). */
+  concurrency?: number;
+  /** Jobs claimed per round trip (default: concurrency). */
+  batchSize?: number;
+  /** Claim lifetime in seconds, renewed by heartbeats (default 300). */
+  visibilityTimeoutS?: number;
+  /** How long running handlers may finish after a stop (default 30000). */
+  graceMs?: number;
+  /** Default: `<hostname>:<pid>:<random>`. */
+  workerId?: string;
+}
+
+export interface WorkerRunOptions {
+  signal?: AbortSignal;
+  /** Stop on SIGINT / SIGTERM as on an abort (default false). */
+  handleSignals?: boolean;
+}
+
+export interface WorkerSummary {
+  workerId: string;
+  /** Jobs claimed. */
+  claimed: number;
+  completed: number;
+  /** Attempts that failed (each then retried or dead). */
+  failed: number;
+  retried: number;
+  /** Dead-lettered (retries exhausted, unknown task, bad envelope). */
+  dead: number;
+  /** Claimed but never started, handed back to pending at stop. */
+  released: number;
+  /** Still running after the grace period: retried with a "worker stopped" error. */
+  abandoned: number;
+  /** Settled after their claim was lost: nothing written. */
+  lost: number;
+  /** What stopped it: 'signal', 'SIGINT', 'SIGTERM'. */
+  stoppedBy: string;
+}
+
+const WORKER_OPTIONS = ['queues', 'concurrency', 'batchSize', 'visibilityTimeoutS', 'graceMs', 'workerId'] as const;
+const RUN_OPTIONS = ['signal', 'handleSignals'] as const;
+/** setTimeout's largest delay: a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** After a SQLITE_BUSY while claiming, claim again this soon. */
+const BUSY_RETRY_MS = 100;
+
+type Outcome =
+  | { kind: 'ok'; value: unknown }
+  | { kind: 'error'; cause: unknown }
+  | { kind: 'timeout' }
+  | { kind: 'abandoned' }
+  | { kind: 'lost' };
+
+interface Running {
+  job: Job<unknown>;
+  info: JobInfo;
+  controller: AbortController;
+  /** Resolves the outcome race with 'abandoned' or 'lost'. */
+  interrupt: (o: Outcome) => void;
+  done: Promise<void>;
+}
+
+class ClaimLost extends Error {}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err) ?? String(err);
+  } catch {
+    return String(err);
+  }
+}
+
+export class Worker extends WorkerEvents {
+  readonly workerId: string;
+  readonly concurrency: number;
+  readonly batchSize: number;
+  readonly visibilityTimeoutS: number;
+  readonly graceMs: number;
+  private readonly queueNames: string[] | undefined;
+  private runningNow = false;
+
+  /** @internal use db.worker() */
+  constructor(
+    private readonly db: HonkerDatabase,
+    options?: WorkerOptions,
+  ) {
+    super();
+    const where = 'db.worker';
+    const opts = validate.options(where, options, WORKER_OPTIONS);
+    if (opts.queues !== undefined) {
+      if (!Array.isArray(opts.queues) || opts.queues.length === 0) {
+        throw validate.invalid(where, 'queues', 'be a non-empty array of queue names', opts.queues);
+      }
+      opts.queues.forEach((q, i) => validate.name(where, `queues[${i}]`, q));
+      this.queueNames = [...new Set(opts.queues)];
+    }
+    this.concurrency = validate.optInt(where, 'concurrency', opts.concurrency, 1) ?? 1;
+    this.batchSize = validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? this.concurrency;
+    this.visibilityTimeoutS = validate.optInt(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300;
+    this.graceMs = validate.optInt(where, 'graceMs', opts.graceMs, 0) ?? 30000;
+    this.workerId =
+      opts.workerId === undefined
+        ? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+        : validate.name(where, 'workerId', opts.workerId);
+    db.assertOpen(where);
+  }
+
+  /** Run until signal aborts (or SIGINT/SIGTERM with handleSignals); resolves with what it did. */
+  run(options?: WorkerRunOptions): Promise<WorkerSummary> {
+    const where = 'worker.run';
+    const opts = validate.options(where, options, RUN_OPTIONS);
+    const signal = validate.signal(where, opts.signal);
+    if (opts.handleSignals !== undefined && typeof opts.handleSignals !== 'boolean') {
+      throw validate.invalid(where, 'handleSignals', 'be a boolean', opts.handleSignals);
+    }
+    this.db.assertOpen(where);
+    if (this.runningNow) throw new HonkerError('INVALID_ARGUMENT', `${where}: this worker is already running`);
+    const queueNames = this.queueNames ?? [...taskRegistry(this.db).keys()];
+    if (queueNames.length === 0) {
+      throw new HonkerError('INVALID_ARGUMENT', `${where}: no queues to work: register a task (queue.task) or pass queues`);
+    }
+    this.runningNow = true;
+    const stop = new AbortController();
+    const summary: WorkerSummary = {
+      workerId: this.workerId,
+      claimed: 0,
+      completed: 0,
+      failed: 0,
+      retried: 0,
+      dead: 0,
+      released: 0,
+      abandoned: 0,
+      lost: 0,
+      stoppedBy: 'signal',
+    };
+    const onAbort = (): void => stop.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const onSig = (name: string) => (): void => {
+      summary.stoppedBy = name;
+      stop.abort();
+    };
+    const sigint = onSig('SIGINT');
+    const sigterm = onSig('SIGTERM');
+    if (opts.handleSignals) {
+      process.once('SIGINT', sigint);
+      process.once('SIGTERM', sigterm);
+    }
+    if (signal?.aborted) stop.abort();
+    const queues = queueNames.map((name) => this.db.queue(name, { visibilityTimeoutS: this.visibilityTimeoutS }));
+    return this.loop(queues, stop.signal, summary).finally(() => {
+      signal?.removeEventListener('abort', onAbort);
+      process.off('SIGINT', sigint);
+      process.off('SIGTERM', sigterm);
+      this.runningNow = false;
+    });
+  }
+
+  private async loop(queues: Queue<unknown>[], stop: AbortSignal, summary: WorkerSummary): Promise<WorkerSummary> {
+    const running = new Set<Running>();
+    const buffer: Job<unknown>[] = [];
+    let slotFreed: (() => void) | undefined;
+    const beatMs = Math.min((this.visibilityTimeoutS * 1000) / 2, MAX_TIMER_MS);
+    const heartbeat = setInterval(() => this.heartbeatAll(running, buffer, summary), beatMs);
+    heartbeat.unref();
+    const closeSignal = this.db.closeSignal;
+    const stopWait = new Promise<void>((resolve) => {
+      if (stop.aborted) resolve();
+      else stop.addEventListener('abort', () => resolve(), { once: true });
+    });
+    let turn = 0;
+    let missed = false;
+    try {
+      const watcher = this.db.watcher();
+      while (!stop.aborted) {
+        if (closeSignal.aborted) throw closeSignal.reason;
+        while (buffer.length > 0 && running.size < this.concurrency) {
+          const r: Running | undefined = this.start(buffer.shift() as Job<unknown>, summary, () => {
+            if (r) running.delete(r);
+            slotFreed?.();
+          });
+          if (r) running.add(r);
+        }
+        if (buffer.length > 0 || running.size >= this.concurrency) {
+          await Promise.race([new Promise<void>((resolve) => (slotFreed = resolve)), stopWait]);
+          slotFreed = undefined;
+          continue;
+        }
+        // Read the generation before looking, so a commit landing in between wakes us.
+        const since = watcher.generation();
+        try {
+          for (let i = 0; i < queues.length && buffer.length < this.batchSize; i++) {
+            const queue = queues[(turn + i) % queues.length];
+            const jobs = queue.claimBatch(this.workerId, this.batchSize - buffer.length);
+            summary.claimed += jobs.length;
+            buffer.push(...jobs);
+          }
+        } catch (err) {
+          // Another writer held the lock past busy_timeout: try again shortly rather than die.
+          if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+          if (buffer.length === 0) {
+            await Promise.race([new Promise((r) => setTimeout(r, BUSY_RETRY_MS)), stopWait]);
+            continue;
+          }
+        }
+        turn++;
+        if (buffer.length > 0) {
+          missed = false;
+          continue;
+        }
+        const nowS = Math.floor(Date.now() / 1000);
+        let next = 0;
+        for (const q of queues) {
+          const at = this.db.sql('SELECT honker_queue_next_claim_at(?)').pluck().get(q.name) as number;
+          if (at !== 0 && (next === 0 || at < next)) next = at;
+        }
+        let deadlineMs: number | undefined;
+        if (next === 0) deadlineMs = undefined;
+        else if (next > nowS) deadlineMs = next * 1000;
+        else if (!missed) {
+          missed = true; // the second turned between the claim and this read: look again now
+          continue;
+        } else deadlineMs = (nowS + 1) * 1000; // others take these jobs; look again next second
+        try {
+          const reason = await watcher.wait(since, { signals: [stop, closeSignal], deadlineMs });
+          if (reason === 'change') missed = false;
+        } catch (err) {
+          if (stop.aborted && !closeSignal.aborted) break;
+          throw err;
+        }
+      }
+      // Stopping: hand back what never started, give the running ones graceMs.
+      this.releaseAll(buffer.splice(0), summary);
+      if (running.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.graceMs)));
+        await Promise.race([Promise.all([...running].map((r) => r.done)), grace]);
+        clearTimeout(timer);
+        for (const r of [...running]) r.interrupt({ kind: 'abandoned' });
+        await Promise.all([...running].map((r) => r.done));
+      }
+      return summary;
+    } finally {
+      clearInterval(heartbeat);
+      if (buffer.length > 0 && this.db.isOpen) this.releaseAll(buffer.splice(0), summary);
+    }
+  }
+
+  private releaseAll(jobs: Job<unknown>[], summary: WorkerSummary): void {
+    const stmt = this.db.sql('SELECT honker_release(?, ?)');
+    for (const job of jobs) {
+      if (stmt.pluck().get(job.id, job.workerId) === 1) {
+        summary.released++;
+        this.emit('released', this.info(job, undefined));
+      }
+    }
+  }
+
+  /** Extend every held claim; a claim found lost interrupts its handler's race. */
+  private heartbeatAll(running: Set<Running>, buffer: Job<unknown>[], summary: WorkerSummary): void {
+    if (!this.db.isOpen) return;
+    for (const r of running) {
+      try {
+        if (!r.job.heartbeat(this.visibilityTimeoutS)) r.interrupt({ kind: 'lost' });
+      } catch {
+        // SQLITE_BUSY: the next beat retries; the claim has half a timeout left.
+      }
+    }
+    for (let i = buffer.length - 1; i >= 0; i--) {
+      try {
+        if (!buffer[i].heartbeat(this.visibilityTimeoutS)) {
+          const [job] = buffer.splice(i, 1);
+          summary.lost++;
+          this.emit('lost', { ...this.info(job, undefined), reason: 'claim lapsed before the job started' });
+        }
+      } catch {
+        // as above
+      }
+    }
+  }
+
+  private info(job: Job<unknown>, task: string | undefined): JobInfo {
+    return { jobId: job.id, queue: job.queue, task, attempt: job.attempts };
+  }
+
+  /** Start one claimed job; undefined when it was settled at once (bad envelope, unknown task). */
+  private start(job: Job<unknown>, summary: WorkerSummary, onDone: () => void): Running | undefined {
+    const payload = job.payload as { task?: unknown; args?: unknown; v?: unknown } | null;
+    const isEnvelope =
+      payload !== null && typeof payload === 'object' && !Array.isArray(payload) && typeof payload.task === 'string';
+    const taskName = isEnvelope ? (payload.task as string) : undefined;
+    let problem: string | undefined;
+    let def: TaskDefinition | undefined;
+    if (!isEnvelope) {
+      problem = `payload is not a task envelope {"task":<name>,"args":[...],"v":1} (got ${JSON.stringify(job.payload)?.slice(0, 80)})`;
+    } else if (payload.v !== 1) {
+      problem = `task envelope version ${JSON.stringify(payload.v)} is not supported (this worker reads v 1)`;
+    } else if (payload.args !== undefined && !Array.isArray(payload.args)) {
+      problem = `task envelope "args" must be an array (task ${JSON.stringify(taskName)})`;
+    } else {
+      def = taskRegistry(this.db).get(job.queue)?.get(taskName as string);
+      if (!def) {
+        const known = [...(taskRegistry(this.db).get(job.queue)?.keys() ?? [])];
+        problem = `unknown task ${JSON.stringify(taskName)} on queue ${JSON.stringify(job.queue)} (this worker knows: ${
+          known.length > 0 ? known.join(', ') : 'none'
+        })`;
+      }
+    }
+    const info = this.info(job, taskName);
+    if (problem !== undefined || !def) {
+      this.settleSafely(() => this.deadNow(job, info, problem ?? 'unknown task', summary));
+      return undefined;
+    }
+    const args = (payload?.args as unknown[] | undefined) ?? [];
+    const controller = new AbortController();
+    let interrupt: (o: Outcome) => void = () => undefined;
+    const interrupted = new Promise<Outcome>((resolve) => (interrupt = resolve));
+    const ctx: TaskContext = {
+      signal: controller.signal,
+      jobId: job.id,
+      attempt: job.attempts,
+      taskName: def.name,
+      queue: job.queue,
+    };
+    const started = Date.now();
+    const fn = def.fn;
+    const handler = new Promise<unknown>((resolve) => resolve(runWithContext(ctx, () => fn.apply(ctx, args)))).then(
+      (value): Outcome => ({ kind: 'ok', value }),
+      (cause: unknown): Outcome => ({ kind: 'error', cause }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const racers: Promise<Outcome>[] = [handler, interrupted];
+    if (def.timeoutS !== undefined) {
+      racers.push(new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve({ kind: 'timeout' }), def.timeoutS! * 1000))));
+    }
+    const taskDef = def;
+    const done = Promise.race(racers).then((outcome) => {
+      clearTimeout(timer);
+      if (outcome.kind !== 'ok' && outcome.kind !== 'error') {
+        controller.abort(new HonkerError('ABORTED', `task ${taskDef.name}: ${outcome.kind}`));
+      }
+      this.settleSafely(() => this.settle(job, taskDef, info, outcome, Date.now() - started, summary));
+      onDone();
+    });
+    return { job, info, controller, interrupt, done };
+  }
+
+  /** Settle, turning a lost claim into a 'lost' event; other errors (CLOSED) become warnings. */
+  private settleSafely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof ClaimLost) return;
+      if (!this.db.isOpen) return;
+      process.emitWarning(`honker worker: settling a job failed: ${(err as Error)?.stack ?? String(err)}`);
+    }
+  }
+
+  private lost(info: JobInfo, reason: string, summary: WorkerSummary): never {
+    summary.lost++;
+    this.emit('lost', { ...info, reason });
+    throw new ClaimLost(reason);
+  }
+
+  private settle(
+    job: Job<unknown>,
+    def: TaskDefinition,
+    info: JobInfo,
+    outcome: Outcome,
+    durationMs: number,
+    summary: WorkerSummary,
+  ): void {
+    if (outcome.kind === 'lost') this.lost(info, 'claim lost while running (lapsed or cancelled)', summary);
+    if (outcome.kind === 'ok') {
+      const value = outcome.value === undefined ? null : outcome.value;
+      let saveError: unknown;
+      try {
+        let acked = true;
+        this.db.transaction(() => {
+          this.db.results.save(job.id, { ok: true, value }, { ttlS: def.resultTtlS });
+          if (!job.ack()) {
+            acked = false;
+            throw new ClaimLost('claim lost');
+          }
+        });
+        if (acked) {
+          summary.completed++;
+          this.emit('completed', { ...info, value, durationMs });
+          return;
+        }
+      } catch (err) {
+        if (err instanceof ClaimLost) this.lost(info, 'claim lost before the result was saved', summary);
+        if ((err as HonkerError).code !== 'INVALID_ARGUMENT') throw err;
+        saveError = err;
+      }
+      this.fail(job, def, info, `task ${def.name} returned a value that is not JSON: ${errorText(saveError)}`, saveError, durationMs, summary);
+      return;
+    }
+    const error =
+      outcome.kind === 'error'
+        ? errorText(outcome.cause)
+        : outcome.kind === 'timeout'
+          ? `task ${def.name} timed out after ${def.timeoutS} s`
+          : `worker stopped: task ${def.name} did not finish within the ${this.graceMs} ms grace period`;
+    if (outcome.kind === 'abandoned') summary.abandoned++;
+    this.fail(job, def, info, error, outcome.kind === 'error' ? outcome.cause : undefined, durationMs, summary);
+  }
+
+  /** Retry the job (or dead-letter it when attempts are used up, saving the error result). */
+  private fail(
+    job: Job<unknown>,
+    def: TaskDefinition,
+    info: JobInfo,
+    error: string,
+    cause: unknown,
+    durationMs: number,
+    summary: WorkerSummary,
+  ): void {
+    const delayS = retryDelay(def, job.attempts);
+    let died = false;
+    try {
+      this.db.transaction(() => {
+        if (!job.retry({ delayS, error })) throw new ClaimLost('claim lost');
+        if (!this.db.sql('SELECT honker_get_job(?)').pluck().get(job.id)) {
+          died = true;
+          this.db.results.save(job.id, { ok: false, error, attempts: job.attempts }, { ttlS: def.resultTtlS });
+        }
+      });
+    } catch (err) {
+      if (err instanceof ClaimLost) this.lost(info, 'claim lost before the failure was recorded', summary);
+      throw err;
+    }
+    summary.failed++;
+    this.emit('failed', { ...info, error, cause, durationMs });
+    if (died) {
+      summary.dead++;
+      this.emit('dead', { ...info, error });
+    } else {
+      summary.retried++;
+      this.emit('retried', { ...info, error, delayS });
+    }
+  }
+
+  private deadNow(job: Job<unknown>, info: JobInfo, error: string, summary: WorkerSummary): void {
+    try {
+      this.db.transaction(() => {
+        if (!job.fail(error)) throw new ClaimLost('claim lost');
+        this.db.results.save(job.id, { ok: false, error, attempts: job.attempts }, { ttlS: 86400 });
+      });
+    } catch (err) {
+      if (err instanceof ClaimLost) this.lost(info, 'claim lost before the job was dead-lettered', summary);
+      throw err;
+    }
+    summary.dead++;
+    this.emit('dead', { ...info, error });
+  }
+}

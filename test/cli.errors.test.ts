@@ -1,0 +1,137 @@
+/**
+ * cli: bad input. Missing file (never created), not a honker database, not
+ * SQLite at all, invalid JSON, unknown queue / schedule: one line on stderr,
+ * exit 1 (the command failed) or 2 (usage), and nothing written.
+ */
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli, setupDb, snapshot } from './helpers/cli.js';
+import { repoRoot, tempDbPath } from './helpers/db.js';
+
+const everyCommand = (file: string): string[][] => [
+  ['stats', file],
+  ['jobs', file, 'q'],
+  ['dead', file, 'q'],
+  ['dead', file, 'q', '--purge'],
+  ['dead', file, 'q', '--requeue-all'],
+  ['enqueue', file, 'q', '{}'],
+  ['notify', file, 'ch', '{}'],
+  ['listen', file, 'ch'],
+  ['tail', file, 'events'],
+  ['schedule', file],
+  ['schedule', file, 'pause', 'x'],
+];
+
+test('cli errors: a missing file is reported by every command, exit 1, and never created', async (t) => {
+  const file = tempDbPath(t, 'missing.db');
+  for (const args of everyCommand(file)) {
+    const r = await runCli(args);
+    t.deepEqual(r, { stdout: '', stderr: `honker ${args[0]}: ${file}: no such file\n`, code: 1 }, args.join(' '));
+  }
+  t.deepEqual(readdirSync(path.dirname(file)), []);
+});
+
+test('cli errors: a SQLite file without honker tables is refused unchanged (no -wal, no tables)', async (t) => {
+  const file = tempDbPath(t, 'plain.db');
+  const raw = new Database(file);
+  raw.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES (\'ann\')');
+  raw.close();
+  const bytes = readFileSync(file);
+  for (const args of everyCommand(file)) {
+    const r = await runCli(args);
+    t.deepEqual(r, { stdout: '', stderr: `honker ${args[0]}: ${file}: not a honker database (it has no _honker_live table)\n`, code: 1 }, args.join(' '));
+  }
+  t.deepEqual(readFileSync(file), bytes);
+  t.deepEqual(readdirSync(path.dirname(file)), ['plain.db']);
+});
+
+test('cli errors: a file that is not SQLite is refused unchanged', async (t) => {
+  const file = tempDbPath(t, 'notes.txt');
+  writeFileSync(file, 'these are not the pages you are looking for\n'.repeat(100));
+  const bytes = readFileSync(file);
+  for (const args of [['stats', file], ['enqueue', file, 'q', '1']]) {
+    const r = await runCli(args);
+    t.deepEqual(r, { stdout: '', stderr: `honker ${args[0]}: ${file}: not a SQLite database (file is not a database)\n`, code: 1 });
+  }
+  t.deepEqual(readFileSync(file), bytes);
+  t.deepEqual(readdirSync(path.dirname(file)), ['notes.txt']);
+});
+
+test('cli errors: invalid JSON is a usage error and writes nothing', async (t) => {
+  const file = tempDbPath(t);
+  setupDb(file, 'queues');
+  const before = snapshot(file);
+  t.deepEqual(await runCli(['enqueue', file, 'emails', '{to: alice}']), {
+    stdout: '',
+    stderr: 'honker enqueue: payload is not valid JSON: {to: alice}\n',
+    code: 2,
+  });
+  t.deepEqual(await runCli(['notify', file, 'ch', '']), { stdout: '', stderr: 'honker notify: payload is not valid JSON: \n', code: 2 });
+  t.is(snapshot(file), before);
+});
+
+test('cli errors: unknown queue or schedule: exit 1, one line naming what exists, nothing written', async (t) => {
+  const file = tempDbPath(t);
+  setupDb(file, 'queues');
+  const before = snapshot(file);
+  const unknown = "unknown queue 'nope' (no live or dead job; queues: emails, reports)";
+  for (const args of [['jobs', file, 'nope'], ['dead', file, 'nope'], ['dead', file, 'nope', '--purge'], ['dead', file, 'nope', '--requeue-all'], ['dead', file, 'nope', '--requeue', '5']]) {
+    t.deepEqual(await runCli(args), { stdout: '', stderr: `honker ${args[0]}: ${unknown}\n`, code: 1 }, args.join(' '));
+  }
+  t.deepEqual(await runCli(['schedule', file, 'resume', 'nightly']), { stdout: '', stderr: "honker schedule: no schedule named 'nightly'\n", code: 1 });
+  const empty = tempDbPath(t, 'empty.db');
+  setupDb(empty, 'empty');
+  t.deepEqual(await runCli(['jobs', empty, 'q']), {
+    stdout: '',
+    stderr: "honker jobs: unknown queue 'q' (no live or dead job; the database has no queue)\n",
+    code: 1,
+  });
+  t.is(snapshot(file), before);
+});
+
+test('cli errors: usage errors exit 2 with the usage; bad flag values exit 2 with one line', async (t) => {
+  const file = tempDbPath(t);
+  setupDb(file, 'queues');
+  const before = snapshot(file);
+  const none = await runCli([]);
+  t.is(none.code, 2);
+  t.regex(none.stdout, /^usage: honker <command>/);
+  const cmd = await runCli(['frobnicate', file]);
+  t.is(cmd.code, 2);
+  t.regex(cmd.stderr, /^honker: unknown command 'frobnicate'\nusage: honker <command>/);
+  const usageCases: Array<[string[], string]> = [
+    [['stats', file, '--verbose'], "honker stats: Unknown option '--verbose'"],
+    [['stats'], 'honker stats: missing arguments'],
+    [['stats', file, 'extra'], "honker stats: unexpected argument 'extra'"],
+    [['jobs', file], 'honker jobs: missing arguments'],
+    [['enqueue', file, 'q'], 'honker enqueue: missing arguments'],
+    [['enqueue', file, 'q', '1', '--priority', '-1'], "honker enqueue: Option '--priority' argument is ambiguous (write a negative number as --priority=-N)"],
+    [['dead', file, 'emails', '--purge', '--requeue-all'], 'honker dead: --requeue-all and --purge cannot be combined'],
+    [['dead', file, 'emails', '--older-than', '5'], 'honker dead: --older-than goes with --purge'],
+    [['schedule', file, 'delete', 'x'], "honker schedule: unknown action 'delete' (list, pause or resume)"],
+    [['schedule', file, 'pause'], 'honker schedule: pause needs a schedule name'],
+  ];
+  for (const [args, line] of usageCases) {
+    const r = await runCli(args);
+    t.is(r.code, 2, args.join(' '));
+    t.is(r.stdout, '');
+    t.true(r.stderr.startsWith(`${line}\nusage: honker ${args[0]} `), r.stderr);
+  }
+  const valueCases: Array<[string[], string]> = [
+    [['jobs', file, 'emails', '--state', 'done'], "honker jobs: --state must be one of pending, scheduled, processing, dead (got 'done')"],
+    [['jobs', file, 'emails', '--limit', 'ten'], "honker jobs: --limit must be an integer >= 0 (got 'ten')"],
+    [['jobs', file, 'emails', '--limit=-1'], "honker jobs: --limit must be an integer >= 0 (got '-1')"],
+    [['jobs', file, ''], 'honker jobs: queue must not be empty'],
+    [['enqueue', file, 'q', '1', '--delay', '1.5'], "honker enqueue: --delay must be an integer >= 0 (got '1.5')"],
+    [['enqueue', file, 'q', '1', '--max-attempts', '0'], "honker enqueue: --max-attempts must be an integer >= 1 (got '0')"],
+    [['dead', file, 'emails', '--requeue', 'x'], "honker dead: --requeue must be an integer >= 1 (got 'x')"],
+    [['dead', file, 'emails', '--purge', '--older-than', '1e3'], "honker dead: --older-than must be an integer >= 0 (got '1e3')"],
+    [['tail', file, 'events', '--from', 'start'], "honker tail: --from must be an integer >= 0 (got 'start')"],
+  ];
+  for (const [args, line] of valueCases) {
+    t.deepEqual(await runCli(args), { stdout: '', stderr: `${line}\n`, code: 2 }, args.join(' '));
+  }
+  t.is(snapshot(file), before);
+});

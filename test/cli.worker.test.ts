@@ -1,0 +1,64 @@
+/**
+ * `honker worker <module>`: the real CLI imports a user's task module and runs
+ * its tasks; results come back to the caller in another process; SIGTERM
+ * stops it cleanly (exit 0) and it prints what it did.
+ */
+import test from 'ava';
+import path from 'node:path';
+import { open } from '../src/index.js';
+import { CliChild, runCli } from './helpers/cli.js';
+import { repoRoot, tempDbPath } from './helpers/db.js';
+
+const tasksModule = path.join(repoRoot, 'test', 'fixtures', 'cli-worker-tasks.ts');
+
+/** The task module opens the database named by $HONKER_TEST_DB. */
+const dbEnv = (file: string): NodeJS.ProcessEnv => ({ HONKER_TEST_DB: file });
+
+test('cli worker: runs the tasks of a TypeScript module; SIGTERM stops it with exit 0 and a summary', async (t) => {
+  const file = tempDbPath(t);
+  const db = open(file);
+  t.teardown(() => db.close());
+  const add = db.queue('math').task('add', (a: number, b: number) => a + b);
+  const first = add(2, 3); // enqueued before the worker starts
+  const cli = new CliChild(['worker', tasksModule, '--concurrency', '2'], dbEnv(file));
+  t.teardown(() => cli.child.kill('SIGKILL'));
+  t.is(await first.get({ timeoutMs: 30_000 }), 5);
+  const handles = [add(10, 20), add(-1, 1)];
+  t.deepEqual(await Promise.all(handles.map((h) => h.get({ timeoutMs: 30_000 }))), [30, 0]);
+  await cli.until('the started line', () => cli.stderr.includes('started'));
+  cli.child.kill('SIGTERM');
+  t.is(await cli.exited, 0);
+  t.regex(cli.stderr, /stopped \(SIGTERM\): claimed 3, completed 3, failed 0 \(retried 0, dead 0\), returned unstarted 0/);
+  t.deepEqual(db.queue('math').stats(), { pending: 0, scheduled: 0, processing: 0, dead: 0 });
+});
+
+test('cli worker: --list prints the registered tasks', async (t) => {
+  const file = tempDbPath(t);
+  open(file).close();
+  const r = await runCli(['worker', tasksModule, '--list'], { env: dbEnv(file) });
+  t.is(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  t.deepEqual(lines[0]!.split(/\s{2,}/), ['DATABASE', 'QUEUE', 'TASK', 'RETRIES', 'TIMEOUT S']);
+  t.deepEqual(lines.slice(1).map((l) => l.split(/\s{2,}/).slice(1)), [
+    ['math', 'add', '1', '-'],
+    ['math', 'slow', '2', '-'],
+  ]);
+});
+
+test('cli worker: a missing module or one without tasks is one clear line and exit 1', async (t) => {
+  const file = tempDbPath(t);
+  open(file).close();
+  t.deepEqual(await runCli(['worker', 'nope.ts'], { env: dbEnv(file) }), {
+    stdout: '',
+    stderr: 'honker worker: no such module: nope.ts\n',
+    code: 1,
+  });
+  const noTasks = path.join(repoRoot, 'test', 'fixtures', 'cli-worker-no-tasks.ts');
+  t.deepEqual(await runCli(['worker', noTasks], { env: dbEnv(file) }), {
+    stdout: '',
+    stderr: `honker worker: ${noTasks} registers no tasks: define them with db.queue(name).task(taskName, fn)\n`,
+    code: 1,
+  });
+  const usage = await runCli(['worker']);
+  t.is(usage.code, 2);
+});
