@@ -64,6 +64,10 @@
 **     "created_at","died_at"}. For src/queue.ts (queue.dead.list); not in
 **     honker 0.4. Example: SELECT honker_dead_list('emails', 20);
 **
+**   honker_dead_get(id) -> JSON object of the dead job (the keys of
+**     honker_dead_list), or '' when id is not dead (as honker_get_job does for
+**     live jobs). Ours. Example: SELECT honker_dead_get(17);
+**
 ** Invariants (with queue_claim.c and queue_ack.c):
 **   - a pending row has worker_id and claim_expires_at NULL; a processing row
 **     has both set (claims are only ever made by honker_claim_batch);
@@ -125,6 +129,13 @@ static const char PURGE_DEAD_SQL[] = "DELETE FROM _honker_dead WHERE queue = ?1 
 static const char DEAD_LIST_SQL[] =
     "SELECT id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at,"
     " died_at FROM _honker_dead WHERE queue = ?1 ORDER BY died_at DESC, id DESC LIMIT ?2";
+static const char DEAD_GET_SQL[] =
+    "SELECT id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at,"
+    " died_at FROM _honker_dead WHERE id = ?1";
+/* The JSON keys of a dead job, in DEAD_LIST_SQL's and DEAD_GET_SQL's column order. */
+static const char *const dead_keys[] = {"id",         "queue",    "payload",      "priority",
+                                        "run_at",     "attempts", "max_attempts", "last_error",
+                                        "created_at", "died_at"};
 
 int queue_bury(sqlite3_context *ctx, sqlite3_int64 id, const char *error, int n_error,
                sqlite3_int64 now) {
@@ -277,6 +288,22 @@ static void honker_cancel_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, changed ? 1 : 0);
 }
 
+/* The one row of s (bound to an id) as a JSON object, or '' when there is none. */
+static void queue_result_row_or_empty(sqlite3_context *ctx, sqlite3_stmt *s,
+                                      const char *const *keys, int n_keys) {
+  int rc = honker_step(ctx, s);
+  if (rc == SQLITE_DONE) {
+    honker_stmt_done(s);
+    sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+    return;
+  }
+  if (rc != SQLITE_ROW) return;
+  sqlite3_str *out = sqlite3_str_new(honker_db(ctx));
+  honker_json_row(out, s, keys, n_keys);
+  honker_stmt_done(s);
+  honker_result_str(ctx, out);
+}
+
 static void honker_get_job_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   static const char *const keys[] = {"id",        "queue",        "payload",    "state",
@@ -288,17 +315,17 @@ static void honker_get_job_fn(sqlite3_context *ctx, int argc, sqlite3_value **ar
   sqlite3_stmt *s = honker_stmt(ctx, GET_JOB_SQL);
   if (!s) return;
   sqlite3_bind_int64(s, 1, id);
-  int rc = honker_step(ctx, s);
-  if (rc == SQLITE_DONE) {
-    honker_stmt_done(s);
-    sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
-    return;
-  }
-  if (rc != SQLITE_ROW) return;
-  sqlite3_str *out = sqlite3_str_new(honker_db(ctx));
-  honker_json_row(out, s, keys, HONKER_COUNT(keys));
-  honker_stmt_done(s);
-  honker_result_str(ctx, out);
+  queue_result_row_or_empty(ctx, s, keys, HONKER_COUNT(keys));
+}
+
+static void honker_dead_get_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_int64 id;
+  if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, DEAD_GET_SQL);
+  if (!s) return;
+  sqlite3_bind_int64(s, 1, id);
+  queue_result_row_or_empty(ctx, s, dead_keys, HONKER_COUNT(dead_keys));
 }
 
 static void honker_queue_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -397,9 +424,6 @@ static void honker_dead_purge_fn(sqlite3_context *ctx, int argc, sqlite3_value *
 
 static void honker_dead_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
-  static const char *const keys[] = {"id",         "queue",    "payload",      "priority",
-                                     "run_at",     "attempts", "max_attempts", "last_error",
-                                     "created_at", "died_at"};
   const char *queue;
   int n_queue;
   sqlite3_int64 limit;
@@ -410,7 +434,7 @@ static void honker_dead_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **
   if (!s) return;
   sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 2, limit);
-  honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
+  honker_result_json_rows(ctx, s, dead_keys, HONKER_COUNT(dead_keys));
 }
 
 /* --- registration ------------------------------------------------------------ */
@@ -432,7 +456,8 @@ static const HonkerFunc queue_functions[] = {
     {"honker_queue_stats", 1, honker_queue_stats_fn},
     {"honker_dead_requeue", 1, honker_dead_requeue_fn},
     {"honker_dead_purge", 2, honker_dead_purge_fn},
-    {"honker_dead_list", 2, honker_dead_list_fn}, /* for src/queue.ts; not in sql.md yet */
+    {"honker_dead_list", 2, honker_dead_list_fn}, /* ours */
+    {"honker_dead_get", 1, honker_dead_get_fn},   /* ours */
     {"honker_enqueue_unique", 8, honker_enqueue_unique_fn},
     /* for the honker command line (queue_inspect.c) */
     {"honker_queues_stats", 0, honker_queues_stats_fn},

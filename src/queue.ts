@@ -417,6 +417,22 @@ export class Queue<T = unknown> {
   }
 }
 
+/** A dead row as the extension returns it (honker_dead_list / honker_dead_get) -> DeadJob. */
+function deadJob<T>(r: Record<string, unknown>): DeadJob<T> {
+  return {
+    id: r.id as number,
+    queue: r.queue as string,
+    payload: parsePayload<T>(r.payload as string),
+    priority: r.priority as number,
+    runAt: r.run_at as number,
+    attempts: r.attempts as number,
+    maxAttempts: r.max_attempts as number,
+    lastError: (r.last_error as string | null) ?? null,
+    createdAt: r.created_at as number,
+    diedAt: r.died_at as number,
+  };
+}
+
 export class DeadLetters<T> {
   /** @internal */
   constructor(
@@ -430,18 +446,15 @@ export class DeadLetters<T> {
     const limit = validate.optInt('queue.dead.list', 'limit', opts.limit, 0) ?? 100;
     this.db.assertOpen('queue.dead.list');
     const text = this.db.sql('SELECT honker_dead_list(?, ?)').pluck().get(this.queue, limit) as string;
-    return (JSON.parse(text) as Record<string, unknown>[]).map((r) => ({
-      id: r.id as number,
-      queue: r.queue as string,
-      payload: parsePayload<T>(r.payload as string),
-      priority: r.priority as number,
-      runAt: r.run_at as number,
-      attempts: r.attempts as number,
-      maxAttempts: r.max_attempts as number,
-      lastError: (r.last_error as string | null) ?? null,
-      createdAt: r.created_at as number,
-      diedAt: r.died_at as number,
-    }));
+    return (JSON.parse(text) as Record<string, unknown>[]).map((r) => deadJob<T>(r));
+  }
+
+  /** One dead job by id (of any queue), or null when that id is not dead. */
+  get(id: number): DeadJob<T> | null {
+    validate.int('queue.dead.get', 'id', id, 1);
+    this.db.assertOpen('queue.dead.get');
+    const text = this.db.sql('SELECT honker_dead_get(?)').pluck().get(id) as string;
+    return text ? deadJob<T>(JSON.parse(text) as Record<string, unknown>) : null;
   }
 
   /** Put a dead job back as pending with its attempts reset; false when no such dead job. */

@@ -19,8 +19,8 @@
  *   Results expire after resultTtlS seconds (default 86400; 0 = kept forever).
  *   A job that dies without a worker saving this (its claim lapsed on the
  *   last attempt, expired by sweepExpired, failed by raw SQL) has no result:
- *   get() then reads the error from its dead row (among the queue's newest
- *   1000) and rejects with it; a job gone with no result and no dead row
+ *   get() then reads the error from its dead row (honker_dead_get) and
+ *   rejects with it; a job gone with no result and no dead row
  *   (cancelled, result expired) rejects with a JOB_FAILED error saying so.
  *
  * Options:
@@ -122,8 +122,6 @@ export interface TaskDefinition {
 
 const TASK_OPTIONS = ['retries', 'timeoutS', 'retryDelayS', 'backoff', 'priority', 'expiresS', 'resultTtlS'] as const;
 const DEFAULT_RESULT_TTL_S = 86400;
-/** get() looks for a vanished job among this many newest dead rows of its queue. */
-const DEAD_SCAN_LIMIT = 1000;
 const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 const registries = new WeakMap<HonkerDatabase, Map<string, Map<string, TaskDefinition>>>();
@@ -343,7 +341,7 @@ async function waitResult<R>(
       throw new HonkerError('JOB_FAILED', `${label} died after ${env.attempts} attempt(s): ${env.error}`);
     }
     if (!live) {
-      const dead = db.queue(def.queue).dead.list({ limit: DEAD_SCAN_LIMIT }).find((d) => d.id === id);
+      const dead = db.queue(def.queue).dead.get(id);
       if (dead) {
         throw new HonkerError('JOB_FAILED', `${label} died after ${dead.attempts} attempt(s): ${dead.lastError ?? 'failed'}`);
       }

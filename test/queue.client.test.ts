@@ -110,6 +110,8 @@ test('enqueue expiresS: expiresAt set; sweepExpired dead-letters it once expired
   t.is(q.getJob(id), null);
   t.truthy(q.getJob(keep));
   const dead = q.dead.list();
+  for (const d of dead) t.deepEqual(q.dead.get(d.id), d, 'dead.get returns the row dead.list shows');
+  t.is(q.dead.get(987654), null);
   t.deepEqual(
     dead.map((d) => [d.id, d.lastError]),
     [[id, 'expired']],

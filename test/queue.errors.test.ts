@@ -65,6 +65,9 @@ const cases: Array<[string, unknown[], string]> = [
   // honker_fail(id, worker_id, error)
   ['SELECT honker_fail(?,?,?)', [1n, 'w', 5n], 'honker_fail: error must be TEXT (got INTEGER 5)'],
   ['SELECT honker_fail(?,?,?)', ['1', 'w', 'e'], "honker_fail: id must be an integer (got TEXT '1')"],
+  // honker_dead_get(id) (ours)
+  ['SELECT honker_dead_get(?)', [null], 'honker_dead_get: id must be an integer (got NULL)'],
+  ['SELECT honker_dead_get(?)', ['7'], "honker_dead_get: id must be an integer (got TEXT '7')"],
   // honker_release(id, worker_id) (ours)
   ['SELECT honker_release(?,?)', [null, 'w'], 'honker_release: id must be an integer (got NULL)'],
   ['SELECT honker_release(?,?)', [1.5, 'w'], 'honker_release: id must be an integer (got REAL 1.5)'],

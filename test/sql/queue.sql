@@ -164,3 +164,7 @@ select 'queue_107', honker_release((select id from _honker_live where payload = 
 select 'queue_108', json_extract(honker_claim_batch('rel', 'w2', 1, 30), '$[0].payload') = 'r1';
 update _honker_live set claim_expires_at = unixepoch() - 1 where payload = 'r2';
 select 'queue_109', honker_release((select id from _honker_live where payload = 'r2'), 'w') = 0;
+-- honker_dead_get (ours): one dead job by id, '' when the id is not dead
+select 'queue_110', json_extract(honker_dead_get((select max(id) from _honker_dead where queue = 'ex')), '$.queue') = 'ex';
+select 'queue_111', (select group_concat(key) from json_each(honker_dead_get((select max(id) from _honker_dead)))) = 'id,queue,payload,priority,run_at,attempts,max_attempts,last_error,created_at,died_at';
+select 'queue_112', honker_dead_get(987654321) = '' and honker_dead_get((select min(id) from _honker_live)) = '';
