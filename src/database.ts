@@ -82,12 +82,10 @@ export class HonkerDatabase {
     load(raw);
     this.sql('SELECT honker_bootstrap()').get();
     if (options.checkpointInBackground) {
-      // Our own connection: its commits never run a checkpoint; a worker thread does (checkpoint.ts).
+      // Our own connection: its commits never run a checkpoint; a timer does, between commits.
       raw.pragma('wal_autocheckpoint = 0');
       const pageSize = raw.pragma('page_size', { simple: true }) as number;
-      this.checkpointer = new Checkpointer(path.resolve(raw.name), pageSize, () => {
-        if (raw.open) raw.pragma('wal_autocheckpoint = 1000');
-      });
+      this.checkpointer = new Checkpointer(raw, path.resolve(raw.name), pageSize);
     }
     this.results = new Results(this);
   }

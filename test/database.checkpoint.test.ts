@@ -1,6 +1,6 @@
 /**
- * WAL checkpoints run in a worker thread, never inside a commit of open()'s
- * connection (src/checkpoint.ts), and the WAL stays bounded.
+ * WAL checkpoints of open()'s connection run from a timer, never inside a
+ * commit (src/checkpoint.ts), and the WAL stays bounded.
  */
 import test from 'ava';
 import { statSync } from 'node:fs';
@@ -21,7 +21,7 @@ test('database.checkpoint: commits never checkpoint; the background checkpointer
   for (let i = 0; i < 2000; i++) q.enqueue(big);
   const grown = walSize(file);
   t.true(grown > 6_000_000, `the WAL grew past the limit without a checkpoint in a commit (${grown} bytes)`);
-  // Once the worker has checkpointed everything, the next commit restarts the WAL from its
+  // Once the timer has checkpointed everything, the next commit restarts the WAL from its
   // start, so the file stops growing; without a checkpoint every commit appends to it.
   let restarted = false;
   for (let i = 0; i < 40 && !restarted; i++) {
