@@ -137,7 +137,7 @@ test('a 6-field schedule fires every second', (t) => {
   const s = db.scheduler();
   s.add({ name: 'sec', queue: 'q', schedule: '* * * * * *' });
   const first = s.list()[0].nextFireAt;
-  t.true(first === nowS() + 1 || first === nowS(), 'next second');
+  t.true(first >= nowS() - 2 && first <= nowS() + 1, 'the next second after add');
   t.deepEqual(
     s.tick(first + 2).map((f) => f.fireAt),
     [first, first + 1, first + 2],
