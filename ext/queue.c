@@ -137,6 +137,13 @@ static const char *const dead_keys[] = {"id",         "queue",    "payload",    
                                         "run_at",     "attempts", "max_attempts", "last_error",
                                         "created_at", "died_at"};
 
+int queue_forget_errors(sqlite3_context *ctx, sqlite3_int64 id) {
+  sqlite3_stmt *s = honker_stmt(ctx, FORGET_ERRORS_SQL);
+  if (!s) return SQLITE_ERROR;
+  sqlite3_bind_int64(s, 1, id);
+  return honker_exec_stmt(ctx, s);
+}
+
 int queue_bury(sqlite3_context *ctx, sqlite3_int64 id, const char *error, int n_error,
                sqlite3_int64 now) {
   sqlite3_stmt *s = honker_stmt(ctx, BURY_INSERT_SQL);
@@ -276,14 +283,7 @@ static void honker_cancel_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
     rc = honker_exec_stmt(ctx, s);
     changed = sqlite3_changes(honker_db(ctx));
   }
-  if (rc == SQLITE_OK && changed) {
-    if (!(s = honker_stmt(ctx, FORGET_ERRORS_SQL))) {
-      rc = SQLITE_ERROR;
-    } else {
-      sqlite3_bind_int64(s, 1, id);
-      rc = honker_exec_stmt(ctx, s);
-    }
-  }
+  if (rc == SQLITE_OK && changed) rc = queue_forget_errors(ctx, id);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, changed ? 1 : 0);
 }

@@ -13,6 +13,9 @@
 int queue_bury(sqlite3_context *ctx, sqlite3_int64 id, const char *error, int n_error,
                sqlite3_int64 now);
 
+/* Delete the error history of job id (it was acked or cancelled). */
+int queue_forget_errors(sqlite3_context *ctx, sqlite3_int64 id);
+
 /* Append (id, attempt, error) to _honker_job_errors (an existing row for the
 ** same attempt, left by a job requeued from dead, is replaced). */
 int queue_record_error(sqlite3_context *ctx, sqlite3_int64 id, sqlite3_int64 attempt,

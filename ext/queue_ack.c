@@ -47,7 +47,6 @@
 /* ?3 is now: one clock reading per call, shared by every statement. */
 static const char ACK_SQL[] =
     "DELETE FROM _honker_live WHERE id = ?1 AND worker_id = ?2 AND claim_expires_at >= ?3";
-static const char ACK_ERRORS_SQL[] = "DELETE FROM _honker_job_errors WHERE job_id = ?1";
 /* NULL when ?1 is a JSON array of integers, else what it is instead. */
 static const char ACK_BATCH_CHECK_SQL[] =
     "SELECT CASE WHEN json_valid(?1) = 0 THEN 'malformed JSON'"
@@ -99,15 +98,7 @@ void honker_ack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
   int rc = queue_exec_claimed(ctx, ACK_SQL, id, worker, n_worker, now, &acked);
-  if (rc == SQLITE_OK && acked) {
-    sqlite3_stmt *s = honker_stmt(ctx, ACK_ERRORS_SQL);
-    if (!s) {
-      rc = SQLITE_ERROR;
-    } else {
-      sqlite3_bind_int64(s, 1, id);
-      rc = honker_exec_stmt(ctx, s);
-    }
-  }
+  if (rc == SQLITE_OK && acked) rc = queue_forget_errors(ctx, id);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, acked ? 1 : 0);
 }
