@@ -1,8 +1,8 @@
 /**
- * Claim cost against the backlog (spec/sql.md "Fixes": claim cost does not
- * grow with the backlog). Run: npx tsx bench/claim-backlog.ts
+ * Scenario 7 — claim cost against the backlog (spec/sql.md "Fixes": claim
+ * cost does not grow with the backlog). Run: npx tsx bench/claim-backlog.ts [--quick]
  * (HONKER_EXT_PATH picks the library, as everywhere; HONKER_BENCH_ITER sets
- * the iterations per case, default 3000).
+ * the iterations per case, default 3000, 600 with --quick).
  *
  * Each case times one `honker_claim_batch(q, w, 1, 30)` + `honker_ack` pair,
  * each statement in autocommit, on a WAL file:
@@ -27,13 +27,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { extensionPath } from '../src/extension.js';
+import { size, standalone, type BenchOptions } from './lib/options.js';
+import { addRow, section, type Section } from './lib/report.js';
 
 type Db = Database.Database;
 type Case = { name: string; due: number; inFlight: number; future: number; feed: boolean };
 
-const ITER = Number(process.env.HONKER_BENCH_ITER ?? 3000);
+let ITER = 3000;
 /** honker 0.4 takes milliseconds per claim on a backlog: fewer pairs keep the run short. */
-const ITER_0_4 = Math.max(50, Math.floor(ITER / 15));
+let ITER_0_4 = 200;
 const cases: Case[] = [
   { name: 'empty', due: 0, inFlight: 0, future: 0, feed: true },
   { name: '20k due', due: 20_000, inFlight: 0, future: 0, feed: false },
@@ -173,32 +175,35 @@ function benchHonker04(c: Case, i: number): bigint[] {
   return samples;
 }
 
-const rows = cases.map((c, i) => ({
-  c,
-  honker: stats(benchHonker(c, i)),
-  naive: stats(benchNaive(c, i)),
-  h04: stats(benchHonker04(c, i)),
-}));
-const base = rows[0];
-const fmt = (n: number) => n.toFixed(1).padStart(8);
-console.log(`claim(1) + ack, ${ITER} pairs per case (${ITER_0_4} for honker 0.4), µs (library: ${extensionPath()})`);
-console.log('columns: honker_ext | naive raw-SQL queue | honker 0.4 claim SQL; ratio = median / empty median');
-console.log(
-  `${'case'.padEnd(36)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'ratio'.padStart(6)}   ` +
-    `${'naive med'.padStart(9)} ${'naive p90'.padStart(9)} ${'ratio'.padStart(6)}   ` +
-    `${'0.4 med'.padStart(9)} ${'0.4 p90'.padStart(9)} ${'ratio'.padStart(6)}`,
-);
-let ok = true;
-for (const r of rows) {
-  const ratio = r.honker.median / base.honker.median;
-  const naiveRatio = r.naive.median / base.naive.median;
-  const h04Ratio = r.h04.median / base.h04.median;
-  if (ratio > 2) ok = false;
-  console.log(
-    `${r.c.name.padEnd(36)} ${fmt(r.honker.median)} ${fmt(r.honker.p90)} ${ratio.toFixed(2).padStart(6)}   ` +
-      `${fmt(r.naive.median).padStart(9)} ${fmt(r.naive.p90).padStart(9)} ${naiveRatio.toFixed(2).padStart(6)}   ` +
-      `${fmt(r.h04.median).padStart(9)} ${fmt(r.h04.p90).padStart(9)} ${h04Ratio.toFixed(2).padStart(6)}`,
-  );
+export async function backlogBench(o: BenchOptions): Promise<Section> {
+  ITER = Number(process.env.HONKER_BENCH_ITER ?? size(o, 600, 3000));
+  ITER_0_4 = Math.max(30, Math.floor(ITER / 15));
+  const s = section('backlog', '7. Claim cost against the backlog (one claim(1) + ack, median µs)');
+  const rows = cases.map((c, i) => ({
+    c,
+    honker: stats(benchHonker(c, i)),
+    naive: stats(benchNaive(c, i)),
+    h04: stats(benchHonker04(c, i)),
+  }));
+  const base = rows[0];
+  for (const r of rows) {
+    addRow(s, {
+      name: `honker_ext, ${r.c.name}`,
+      value: r.honker.median,
+      unit: 'µs',
+      ratio: r.honker.median / base.honker.median,
+      baseline: `same, empty queue (${base.honker.median.toFixed(1)} µs)`,
+      target: { of: 'ratio', op: '<=', bound: 2 },
+    });
+  }
+  for (const r of rows.slice(1)) {
+    addRow(s, { name: `naive raw queue, ${r.c.name}`, value: r.naive.median, unit: 'µs', ratio: r.naive.median / base.naive.median, baseline: `naive, empty (${base.naive.median.toFixed(1)} µs)` });
+  }
+  for (const r of rows.slice(1)) {
+    addRow(s, { name: `honker 0.4's claim SQL, ${r.c.name}`, value: r.h04.median, unit: 'µs', ratio: r.h04.median / base.h04.median, baseline: `0.4 SQL, empty (${base.h04.median.toFixed(1)} µs)` });
+  }
+  s.notes.push(`${ITER} pairs per case (${ITER_0_4} for honker 0.4's SQL); each statement in autocommit on a WAL file; ratio = case median / empty-queue median`);
+  return s;
 }
-console.log(ok ? 'OK: every case within 2x of the empty queue' : 'FAIL: a case is more than 2x the empty queue');
-if (!ok) process.exitCode = 1;
+
+await standalone(import.meta.url, backlogBench);

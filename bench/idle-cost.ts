@@ -1,16 +1,17 @@
 /**
- * What waiting costs: CPU and event-loop delay of a process whose iterators
- * wait on the watcher. Run: npx tsx bench/idle-cost.ts
- * (HONKER_BENCH_SECONDS sets each idle CPU window, default 10;
- * HONKER_BENCH_REPEAT the rounds of event-loop delay phases, default 3;
- * HONKER_EXT_PATH picks the library, as everywhere).
+ * Scenario 5 — what waiting costs: CPU and event-loop delay of a process
+ * whose iterators wait on the watcher.
+ *   npx tsx bench/idle-cost.ts [--quick] [--eld]
+ * (idle CPU windows of 10 s, 3 s with --quick, HONKER_BENCH_SECONDS
+ * overrides; --eld adds the event-loop delay phases, HONKER_BENCH_REPEAT
+ * rounds, default 3; HONKER_EXT_PATH picks the library, as everywhere).
  *
  * The measured process is a child (test/fixtures/client-watcher-child.ts
  * serve) holding one open database; this process reads the child's
  * utime + stime from /proc/<pid>/stat and drives it over stdin:
- *   idle CPU      no iterator (no watcher yet) vs 100 waiting iterators
- *                 (listen, claim, subscribe, results.wait in turn) — the
- *                 target is <= 0.5% of one core for the 100;
+ *   idle CPU      no iterator (no watcher yet) vs 1 and 100 waiting
+ *                 iterators (listen, claim, subscribe, results.wait in
+ *                 turn) — the target is <= 0.5% of one core;
  *   loop delay    monitorEventLoopDelay (1 ms resolution) in the child:
  *                 idle with 0 vs 100 waiting iterators, and while this
  *                 process commits a notification on another channel every
@@ -27,24 +28,22 @@ import { extensionPath, open } from '../src/index.js';
 import { repoRoot } from '../test/helpers/db.js';
 import { LineProcess } from '../test/helpers/watcher.js';
 import { ask, cpuMs, sleep } from '../test/helpers/watcher-client.js';
+import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
+import { addRow, section, type Section } from './lib/report.js';
 
-const SECONDS = Number(process.env.HONKER_BENCH_SECONDS ?? 10);
 const ELD_MS = 5000;
 const REPEAT = Number(process.env.HONKER_BENCH_REPEAT ?? 3);
-
-const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-bench-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-const file = path.join(dir, 'idle.db');
-const db = open(file);
-const child = await startChild();
-const pid = child.child.pid as number;
+let file = '';
+let db: ReturnType<typeof open>;
+let child: LineProcess & { runtime?: string };
+let pid = 0;
 
 /**
  * The child under plain node when esbuild (tsx's own dependency) can bundle
  * it: tsx's loader alone costs ~0.9% of a core in an idle process, which
  * would drown the figure measured here. Otherwise under tsx.
  */
-async function startChild(): Promise<LineProcess & { runtime?: string }> {
+async function startChild(file: string): Promise<LineProcess & { runtime?: string }> {
   const fixture = path.join(repoRoot, 'test', 'fixtures', 'client-watcher-child.ts');
   const env = { ...process.env, HONKER_EXT_PATH: extensionPath() };
   try {
@@ -115,47 +114,64 @@ async function eldPhase(waiters: number, commits: boolean): Promise<Eld & { cpu:
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-console.log(`idle cost (node ${process.version}, ${os.cpus().length} cores); child runs under ${child.runtime}`);
-await ask(child, 'eld 10', 30_000); // the child is up (its database open, no watcher yet)
-await sleep(3000); // start-up work (module compilation, GC) dies down
-
-console.log(`\nCPU of the child over ${SECONDS} s, % of one core`);
-const cpuNone = await cpuPercent(SECONDS * 1000);
-console.log(`  open database, no watcher                   ${cpuNone.toFixed(3)}%`);
-await ask(child, 'start 100');
-await sleep(1000);
-const cpu100 = await cpuPercent(SECONDS * 1000);
-console.log(`  open database, 100 waiting iterators        ${cpu100.toFixed(3)}%  (target <= 0.5%)`);
-await ask(child, 'abort');
-await sleep(1000);
-const cpuAfter = await cpuPercent(SECONDS * 1000);
-console.log(`  after aborting them (watcher idle)          ${cpuAfter.toFixed(3)}%`);
-console.log(`  added by the 100 iterators                  ${(cpu100 - cpuNone).toFixed(3)}%`);
-
-const phases: Array<[string, number, boolean]> = [
-  ['idle, 0 waiting iterators', 0, false],
-  ['idle, 100 waiting iterators', 100, false],
-  ['commits every 20 ms, 0 waiting iterators', 0, true],
-  ['commits every 20 ms, 1 waiting iterator', 1, true],
-  ['commits every 20 ms, 100 waiting iterators', 100, true],
-];
-console.log(
-  `\nevent-loop delay in the child, ms: ${REPEAT} rounds of ${ELD_MS / 1000} s per case (phases interleaved);` +
-    `\nmedian of the rounds' p50 and p99, worst max; child CPU incl. the 1 ms monitor`,
-);
-console.log(`${'case'.padEnd(44)}     p50     p99     max    CPU%`);
-const results = phases.map(() => [] as Array<Eld & { cpu: number }>);
-for (let round = 0; round < REPEAT; round++) {
-  for (const [i, [, waiters, commits]] of phases.entries()) results[i].push(await eldPhase(waiters, commits));
+export async function idleBench(o: BenchOptions): Promise<Section> {
+  const seconds = Number(process.env.HONKER_BENCH_SECONDS ?? size(o, 3, 10));
+  const s = section('idle', `5. Idle cost (CPU of a process over ${seconds} s, % of one core)`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  file = path.join(dir, 'idle.db');
+  db = open(file);
+  child = await startChild(file);
+  pid = child.child.pid as number;
+  await ask(child, 'eld 10', 30_000); // the child is up (its database open, no watcher yet)
+  await sleep(size(o, 1000, 3000)); // start-up work (module compilation, GC) dies down
+  const cpuNone = await cpuPercent(seconds * 1000);
+  const base = `open database, no iterator (${cpuNone.toFixed(3)}%)`;
+  addRow(s, { name: 'open database, no iterator (baseline)', value: cpuNone, unit: '%' });
+  for (const n of [1, 100]) {
+    await ask(child, `start ${n}`);
+    await sleep(500);
+    const cpu = await cpuPercent(seconds * 1000);
+    addRow(s, { name: `${n} waiting iterator${n > 1 ? 's' : ''}`, value: cpu, unit: '%', baseline: base, target: { of: 'value', op: '<=', bound: 0.5 } });
+    await ask(child, 'abort');
+  }
+  s.notes.push(`the measured child runs under ${child.runtime}; its utime+stime from /proc/<pid>/stat`);
+  if (!process.argv.includes('--eld')) {
+    await child.quit();
+    db.close();
+  }
+  return s;
 }
-const p99 = results.map((r) => median(r.map((e) => e.p99)));
-for (const [i, [label]] of phases.entries()) {
-  const r = results[i];
-  const cpu = median(r.map((e) => e.cpu));
-  console.log(`${label.padEnd(44)} ${f(median(r.map((e) => e.p50)))} ${f(p99[i])} ${f(Math.max(...r.map((e) => e.max)))} ${f(cpu)}`);
-}
-console.log(`p99 added by waiting iterators (target <= 1 ms): idle 100 vs 0 ${(p99[1] - p99[0]).toFixed(3)} ms;`);
-console.log(`  under commits: 1 vs 0 ${(p99[3] - p99[2]).toFixed(3)} ms, 100 vs 0 ${(p99[4] - p99[2]).toFixed(3)} ms`);
 
-await child.quit();
-db.close();
+/** The event-loop delay phases (standalone, --eld). */
+async function eldPhases(): Promise<void> {
+  const phases: Array<[string, number, boolean]> = [
+    ['idle, 0 waiting iterators', 0, false],
+    ['idle, 100 waiting iterators', 100, false],
+    ['commits every 20 ms, 0 waiting iterators', 0, true],
+    ['commits every 20 ms, 1 waiting iterator', 1, true],
+    ['commits every 20 ms, 100 waiting iterators', 100, true],
+  ];
+  console.log(
+    `\nevent-loop delay in the child, ms: ${REPEAT} rounds of ${ELD_MS / 1000} s per case (phases interleaved);` +
+      `\nmedian of the rounds' p50 and p99, worst max; child CPU incl. the 1 ms monitor`,
+  );
+  console.log(`${'case'.padEnd(44)}     p50     p99     max    CPU%`);
+  const results = phases.map(() => [] as Array<Eld & { cpu: number }>);
+  for (let round = 0; round < REPEAT; round++) {
+    for (const [i, [, waiters, commits]] of phases.entries()) results[i].push(await eldPhase(waiters, commits));
+  }
+  const p99 = results.map((r) => median(r.map((e) => e.p99)));
+  for (const [i, [label]] of phases.entries()) {
+    const r = results[i];
+    const cpu = median(r.map((e) => e.cpu));
+    console.log(`${label.padEnd(44)} ${f(median(r.map((e) => e.p50)))} ${f(p99[i])} ${f(Math.max(...r.map((e) => e.max)))} ${f(cpu)}`);
+  }
+  console.log(`p99 added by waiting iterators (target <= 1 ms): idle 100 vs 0 ${(p99[1] - p99[0]).toFixed(3)} ms;`);
+  console.log(`  under commits: 1 vs 0 ${(p99[3] - p99[2]).toFixed(3)} ms, 100 vs 0 ${(p99[4] - p99[2]).toFixed(3)} ms`);
+  await child.quit();
+  db.close();
+}
+
+await standalone(import.meta.url, idleBench);
+if (isEntry(import.meta.url) && process.argv.includes('--eld')) await eldPhases();

@@ -1,8 +1,8 @@
 /**
- * Cross-process wake latency: a commit in process A until the iterator in
- * process B resumes. Run: npx tsx bench/wake-latency.ts
- * (HONKER_BENCH_SAMPLES sets the samples per case, default 500;
- * HONKER_EXT_PATH picks the library, as everywhere).
+ * Scenario 4 — cross-process wake latency: a commit in process A until the
+ * iterator in process B resumes. Run: npx tsx bench/wake-latency.ts [--quick]
+ * (500 round trips per case, 150 with --quick; HONKER_BENCH_SAMPLES
+ * overrides; HONKER_EXT_PATH picks the library, as everywhere).
  *
  * Three cases, each a ping-pong between this process and a child (this file
  * run with --child), with a random 2–8 ms pause before each ping so every
@@ -17,8 +17,7 @@
  * minus the stamp taken just before the commit, so it includes the commit
  * itself. Each round trip gives two one-way samples (A→B and B→A). The
  * round trip / 2, on A's clock alone, is printed too as a check on the
- * shared clock. The exit code is 1 when a honker case misses the target
- * (p50 ≤ 1 ms, p99 ≤ 3 ms).
+ * shared clock. Targets: p50 ≤ 1 ms, p99 ≤ 3 ms (exit code 1 when missed).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,8 +26,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open, type HonkerDatabase } from '../src/index.js';
+import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
+import { addRow, section, type Section } from './lib/report.js';
 
-const SAMPLES = Number(process.env.HONKER_BENCH_SAMPLES ?? 500);
+let SAMPLES = 500;
 const clock = (): number => performance.timeOrigin + performance.now();
 const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2 + Math.random() * 6));
 type Ping = { i: number; t: number; done?: boolean };
@@ -94,7 +95,7 @@ async function child(mode: string, target: string): Promise<void> {
 
 /* --- parent (process A) --- */
 
-interface Result {
+export interface Result {
   aToB: number[];
   bToA: number[];
   halfRtt: number[];
@@ -133,7 +134,7 @@ function startChild(mode: string, target: string): { lines: AsyncIterator<string
   return { lines, done };
 }
 
-async function runSocket(dir: string): Promise<Result> {
+export async function runSocket(dir: string, samples = SAMPLES): Promise<Result> {
   const sockPath = path.join(dir, 'pingpong.sock');
   const c = startChild('socket', sockPath);
   await c.lines.next();
@@ -153,7 +154,7 @@ async function runSocket(dir: string): Promise<Result> {
     }
   });
   const r: Result = { aToB: [], bToA: [], halfRtt: [] };
-  for (let i = 0; i < SAMPLES; i++) {
+  for (let i = 0; i < samples; i++) {
     await pause();
     const sent = clock();
     const [line, now] = await new Promise<[string, number]>((resolve) => {
@@ -202,36 +203,37 @@ async function runHonker(mode: 'notify' | 'queue', dir: string): Promise<Result>
 }
 
 function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-function row(name: string, values: number[]): string {
-  const s = [...values].sort((a, b) => a - b);
-  const f = (x: number) => x.toFixed(3).padStart(7);
-  return `${name.padEnd(34)} ${String(s.length).padStart(5)} ${f(pct(s, 50))} ${f(pct(s, 90))} ${f(pct(s, 99))} ${f(s[s.length - 1])}`;
-}
-
-async function main(): Promise<void> {
+export async function wakeBench(o: BenchOptions): Promise<Section> {
+  SAMPLES = Number(process.env.HONKER_BENCH_SAMPLES ?? size(o, 150, 500));
+  const s = section('wake', `4. Cross-process wake latency (one-way, ${SAMPLES} round trips = ${2 * SAMPLES} samples per case)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-bench-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  console.log(`wake latency, ${SAMPLES} round trips per case, ms (node ${process.version}, ${os.cpus().length} cores)`);
-  console.log(`${'case'.padEnd(34)}     n     p50     p90     p99     max`);
-  const socket = await runSocket(dir);
-  const all = (r: Result) => [...r.aToB, ...r.bToA];
-  console.log(row('socket one-way (floor)', all(socket)));
-  console.log(row('socket round trip / 2', socket.halfRtt));
-  let ok = true;
+  const all = (r: Result) => [...r.aToB, ...r.bToA].sort((a, b) => a - b);
+  const socket = all(await runSocket(dir));
+  const floor = { 50: pct(socket, 50), 90: pct(socket, 90), 99: pct(socket, 99) };
+  for (const p of [50, 90, 99] as const) addRow(s, { name: `Unix socket ping (floor) p${p}`, value: floor[p], unit: 'ms' });
   for (const mode of ['notify', 'queue'] as const) {
     const r = await runHonker(mode, dir);
+    const v = all(r);
     const label = mode === 'notify' ? 'notify → listen' : 'enqueue → claim';
-    console.log(row(`${label} one-way`, all(r)));
-    console.log(row(`${label} round trip / 2`, r.halfRtt));
-    const s = all(r).sort((a, b) => a - b);
-    if (pct(s, 50) > 1 || pct(s, 99) > 3) ok = false;
+    for (const p of [50, 90, 99] as const) {
+      const target = p === 50 ? 1 : p === 99 ? 3 : undefined;
+      addRow(s, {
+        name: `${label} p${p}`,
+        value: pct(v, p),
+        unit: 'ms',
+        ratio: pct(v, p) / floor[p],
+        baseline: `socket p${p} (${floor[p].toFixed(2)} ms); ratio = ours / floor`,
+        target: target === undefined ? undefined : { of: 'value', op: '<=', bound: target },
+      });
+    }
   }
-  console.log(ok ? 'target met: p50 <= 1 ms, p99 <= 3 ms' : 'TARGET MISSED: p50 <= 1 ms, p99 <= 3 ms');
-  process.exitCode = ok ? 0 : 1;
+  s.notes.push('a random 2–8 ms pause before each ping, so every wake starts from an idle event loop; enqueue → claim includes the claim transaction');
+  return s;
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4]);
-else await main();
+if (isEntry(import.meta.url) && process.argv[2] === '--child') await child(process.argv[3], process.argv[4]);
+await standalone(import.meta.url, wakeBench);

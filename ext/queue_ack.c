@@ -42,6 +42,8 @@
 */
 #include "util.h"
 
+#include <string.h>
+
 #include "queue.h"
 
 /* ?3 is now: one clock reading per call, shared by every statement. */
@@ -105,6 +107,11 @@ void honker_ack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 /* Check that ids (n bytes) is a JSON array of integers; else set the error. */
 static int queue_check_ids(sqlite3_context *ctx, const char *ids, int n) {
+  /* SQLite's JSON functions stop at a NUL: what follows one would be ignored. */
+  if (memchr(ids, 0, (size_t)n)) {
+    honker_result_errorf(ctx, "ids_json must be a JSON array of integers (got malformed JSON)");
+    return SQLITE_ERROR;
+  }
   sqlite3_stmt *s = honker_stmt(ctx, ACK_BATCH_CHECK_SQL);
   if (!s) return SQLITE_ERROR;
   sqlite3_bind_text(s, 1, ids, n, SQLITE_TRANSIENT);

@@ -22,8 +22,11 @@
 **     a deadline); else the earliest future second a claim could succeed: the
 **     next pending run_at, or claim_expires_at + 1 of a processing row (rows
 **     that will have expired by then are ignored); else 0 (nothing to wait for).
-**     Rows without attempts left are never waited for (as in honker), so
-**     in-flight final attempts are stepped over in claim_expires_at order.
+**     A processing row counts even on its final attempt (honker skips it):
+**     when that claim lapses (its worker died) the claim made then moves it
+**     to _honker_dead, instead of it staying 'processing' until some
+**     unrelated commit wakes a worker. Pending rows without attempts left
+**     (only raw SQL makes them) are not waited for: a claim buries them.
 **     Example: SELECT honker_queue_next_claim_at('emails');
 **
 **   honker_sweep_expired(queue) -> rows moved to _honker_dead ('expired'):
@@ -53,8 +56,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* Candidate rows carry their payload: the claim UPDATE then needs no RETURNING
+** (which buffers every returned row in an ephemeral table: a third of a claim). */
 static const char LAPSED_SQL[] =
-    "SELECT id, priority, run_at, attempts, max_attempts, expires_at FROM _honker_live"
+    "SELECT id, priority, run_at, attempts, max_attempts, expires_at, payload FROM _honker_live"
     " WHERE queue = ?1 AND state = 'processing' AND claim_expires_at < ?2"
     " ORDER BY claim_expires_at";
 static const char TOP_PRIORITY_SQL[] =
@@ -64,7 +69,7 @@ static const char NEXT_PRIORITY_SQL[] =
     "SELECT priority FROM _honker_live WHERE queue = ?1 AND state = 'pending'"
     " AND priority < ?2 ORDER BY priority DESC LIMIT 1";
 static const char DUE_AT_PRIORITY_SQL[] =
-    "SELECT id, priority, run_at, attempts, max_attempts, expires_at FROM _honker_live"
+    "SELECT id, priority, run_at, attempts, max_attempts, expires_at, payload FROM _honker_live"
     " WHERE queue = ?1 AND state = 'pending' AND priority = ?2 AND run_at <= ?3"
     " ORDER BY run_at, id";
 /* Read-only: could a claim find work right now? (due pending rows, lapsed claims) */
@@ -75,8 +80,7 @@ static const char CLAIM_PROBE_SQL[] =
     "   AND claim_expires_at < ?2)";
 static const char CLAIM_SQL[] =
     "UPDATE _honker_live SET state = 'processing', worker_id = ?2, claim_expires_at = ?3,"
-    " attempts = attempts + 1 WHERE id = ?1"
-    " RETURNING id, queue, payload, worker_id, attempts, claim_expires_at";
+    " attempts = attempts + 1 WHERE id = ?1";
 /* (claimable now, next future run_at, earliest claim_expires_at) in one snapshot. */
 static const char NEXT_CLAIM_SQL[] =
     "SELECT"
@@ -87,7 +91,6 @@ static const char NEXT_CLAIM_SQL[] =
     "   AND run_at > ?2 AND attempts < max_attempts"
     "   AND (expires_at IS NULL OR expires_at > run_at) ORDER BY run_at LIMIT 1),"
     " (SELECT claim_expires_at FROM _honker_live WHERE queue = ?1 AND state = 'processing'"
-    "   AND attempts < max_attempts"
     "   AND (expires_at IS NULL OR expires_at > max(claim_expires_at + 1, ?2))"
     "   ORDER BY claim_expires_at LIMIT 1)";
 static const char SWEEP_INSERT_SQL[] =
@@ -107,9 +110,10 @@ static const char SWEEP_DELETE_SQL[] =
     " SELECT id FROM _honker_live WHERE queue = ?1 AND state = 'processing'"
     " AND claim_expires_at < ?2 AND expires_at <= ?2)";
 
-/* A claimable row: what ordering needs. */
+/* A claimable row: what ordering needs, and what the claimed job's JSON shows. */
 typedef struct QueueCand {
-  sqlite3_int64 id, priority, run_at;
+  sqlite3_int64 id, priority, run_at, attempts;
+  sqlite3_value *payload; /* a copy (sqlite3_value_dup), freed by queue_claim_set_free */
 } QueueCand;
 
 /* A growable list of candidates and one of exhausted ids to bury. */
@@ -131,8 +135,16 @@ static int queue_grow(void **p, sqlite3_int64 *cap, sqlite3_int64 used, size_t s
   return SQLITE_OK;
 }
 
-/* Sort one row (id, priority, run_at, attempts, max_attempts, expires_at) of s
-** into set: skipped when expired, to bury when exhausted, else a candidate. */
+/* Free set's lists and the payload copies of its candidates. */
+static void queue_claim_set_free(QueueClaimSet *set) {
+  for (sqlite3_int64 i = 0; i < set->n_cand; i++)
+    sqlite3_value_free(set->cand[i].payload);
+  sqlite3_free(set->cand);
+  sqlite3_free(set->dead);
+}
+
+/* Sort one row (id, priority, run_at, attempts, max_attempts, expires_at, payload)
+** of s into set: skipped when expired, to bury when exhausted, else a candidate. */
 static int queue_sort_row(sqlite3_context *ctx, QueueClaimSet *set, sqlite3_stmt *s,
                           sqlite3_int64 now) {
   int rc = SQLITE_OK;
@@ -144,11 +156,15 @@ static int queue_sort_row(sqlite3_context *ctx, QueueClaimSet *set, sqlite3_stmt
     if (rc == SQLITE_OK) set->dead[set->n_dead++] = sqlite3_column_int64(s, 0);
   } else {
     rc = queue_grow((void **)&set->cand, &set->cap_cand, set->n_cand, sizeof(QueueCand));
+    sqlite3_value *payload = rc == SQLITE_OK ? sqlite3_value_dup(sqlite3_column_value(s, 6)) : NULL;
+    if (rc == SQLITE_OK && !payload) rc = SQLITE_NOMEM;
     if (rc == SQLITE_OK) {
       QueueCand *c = &set->cand[set->n_cand++];
       c->id = sqlite3_column_int64(s, 0);
       c->priority = sqlite3_column_int64(s, 1);
       c->run_at = sqlite3_column_int64(s, 2);
+      c->attempts = sqlite3_column_int64(s, 3);
+      c->payload = payload;
     }
   }
   if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
@@ -221,30 +237,34 @@ static int queue_cand_cmp(const void *a, const void *b) {
   return x->id < y->id ? -1 : (x->id > y->id);
 }
 
-/* Step 3: claim set->cand[0..n) and append each claimed row to out as JSON. */
-/* The JSON keys of a claimed job, in CLAIM_SQL's RETURNING order (spec/sql.md). */
-static const char *const claim_keys[] = {"id",        "queue",    "payload",
-                                         "worker_id", "attempts", "claim_expires_at"};
-
+/* Step 3: claim set->cand[0..n) and append each claimed row to out as JSON:
+** {"id","queue","payload","worker_id","attempts","claim_expires_at"} (spec/sql.md),
+** built from the candidate (the row as read under the write lock) and the
+** values the UPDATE wrote. */
 static int queue_claim_rows(sqlite3_context *ctx, const QueueClaimSet *set, sqlite3_int64 n,
-                            const char *worker, int n_worker, sqlite3_int64 until,
-                            sqlite3_str *out) {
+                            const char *queue, int n_queue, const char *worker, int n_worker,
+                            sqlite3_int64 until, sqlite3_str *out) {
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
   sqlite3_int64 emitted = 0;
   for (sqlite3_int64 i = 0; i < n && i < set->n_cand; i++) {
+    const QueueCand *c = &set->cand[i];
     sqlite3_stmt *s = honker_stmt(ctx, CLAIM_SQL);
     if (!s) return SQLITE_ERROR;
-    sqlite3_bind_int64(s, 1, set->cand[i].id);
+    sqlite3_bind_int64(s, 1, c->id);
     sqlite3_bind_text(s, 2, worker, n_worker, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 3, until);
-    int rc = honker_step(ctx, s);
-    if (rc == SQLITE_DONE) { /* cannot happen under the write lock; claim nothing twice */
-      honker_stmt_done(s);
-      continue;
-    }
-    if (rc != SQLITE_ROW) return rc;
+    int rc = honker_exec_stmt(ctx, s);
+    if (rc != SQLITE_OK) return rc;
+    if (sqlite3_changes(db) != 1) continue; /* cannot happen under the write lock */
     if (emitted++) sqlite3_str_appendchar(out, 1, ',');
-    honker_json_row(out, s, claim_keys, HONKER_COUNT(claim_keys));
-    honker_stmt_done(s);
+    sqlite3_str_appendf(out, "{\"id\":%lld,\"queue\":", c->id);
+    honker_json_string(out, queue, n_queue);
+    sqlite3_str_append(out, ",\"payload\":", 11);
+    honker_json_value(out, c->payload);
+    sqlite3_str_append(out, ",\"worker_id\":", 13);
+    honker_json_string(out, worker, n_worker);
+    sqlite3_str_appendf(out, ",\"attempts\":%lld,\"claim_expires_at\":%lld}", c->attempts + 1,
+                        until);
   }
   return SQLITE_OK;
 }
@@ -289,11 +309,10 @@ void honker_claim_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
   if (rc == SQLITE_OK) {
     if (set.n_cand > 1) qsort(set.cand, (size_t)set.n_cand, sizeof(QueueCand), queue_cand_cmp);
     sqlite3_str_appendchar(out, 1, '[');
-    rc = queue_claim_rows(ctx, &set, n, worker, n_worker, until, out);
+    rc = queue_claim_rows(ctx, &set, n, queue, n_queue, worker, n_worker, until, out);
     sqlite3_str_appendchar(out, 1, ']');
   }
-  sqlite3_free(set.cand);
-  sqlite3_free(set.dead);
+  queue_claim_set_free(&set);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) {
     honker_result_str(ctx, out);

@@ -457,6 +457,14 @@ int honker_query_int(sqlite3_context *ctx, sqlite3_stmt *stmt, sqlite3_int64 dfl
   int rc = honker_step(ctx, stmt);
   if (rc == SQLITE_ROW) {
     *out = sqlite3_column_type(stmt, 0) == SQLITE_NULL ? dflt : sqlite3_column_int64(stmt, 0);
+    /* A write (INSERT ... RETURNING) in autocommit mode commits when it halts: run it to its
+    ** end here, where sqlite3_step reports a failed commit (SQLITE_FULL, SQLITE_IOERR);
+    ** sqlite3_reset would swallow it and the caller would get an id that was never stored. */
+    if (!sqlite3_stmt_readonly(stmt)) {
+      while ((rc = honker_step(ctx, stmt)) == SQLITE_ROW) {
+      }
+      if (rc != SQLITE_DONE) return rc;
+    }
   } else if (rc == SQLITE_DONE) {
     *out = dflt;
   } else {
@@ -590,23 +598,42 @@ void honker_json_string(sqlite3_str *out, const char *z, int n) {
   sqlite3_str_appendchar(out, 1, '"');
 }
 
+/* A REAL as JSON: null for NaN and the infinities (JSON has neither). */
+static void json_double(sqlite3_str *out, double d) {
+  if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308) {
+    sqlite3_str_append(out, "null", 4);
+  } else {
+    sqlite3_str_appendf(out, "%!.17g", d);
+  }
+}
+
 void honker_json_column(sqlite3_str *out, sqlite3_stmt *stmt, int i) {
   switch (sqlite3_column_type(stmt, i)) {
     case SQLITE_INTEGER:
       sqlite3_str_appendf(out, "%lld", sqlite3_column_int64(stmt, i));
       break;
-    case SQLITE_FLOAT: {
-      double d = sqlite3_column_double(stmt, i);
-      if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308) {
-        sqlite3_str_append(out, "null", 4); /* JSON has no NaN or Infinity */
-      } else {
-        sqlite3_str_appendf(out, "%!.17g", d);
-      }
+    case SQLITE_FLOAT:
+      json_double(out, sqlite3_column_double(stmt, i));
       break;
-    }
     case SQLITE_TEXT:
       honker_json_string(out, (const char *)sqlite3_column_text(stmt, i),
                          sqlite3_column_bytes(stmt, i));
+      break;
+    default:
+      sqlite3_str_append(out, "null", 4);
+  }
+}
+
+void honker_json_value(sqlite3_str *out, sqlite3_value *v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      sqlite3_str_appendf(out, "%lld", sqlite3_value_int64(v));
+      break;
+    case SQLITE_FLOAT:
+      json_double(out, sqlite3_value_double(v));
+      break;
+    case SQLITE_TEXT:
+      honker_json_string(out, (const char *)sqlite3_value_text(v), sqlite3_value_bytes(v));
       break;
     default:
       sqlite3_str_append(out, "null", 4);

@@ -114,6 +114,8 @@ int honker_write_end(sqlite3_context *ctx, HonkerTxn *txn, int rc);
 void honker_json_string(sqlite3_str *out, const char *z, int n);
 /* Append column i of stmt as JSON: number, string, or null. */
 void honker_json_column(sqlite3_str *out, sqlite3_stmt *stmt, int i);
+/* The same for a protected value (e.g. from sqlite3_value_dup). */
+void honker_json_value(sqlite3_str *out, sqlite3_value *v);
 /* Append the current row of stmt as a JSON object: keys[i] -> column i. */
 void honker_json_row(sqlite3_str *out, sqlite3_stmt *stmt, const char *const *keys, int n_keys);
 /* Step stmt to its end; the result is a JSON array of its rows as objects

@@ -28,6 +28,20 @@ export interface OpenOptions {
 
 const OPEN_OPTIONS = ['watcherIntervalMs', 'busyTimeoutMs'] as const;
 
+/** fn() inside db.transaction's wrapper; a Promise result is refused (and so rolled back). */
+function runSync(fn: () => unknown): unknown {
+  const result = fn();
+  if (result && typeof (result as { then?: unknown }).then === 'function') {
+    // Rolled back and reported by the throw; its later rejection must not crash the process.
+    (result as PromiseLike<unknown>).then(undefined, () => undefined);
+    throw new HonkerError(
+      'INVALID_ARGUMENT',
+      'db.transaction: fn returned a Promise; a SQLite transaction cannot span an await, so fn must be synchronous',
+    );
+  }
+  return result;
+}
+
 /** Open (creating if needed) a database file with honker ready to use. */
 export function open(file: string, options?: OpenOptions): HonkerDatabase {
   const opts = validate.options('open', options, OPEN_OPTIONS);
@@ -40,17 +54,26 @@ export function open(file: string, options?: OpenOptions): HonkerDatabase {
   }
   const busyTimeoutMs = validate.optInt('open', 'busyTimeoutMs', opts.busyTimeoutMs, 0) ?? 5000;
   validate.optInt('open', 'watcherIntervalMs', opts.watcherIntervalMs, 1);
-  const raw = new Database(file);
+  let raw: Database.Database | undefined;
   try {
+    raw = new Database(file);
     raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     return new HonkerDatabase(raw, { ...opts, checkpointInBackground: true });
   } catch (err) {
-    raw.close();
-    throw err;
+    raw?.close();
+    throw namingFile(err, file);
   }
+}
+
+/** The same error (class and code kept), its message prefixed with the file it concerns. */
+function namingFile(err: unknown, file: string): unknown {
+  if (err instanceof Error && !(err instanceof HonkerError) && !err.message.includes(file)) {
+    err.message = `open: ${file}: ${err.message}`;
+  }
+  return err;
 }
 
 /** Use honker on a better-sqlite3 connection the application already owns. */
@@ -74,6 +97,7 @@ export class HonkerDatabase {
   private watcherRef: Watcher | undefined;
   private readonly checkpointer: Checkpointer | undefined;
   private closed = false;
+  private txRunner: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
 
   /** @internal use open() or attach() */
   constructor(raw: Database.Database, options: { watcherIntervalMs?: number; checkpointInBackground?: boolean }) {
@@ -110,19 +134,9 @@ export class HonkerDatabase {
         'db.transaction: fn must be synchronous (got an async function); a SQLite transaction cannot span an await',
       );
     }
-    const run = this.raw.transaction(() => {
-      const result = fn();
-      if (result && typeof (result as { then?: unknown }).then === 'function') {
-        // Rolled back and reported below; its later rejection must not crash the process.
-        (result as unknown as PromiseLike<unknown>).then(undefined, () => undefined);
-        throw new HonkerError(
-          'INVALID_ARGUMENT',
-          'db.transaction: fn returned a Promise; a SQLite transaction cannot span an await, so fn must be synchronous',
-        );
-      }
-      return result;
-    });
-    return this.raw.inTransaction ? run() : run.immediate();
+    // One better-sqlite3 wrapper for every call (making one per call costs more than a small transaction).
+    this.txRunner ??= this.raw.transaction(runSync);
+    return (this.raw.inTransaction ? this.txRunner(fn) : this.txRunner.immediate(fn)) as T;
   }
 
   /** A typed handle on the named queue. */

@@ -138,7 +138,8 @@ export class Watcher {
   private fsWatcher: FSWatcher | undefined;
   private poll: NodeJS.Timeout;
   private pollMs: number;
-  private walEventSincePoll = false;
+  /** A WAL event arrived that no observed change has accounted for yet (cleared by check() on a change). */
+  private walEventUnseen = false;
   private readonly waiters = new Set<Waiter>();
   /** The waiters of each signal, so a signal shared by 1,000 waits carries one listener, not 1,000. */
   private readonly bySignal = new Map<AbortSignal, { waiters: Set<Waiter>; onAbort: () => void }>();
@@ -287,6 +288,7 @@ export class Watcher {
     }
     if (version === this.version) return false;
     this.version = version;
+    this.walEventUnseen = false;
     this.generationCount++;
     this.wake([...this.waiters], 0);
     return true;
@@ -308,7 +310,7 @@ export class Watcher {
   private onFsEvent(event: string, name: string | Buffer | null): void {
     const file = name?.toString();
     if (file === this.walName) {
-      this.walEventSincePoll = true;
+      this.walEventUnseen = true;
       if (!this.check()) this.startBurst();
     } else if (file === this.dbName && event === 'rename') {
       this.checkReplaced();
@@ -343,8 +345,9 @@ export class Watcher {
 
   private onPoll(): void {
     if (this.checkReplaced()) return;
-    const announced = this.walEventSincePoll;
-    this.walEventSincePoll = false;
+    // Announced: a WAL event arrived since the last change we saw, even before an earlier poll
+    // (a writer can be descheduled between its WAL frames and its wal-index update).
+    const announced = this.walEventUnseen;
     // A commit that no WAL event announced: inotify does not see this file's writers (a
     // network filesystem, a rollback-journal database): poll fast from now on.
     if (this.check() && !announced && this.fsWatcher) this.distrustFsWatch();

@@ -13,6 +13,10 @@
  *     queue; otherwise the job is dead-lettered at once with an error naming it;
  *   - success: the result envelope is saved and the job acked in ONE
  *     transaction (a lost claim rolls both back: no result without ack);
+ *   - group commit: jobs that finish in the same event-loop turn settle in
+ *     one transaction, each in its own savepoint (a lost claim rolls back
+ *     only its job); their events fire after the commit. A commit costs far
+ *     more than the rows it writes, so a busy worker commits once per burst;
  *   - failure (throw, reject, timeout, a result that is not JSON): job.retry
  *     with delay round(retryDelayS * backoff^(attempt-1)) and the error text
  *     (kept per attempt by the extension); when that was the last attempt the
@@ -43,7 +47,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { HonkerDatabase } from './database.js';
 import { HonkerError } from './errors.js';
-import { WorkerEvents, type JobInfo } from './events.js';
+import { WorkerEvents, type JobInfo, type WorkerEventMap, type WorkerEventName } from './events.js';
 import type { Job, Queue } from './queue.js';
 import { retryDelay, runWithContext, taskRegistry, type TaskContext, type TaskDefinition } from './task.js';
 import * as validate from './validate.js';
@@ -132,6 +136,12 @@ export class Worker extends WorkerEvents {
   readonly graceMs: number;
   private readonly queueNames: string[] | undefined;
   private runningNow = false;
+  /** Settles waiting for the next group commit, and whether one is scheduled. */
+  private readonly pendingSettles: Array<() => void> = [];
+  private flushScheduled = false;
+  /** While a group commit runs: the events it will emit once committed. */
+  private deferredEvents: Array<() => void> | undefined;
+  private currentSummary: WorkerSummary | undefined;
 
   /** @internal use db.worker() */
   constructor(
@@ -187,6 +197,7 @@ export class Worker extends WorkerEvents {
       lost: 0,
       stoppedBy: 'signal',
     };
+    this.currentSummary = summary;
     const onAbort = (): void => stop.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     const onSig = (name: string) => (): void => {
@@ -292,6 +303,7 @@ export class Worker extends WorkerEvents {
         for (const r of [...running]) r.interrupt({ kind: 'abandoned' });
         await Promise.all([...running].map((r) => r.done));
       }
+      this.flushSettles();
       return summary;
     } finally {
       clearInterval(heartbeat);
@@ -398,8 +410,47 @@ export class Worker extends WorkerEvents {
     return { job, info, controller, interrupt, done };
   }
 
-  /** Settle, turning a lost claim into a 'lost' event; other errors (CLOSED) become warnings. */
+  /** Settle a finished job in the next group commit (scheduled for the end of this turn). */
   private settleSafely(fn: () => void): void {
+    this.pendingSettles.push(fn);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushSettles());
+  }
+
+  /**
+   * The group commit: every pending settle in one transaction, each in its
+   * own savepoint (settle's db.transaction nests). Events wait for the
+   * commit; when the commit itself fails (SQLITE_BUSY past busy_timeout)
+   * nothing of the batch was written, its events are dropped, the counters
+   * are put back, and the jobs run again once their claims lapse.
+   */
+  private flushSettles(): void {
+    this.flushScheduled = false;
+    const batch = this.pendingSettles.splice(0);
+    if (batch.length === 0 || !this.db.isOpen) return;
+    const events: Array<() => void> = [];
+    const summary = this.currentSummary;
+    const before = summary ? { ...summary } : undefined;
+    this.deferredEvents = events;
+    try {
+      this.db.transaction(() => {
+        for (const fn of batch) this.settleOne(fn);
+      });
+    } catch (err) {
+      events.length = 0;
+      if (summary && before) Object.assign(summary, before);
+      if (this.db.isOpen) {
+        process.emitWarning(`honker worker: committing ${batch.length} settled job(s) failed: ${(err as Error)?.stack ?? String(err)}`);
+      }
+    } finally {
+      this.deferredEvents = undefined;
+    }
+    for (const fire of events) fire();
+  }
+
+  /** Settle one job, turning a lost claim into a 'lost' event; other errors (CLOSED) become warnings. */
+  private settleOne(fn: () => void): void {
     try {
       fn();
     } catch (err) {
@@ -407,6 +458,12 @@ export class Worker extends WorkerEvents {
       if (!this.db.isOpen) return;
       process.emitWarning(`honker worker: settling a job failed: ${(err as Error)?.stack ?? String(err)}`);
     }
+  }
+
+  /** Events raised while a group commit runs fire after it commits. */
+  protected override emit<K extends WorkerEventName>(name: K, event: WorkerEventMap[K]): void {
+    if (this.deferredEvents) this.deferredEvents.push(() => super.emit(name, event));
+    else super.emit(name, event);
   }
 
   private lost(info: JobInfo, reason: string, summary: WorkerSummary): never {
@@ -426,27 +483,23 @@ export class Worker extends WorkerEvents {
     if (outcome.kind === 'lost') this.lost(info, 'claim lost while running (lapsed or cancelled)', summary);
     if (outcome.kind === 'ok') {
       const value = outcome.value === undefined ? null : outcome.value;
-      let saveError: unknown;
+      let text: string;
       try {
-        let acked = true;
-        this.db.transaction(() => {
-          this.db.results.save(job.id, { ok: true, value }, { ttlS: def.resultTtlS });
-          if (!job.ack()) {
-            acked = false;
-            throw new ClaimLost('claim lost');
-          }
-        });
-        if (acked) {
-          summary.completed++;
-          this.emit('completed', { ...info, value, durationMs });
-          return;
-        }
+        // Serialized before anything is written, so a value that is not JSON writes nothing.
+        text = validate.json('results.save', 'value', { ok: true, value });
       } catch (err) {
-        if (err instanceof ClaimLost) this.lost(info, 'claim lost before the result was saved', summary);
-        if ((err as HonkerError).code !== 'INVALID_ARGUMENT') throw err;
-        saveError = err;
+        this.fail(job, def, info, `task ${def.name} returned a value that is not JSON: ${errorText(err)}`, err, durationMs, summary);
+        return;
       }
-      this.fail(job, def, info, `task ${def.name} returned a value that is not JSON: ${errorText(saveError)}`, saveError, durationMs, summary);
+      // Ack first: a lost claim writes nothing, so no savepoint is needed (this runs inside the group commit).
+      const write = (): void => {
+        if (!job.ack()) this.lost(info, 'claim lost before the result was saved', summary);
+        this.db.sql('SELECT honker_result_save(?, ?, ?)').get(job.id, text, def.resultTtlS);
+      };
+      if (this.db.raw.inTransaction) write();
+      else this.db.transaction(write);
+      summary.completed++;
+      this.emit('completed', { ...info, value, durationMs });
       return;
     }
     const error =

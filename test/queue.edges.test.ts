@@ -176,8 +176,13 @@ test('queue.edges fix: next_claim_at reports a due job or a just-lapsed claim in
   lapse(db, id);
   const at = scalar<number>(db, "SELECT honker_queue_next_claim_at('q')");
   t.true(at !== 0 && at <= now());
+  // A lapsed final attempt (its worker died) is a time to wake: the claim made then buries it.
   db.prepare('UPDATE _honker_live SET attempts = max_attempts').run();
-  t.is(scalar(db, "SELECT honker_queue_next_claim_at('q')"), 0, 'an exhausted job is not a claim to wait for');
+  const atFinal = scalar<number>(db, "SELECT honker_queue_next_claim_at('q')");
+  t.true(atFinal !== 0 && atFinal <= now(), 'a lapsed final attempt is waited for');
+  t.is(scalar(db, "SELECT honker_claim_batch('q', 'w2', 1, 30)"), '[]');
+  t.is(scalar(db, 'SELECT count(*) FROM _honker_dead WHERE id = ?', id), 1, 'the claim buried it');
+  t.is(scalar(db, "SELECT honker_queue_next_claim_at('q')"), 0);
 });
 
 /** Every *_SQL constant of the queue's C files, as SQLite sees it. */

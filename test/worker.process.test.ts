@@ -68,6 +68,7 @@ test('timeoutS: the handler is signalled and the job retried, then dead', async 
   const err = await t.throwsAsync(h.get({ timeoutMs: 60_000 }));
   t.is(err?.message, `task hang (job ${h.id}) died after 2 attempt(s): task hang timed out after 1 s`);
   await w.waitFor((l) => l.kind === 'aborted' && l.attempt === 2);
+  await w.waitFor((l) => l.kind === 'dead'); // events follow the commit the caller already saw
   t.deepEqual(
     w.lines.filter((l) => ['failed', 'retried', 'dead'].includes(l.kind as string)).map((l) => [l.kind, l.attempt]),
     [

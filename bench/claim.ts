@@ -1,0 +1,162 @@
+/**
+ * Scenario 2 — claim + ack: one job per transaction each, and batches of 8,
+ * 32 and 128 (one claim transaction and one ack transaction per batch).
+ *   npx tsx bench/claim.ts [--quick]
+ *
+ * Every case drains a queue topped up (untimed) to the same backlog before
+ * each window, so each claim sees the same number of waiting jobs.
+ * Baseline: a naive raw queue on a plain indexed table, claim by
+ * `UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING`, ack by `DELETE`, each
+ * its own autocommit transaction. honker runs through the client
+ * (`claimOne`/`claimBatch` + `ack`/`ackBatch`) and through the SQL functions;
+ * honker 0.4's claim statements (its exhausted-row pre-pass walks the whole
+ * backlog on every claim) are replayed on the same tables for reference.
+ * Batch rows are compared with our own single claim+ack (target: 32 ≥ 5x).
+ */
+import path from 'node:path';
+import { load, open, type HonkerDatabase } from '../src/index.js';
+import { benchDir, checkpointOf, interleaved, median, medianRatio, payload, rate, rawDb, type Db } from './lib/measure.js';
+import { size, standalone, type BenchOptions } from './lib/options.js';
+import { addRow, section, type Section } from './lib/report.js';
+
+const NAIVE_TABLE = `CREATE TABLE jobs (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', priority INTEGER NOT NULL DEFAULT 0, run_at INTEGER NOT NULL,
+  worker_id TEXT, claim_expires_at INTEGER);
+CREATE INDEX jobs_claim ON jobs (queue, state, priority DESC, run_at, id)`;
+
+/** A naive raw-SQL queue: the baseline. */
+function naiveQueue(db: Db) {
+  db.exec(NAIVE_TABLE);
+  const insert = db.prepare("INSERT INTO jobs (queue, payload, run_at) VALUES ('q', ?, unixepoch())");
+  const count = db.prepare("SELECT count(*) FROM jobs WHERE queue = 'q' AND state = 'pending'").pluck();
+  const claim = db.prepare(
+    `UPDATE jobs SET state = 'processing', worker_id = 'w', claim_expires_at = unixepoch() + 300
+     WHERE id = (SELECT id FROM jobs WHERE queue = 'q' AND state = 'pending' AND run_at <= unixepoch()
+                 ORDER BY priority DESC, run_at, id LIMIT 1)
+     RETURNING id, payload`,
+  );
+  const ack = db.prepare("DELETE FROM jobs WHERE id = ? AND worker_id = 'w'");
+  return {
+    topUp: (n: number) =>
+      db.transaction(() => {
+        for (let k = count.get() as number; k < n; k++) insert.run(JSON.stringify(payload(k)));
+      })(),
+    claimAck: (): boolean => {
+      const row = claim.get() as { id: number; payload: string } | undefined;
+      if (!row) return false;
+      JSON.parse(row.payload);
+      return ack.run(row.id).changes === 1;
+    },
+  };
+}
+
+/** honker 0.4's claim and ack statements (from its ops.rs), replayed on our tables. */
+function honker04Queue(db: Db) {
+  const prepass = db.prepare(
+    `DELETE FROM _honker_live WHERE queue = 'q' AND attempts >= max_attempts
+       AND (expires_at IS NULL OR expires_at > unixepoch())
+       AND ((state = 'pending' AND run_at <= unixepoch())
+         OR (state = 'processing' AND claim_expires_at < unixepoch()))
+     RETURNING id, queue, payload, priority, run_at, max_attempts, attempts, created_at`,
+  );
+  const update = db.prepare(
+    `UPDATE _honker_live SET state = 'processing', worker_id = 'w',
+       claim_expires_at = unixepoch() + 300, attempts = attempts + 1
+     WHERE id IN (SELECT id FROM _honker_live WHERE queue = 'q'
+       AND state IN ('pending', 'processing') AND attempts < max_attempts
+       AND (expires_at IS NULL OR expires_at > unixepoch())
+       AND ((state = 'pending' AND run_at <= unixepoch())
+         OR (state = 'processing' AND claim_expires_at < unixepoch()))
+       ORDER BY priority DESC, run_at ASC, id ASC LIMIT 1)
+     RETURNING id, queue, payload, worker_id, attempts, claim_expires_at`,
+  );
+  const claim = db.transaction(() => {
+    prepass.all();
+    return update.get() as { id: number; payload: string } | undefined;
+  });
+  const ack = db.prepare("DELETE FROM _honker_live WHERE id = ? AND worker_id = 'w' AND claim_expires_at >= unixepoch()");
+  return (): boolean => {
+    const row = claim.immediate();
+    if (!row) return false;
+    JSON.parse(row.payload);
+    return ack.run(row.id).changes === 1;
+  };
+}
+
+function topUpHonker(db: HonkerDatabase, queue: string, n: number): void {
+  const q = db.queue(queue);
+  db.transaction(() => {
+    for (let k = q.stats().pending; k < n; k++) q.enqueue(payload(k));
+  });
+}
+
+export async function claimBench(o: BenchOptions): Promise<Section> {
+  const s = section('claim', '2. Claim + ack (jobs/s)');
+  const dir = benchDir();
+  const ms = size(o, 300, 1000);
+  const rounds = size(o, 3, 5);
+  const backlog = size(o, 20_000, 50_000);
+
+  const naiveDb = rawDb(path.join(dir, 'naive.db'));
+  const naive = naiveQueue(naiveDb);
+
+  const db = open(path.join(dir, 'honker.db'));
+  const q = db.queue('q');
+  const batch = (n: number) => (): boolean => {
+    const jobs = q.claimBatch('w', n);
+    if (jobs.length === 0) return false;
+    return q.ackBatch(jobs.map((j) => j.id), 'w') === jobs.length;
+  };
+
+  const sqlDb = rawDb(path.join(dir, 'honker-sql.db'));
+  load(sqlDb);
+  const sqlClient = open(path.join(dir, 'honker-sql.db'));
+  const claimSql = sqlDb.prepare("SELECT honker_claim_batch('q', 'w', 1, 300)").pluck();
+  const ackSql = sqlDb.prepare("SELECT honker_ack(?, 'w')").pluck();
+
+  const h04Db = rawDb(path.join(dir, 'honker04.db'));
+  load(h04Db);
+  const h04Client = open(path.join(dir, 'honker04.db'));
+  const h04 = honker04Queue(h04Db);
+
+  const window = (topUp: () => void, op: () => boolean, per: number, conn: Db) => async () => {
+    topUp();
+    return rate(op, ms, per, checkpointOf(conn));
+  };
+  const r = await interleaved(rounds, {
+    naive: window(() => naive.topUp(backlog), naive.claimAck, 1, naiveDb),
+    client1: window(() => topUpHonker(db, 'q', backlog), () => {
+      const job = q.claimOne('w');
+      return job !== null && job.ack();
+    }, 1, db.raw),
+    sql1: window(() => topUpHonker(sqlClient, 'q', backlog), () => {
+      const rows = JSON.parse(claimSql.get() as string) as Array<{ id: number; payload: string }>;
+      if (rows.length === 0) return false;
+      JSON.parse(rows[0].payload);
+      return ackSql.get(rows[0].id) === 1;
+    }, 1, sqlDb),
+    h04: window(() => topUpHonker(h04Client, 'q', backlog), h04, 1, h04Db),
+    b8: window(() => topUpHonker(db, 'q', backlog), batch(8), 8, db.raw),
+    b32: window(() => topUpHonker(db, 'q', backlog), batch(32), 32, db.raw),
+    b128: window(() => topUpHonker(db, 'q', backlog), batch(128), 128, db.raw),
+  });
+  const naiveBase = `naive raw queue 1+1 tx/job (${Math.round(median(r.naive)).toLocaleString('en-US')}/s)`;
+  const singleBase = `our single claim+ack (${Math.round(median(r.client1)).toLocaleString('en-US')}/s)`;
+  const t = { of: 'ratio', op: '>=', bound: 0.7 } as const;
+  addRow(s, { name: 'claimOne + ack, 1 job/tx each', value: median(r.client1), unit: 'jobs/s', ratio: medianRatio(r.client1, r.naive), baseline: naiveBase, target: t });
+  addRow(s, { name: 'honker_claim_batch(…,1,…) + honker_ack', value: median(r.sql1), unit: 'jobs/s', ratio: medianRatio(r.sql1, r.naive), baseline: naiveBase, target: t });
+  addRow(s, { name: "honker 0.4's claim + ack SQL", value: median(r.h04), unit: 'jobs/s', ratio: medianRatio(r.h04, r.naive), baseline: naiveBase });
+  for (const [name, key, target] of [
+    ['claimBatch(8) + ackBatch', 'b8', undefined],
+    ['claimBatch(32) + ackBatch', 'b32', { of: 'ratio', op: '>=', bound: 5 } as const],
+    ['claimBatch(128) + ackBatch', 'b128', undefined],
+  ] as const) {
+    addRow(s, { name, value: median(r[key]), unit: 'jobs/s', ratio: medianRatio(r[key], r.client1), baseline: singleBase, target });
+  }
+  s.notes.push(`${backlog.toLocaleString('en-US')} jobs waiting at the start of every window; ${rounds} interleaved rounds of ${ms} ms`);
+  for (const c of [db, sqlClient, h04Client]) c.close();
+  for (const c of [naiveDb, sqlDb, h04Db]) c.close();
+  return s;
+}
+
+await standalone(import.meta.url, claimBench);

@@ -1,0 +1,102 @@
+/**
+ * Measuring helpers shared by the bench scenarios: throughput loops that yield
+ * to the event loop (so open()'s checkpoint timer runs, as in an application),
+ * interleaved rounds (subject and baseline alternate, so machine drift hits
+ * both), percentiles, raw better-sqlite3 files and temp directories.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export type Db = Database.Database;
+
+/** The job payload every scenario and every library uses (~60 bytes of JSON). */
+export function payload(i: number): { n: number; email: string; plan: string } {
+  return { n: i, email: `user${i}@example.com`, plan: 'pro' };
+}
+
+export const clock = (): number => performance.timeOrigin + performance.now();
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A temp directory removed when the process exits. */
+export function benchDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A raw better-sqlite3 file set up like open() does: WAL, synchronous=NORMAL. */
+export function rawDb(file: string): Db {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/**
+ * Operations per second of `op` (which performs `perCall` operations) over
+ * about `ms` milliseconds of wall time, yielding to the event loop every
+ * ~5 ms so timers (checkpoints, watchers) run inside the measured time.
+ * `op` returns false when it has nothing left to do (the run ends early).
+ * `settle` runs at the end, inside the timed window: pass a checkpoint of the
+ * connection written to, so WAL work left behind is charged to this case and
+ * not to whichever case runs next.
+ */
+export async function rate(op: () => boolean | void, ms: number, perCall = 1, settle?: () => void): Promise<number> {
+  let ops = 0;
+  const t0 = performance.now();
+  let now = t0;
+  outer: while (now - t0 < ms) {
+    const slice = now + 5;
+    while ((now = performance.now()) < slice) {
+      if (op() === false) break outer;
+      ops += perCall;
+    }
+    await yieldToLoop();
+    now = performance.now();
+  }
+  settle?.();
+  return (ops * 1000) / (performance.now() - t0);
+}
+
+/** A settle step for rate(): a PASSIVE checkpoint of the connection (what open()'s timer runs). */
+export const checkpointOf = (db: Db) => (): void => void db.pragma('wal_checkpoint(PASSIVE)');
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** The p-th percentile (0–100) of values, nearest rank. */
+export function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/**
+ * Run each named case once per round, `rounds` times, in a rotating order
+ * (so no case always runs first), and return each case's per-round values.
+ */
+export async function interleaved<K extends string>(
+  rounds: number,
+  cases: Record<K, () => Promise<number>>,
+): Promise<Record<K, number[]>> {
+  const names = Object.keys(cases) as K[];
+  const out = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length];
+      out[name].push(await cases[name]());
+    }
+  }
+  return out;
+}
+
+/** Median over rounds of subject/baseline taken round by round (both measured back to back). */
+export function medianRatio(subject: number[], baseline: number[]): number {
+  return median(subject.map((s, i) => s / baseline[i]));
+}

@@ -1,0 +1,75 @@
+/**
+ * A process running one queue library (bench/lib/queues.ts) for the
+ * end-to-end, concurrent and wake scenarios:
+ *   tsx bench/lib/queue-child.ts <lib> <file> drain <n> <pollMs>
+ *       prints {ready}; on "go" consumes until n jobs ran, prints {ms}
+ *   tsx bench/lib/queue-child.ts <lib> <file> serve <pollMs>
+ *       prints {ready}; consumes, stamping each job's delay since its
+ *       payload's t (clock shared across processes); on "stop" prints {n, delays}
+ *   tsx bench/lib/queue-child.ts <lib> <file> produce <ms> [perS]
+ *       prints {ready}; on "go" enqueues {t} one job per transaction for ms,
+ *       yielding to the event loop between jobs, flat out or at perS jobs/s;
+ *       prints {n}
+ */
+import { reply, stdinLines } from './child.js';
+import { clock } from './measure.js';
+import { openQueue, type LibName } from './queues.js';
+
+const [lib, file, mode, arg, pollArg] = process.argv.slice(2) as [LibName, string, string, string, string?];
+const q = await openQueue(lib, file);
+const stop = new AbortController();
+const commands: Record<string, () => void> = {};
+stdinLines((line) => commands[line]?.());
+
+if (mode === 'drain') {
+  const n = Number(arg);
+  let seen = 0;
+  let t0 = 0;
+  let done: Promise<void> = Promise.resolve();
+  commands.go = () => {
+    t0 = performance.now();
+    void q
+      .consume(
+        () => {
+          if (++seen === n) {
+            const ms = performance.now() - t0;
+            stop.abort();
+            done = reply({ ms, n });
+          }
+        },
+        stop.signal,
+        Number(pollArg),
+      )
+      .then(() => done)
+      .then(() => process.exit(0));
+  };
+  await reply({ ready: true });
+} else if (mode === 'serve') {
+  const delays: number[] = [];
+  commands.stop = () => stop.abort();
+  await reply({ ready: true });
+  await q.consume((p) => void delays.push(clock() - (p.t as number)), stop.signal, Number(arg));
+  await reply({ n: delays.length, delays });
+  process.exit(0);
+} else if (mode === 'produce') {
+  const ms = Number(arg);
+  const perS = Number(pollArg ?? 0); // 0: flat out
+  commands.go = async () => {
+    let n = 0;
+    const t0 = performance.now();
+    const end = t0 + ms;
+    for (let now = t0; now < end; now = performance.now()) {
+      if (perS > 0 && n >= ((now - t0) * perS) / 1000) {
+        await new Promise((r) => setTimeout(r, 1));
+        continue;
+      }
+      await q.enqueue({ t: clock(), n: n++ });
+      await new Promise((r) => setImmediate(r));
+    }
+    await reply({ n });
+    process.exit(0);
+  };
+  await reply({ ready: true });
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}

@@ -1,0 +1,69 @@
+/**
+ * `npm run bench [-- --quick] [--only enqueue,claim,…] [--json file] [--markdown file]`
+ *
+ * Runs the scenarios in order, prints each as a table (every figure next to
+ * the baseline it was measured against in this run, as a ratio, with its
+ * target), then the targets missed. --quick runs the short versions (the
+ * whole run in under 2 minutes); --json writes every row; --markdown writes
+ * the tables bench/README.md keeps. The exit code is 0 even when a target is
+ * missed (the run is a measurement); pass --strict to make it 1.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { backlogBench } from './claim-backlog.js';
+import { claimBench } from './claim.js';
+import { drainBench } from './drain.js';
+import { enqueueBench } from './enqueue.js';
+import { idleBench } from './idle-cost.js';
+import type { BenchOptions } from './lib/options.js';
+import { markdownSection, printSection, type Section } from './lib/report.js';
+import { peersBench } from './peers.js';
+import { streamBench } from './stream.js';
+import { wakeBench } from './wake-latency.js';
+
+const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Section>> = {
+  enqueue: enqueueBench,
+  claim: claimBench,
+  drain: drainBench,
+  wake: wakeBench,
+  idle: idleBench,
+  stream: streamBench,
+  backlog: backlogBench,
+  peers: peersBench,
+};
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    json: { type: 'string' },
+    markdown: { type: 'string' },
+    strict: { type: 'boolean', default: false },
+  },
+});
+const names = values.only ? values.only.split(',').map((n) => n.trim()) : Object.keys(SCENARIOS);
+for (const n of names) {
+  if (!SCENARIOS[n]) {
+    console.error(`bench: unknown scenario "${n}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
+    process.exit(2);
+  }
+}
+
+const started = Date.now();
+const header = `honker bench${values.quick ? ' --quick' : ''} — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}), WAL + synchronous=NORMAL on ${os.tmpdir()}`;
+console.log(header);
+const sections: Section[] = [];
+for (const n of names) {
+  const t0 = Date.now();
+  const s = await SCENARIOS[n]({ quick: values.quick });
+  s.notes.push(`scenario took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  printSection(s);
+  sections.push(s);
+}
+const missed = sections.flatMap((s) => s.rows.filter((r) => r.met === false).map((r) => `${s.title}: ${r.name}`));
+console.log(`\n${missed.length === 0 ? 'every target met' : `targets missed (${missed.length}):\n  ${missed.join('\n  ')}`}`);
+console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ header, sections }, null, 2) + '\n');
+if (values.markdown) writeFileSync(values.markdown, [header, ...sections.map(markdownSection)].join('\n\n') + '\n');
+if (values.strict && missed.length > 0) process.exitCode = 1;

@@ -1,0 +1,42 @@
+/**
+ * Helpers of the crash scenarios (test/reliability/crash.*.test.ts): figures reporting,
+ * bounded polling, WAL size, and a SIGKILL that waits for the process to be gone.
+ */
+import type { ExecutionContext } from 'ava';
+import { appendFileSync, statSync } from 'node:fs';
+import type { FixtureChild } from '../helpers/child.js';
+import { soak } from './soak.js';
+
+/** Log the figures and append them as one JSON line to $HONKER_RELIABILITY_REPORT. */
+export function report(t: ExecutionContext, scenario: string, figures: Record<string, unknown>): void {
+  const line = JSON.stringify({ part: 'crash', scenario, soak, ...figures });
+  t.log(line);
+  const file = process.env.HONKER_RELIABILITY_REPORT;
+  if (file) appendFileSync(file, line + '\n');
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll cond every intervalMs until it is true; throws after timeoutMs naming what. */
+export async function until(what: string, cond: () => boolean, timeoutMs = 30_000, intervalMs = 20): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Size of <file>-wal in bytes (0 when absent). */
+export function walSize(file: string): number {
+  try {
+    return statSync(`${file}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** SIGKILL a child and wait until it has exited (its locks are then released by the kernel). */
+export async function killAndWait(c: FixtureChild): Promise<void> {
+  c.kill();
+  await c.exited;
+}

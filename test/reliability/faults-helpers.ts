@@ -1,0 +1,125 @@
+/**
+ * Shared by test/reliability/faults.*.test.ts: run the faults fixture
+ * (test/fixtures/reliability-faults-child.ts) with a bounded wait, optionally
+ * under a wrapper (prlimit), and make files read-only for root (chattr +i,
+ * else a read-only bind mount) or a small tmpfs, undoing it after the test.
+ */
+import type { ExecutionContext } from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../helpers/db.js';
+
+export type Line = Record<string, unknown>;
+
+export interface ChildResult {
+  lines: Line[];
+  stderr: string;
+  code: number | null;
+  /** The child was SIGKILLed at the time limit: it hung. */
+  timedOut: boolean;
+  ms: number;
+}
+
+const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'reliability-faults-child.ts');
+
+export interface RunOptions {
+  /** Command put in front of node (e.g. ['prlimit', '--fsize=N', '--']). */
+  prefix?: string[];
+  timeoutMs?: number;
+  /** Called with each parsed line as it arrives (with the child's stdin, to signal it). */
+  onLine?: (line: Line, child: { end(): void }) => void;
+}
+
+/** Run the faults fixture; never waits longer than timeoutMs (then it kills the child: timedOut). */
+export function runFaultChild(t: ExecutionContext, args: string[], opts: RunOptions = {}): Promise<ChildResult> {
+  const argv = [...(opts.prefix ?? []), process.execPath, '--import=tsx', FIXTURE, ...args];
+  const started = Date.now();
+  const proc = spawn(argv[0], argv.slice(1), { cwd: repoRoot, stdio: 'pipe' });
+  t.teardown(() => void proc.kill('SIGKILL'));
+  const lines: Line[] = [];
+  let stderr = '';
+  let buffer = '';
+  const handle = { end: () => proc.stdin.end() };
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (d: string) => {
+    buffer += d;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const text = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (!text.trim()) continue;
+      const line = JSON.parse(text) as Line;
+      lines.push(line);
+      opts.onLine?.(line, handle);
+    }
+  });
+  proc.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      proc.kill('SIGKILL');
+    }, opts.timeoutMs ?? 60_000);
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ lines, stderr, code, timedOut, ms: Date.now() - started });
+    });
+  });
+}
+
+export const errorsOf = (r: ChildResult): Line[] => r.lines.filter((l) => l.kind === 'error');
+
+function ok(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+/** Whether root can write to target now (a new file in a directory, an append to a file). */
+export function writable(target: string, isDir: boolean): boolean {
+  try {
+    if (isDir) {
+      const probe = path.join(target, `.probe-${process.pid}`);
+      writeFileSync(probe, 'x');
+      rmSync(probe);
+    } else {
+      closeSync(openSync(target, 'r+'));
+      appendFileSync(target, '');
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Make target read-only even for root: `chattr +i` (ext4 and co), else a
+ * read-only bind mount of a directory. Undone after the test. Returns how, or
+ * undefined when nothing works here (the caller then t.logs and skips).
+ */
+export function makeReadOnly(t: ExecutionContext, target: string, isDir: boolean): string | undefined {
+  if (ok('chattr', ['+i', target])) {
+    t.teardown(() => void ok('chattr', ['-i', target]));
+    if (!writable(target, isDir)) return 'chattr +i';
+    ok('chattr', ['-i', target]);
+  }
+  if (isDir && ok('mount', ['--bind', target, target])) {
+    t.teardown(() => void ok('umount', ['-l', target]));
+    if (ok('mount', ['-o', 'remount,bind,ro', target]) && !writable(target, isDir)) return 'read-only bind mount';
+  }
+  return undefined;
+}
+
+/** Mount a tmpfs of sizeBytes on dir (unmounted after the test); false where mounting is not permitted. */
+export function mountTmpfs(t: ExecutionContext, dir: string, sizeBytes: number): boolean {
+  if (!ok('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}`, 'tmpfs', dir])) return false;
+  t.teardown(() => void ok('umount', ['-l', dir]));
+  return true;
+}
+
+/** A command prefix that runs the child with RLIMIT_FSIZE = bytes: prlimit, else sh's ulimit -f. */
+export function fsizePrefix(bytes: number): string[] {
+  if (ok('prlimit', ['--version'])) return ['prlimit', `--fsize=${bytes}`, '--'];
+  // POSIX sh: dash counts ulimit -f in 512-byte blocks.
+  return ['sh', '-c', `ulimit -f ${Math.floor(bytes / 512)} && exec "$0" "$@"`];
+}

@@ -1,0 +1,131 @@
+/**
+ * Faults (issue 6): a read-only database file, a read-only directory (root
+ * bypasses permission bits: chattr +i, else a read-only bind mount; skipped
+ * with a t.log where neither works), a missing directory, a file that is not a
+ * database (text, random bytes). Each runs in a child with a bounded wait:
+ * open() or the first enqueue throws a SqliteError / Error whose code and
+ * message name the problem, the child exits (nothing hangs), and nothing is
+ * created or changed where it should not be.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { open } from '../../src/index.js';
+import { tempDir } from '../helpers/db.js';
+import { report } from './contention-helpers.js';
+import { errorsOf, makeReadOnly, runFaultChild, type ChildResult, type Line } from './faults-helpers.js';
+
+const BOUND_MS = 30_000; // measured: ~0.5-1 s per child (tsx start-up); the wait is bounded at 30 s
+
+/** The one error the child reported, after checking it exited by itself. */
+function oneError(t: ExecutionContext, r: ChildResult, scenario: string): Line {
+  t.false(r.timedOut, `the child hung; stderr: ${r.stderr}`);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.lines.at(-1)?.kind, 'end');
+  const errors = errorsOf(r);
+  t.is(errors.length, 1, JSON.stringify(r.lines));
+  t.is(r.lines.filter((l) => l.kind === 'enqueued').length, 0, 'an enqueue succeeded');
+  const e = errors[0] ?? {};
+  const figures = { scenario: `faults.${scenario}`, stage: e.stage, code: e.code, message: e.message, ms: r.ms };
+  t.log(JSON.stringify(figures));
+  report(figures);
+  return e;
+}
+
+/** A honker database with one job, closed (no -wal / -shm left). */
+function seeded(file: string): void {
+  const db = open(file);
+  db.queue('q').enqueue({ seeded: true });
+  db.close();
+}
+
+test('a read-only database file (chattr +i): the first write throws SQLITE_READONLY, the file is unchanged', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'ro.db');
+  seeded(file);
+  const before = readFileSync(file);
+  const how = makeReadOnly(t, file, false);
+  if (!how) {
+    t.log('cannot make a file read-only for root here (no chattr +i): skipped');
+    t.pass();
+    return;
+  }
+  const r = await runFaultChild(t, ['open', file], { timeoutMs: BOUND_MS });
+  const e = oneError(t, r, 'read-only-file');
+  t.regex(String(e.code), /^SQLITE_READONLY/);
+  t.regex(String(e.message), /readonly|read-only/i);
+  t.true(readFileSync(file).equals(before), 'the read-only file changed');
+});
+
+test('a read-only directory: open() of an existing database throws SQLITE_CANTOPEN / READONLY, nothing is created', async (t) => {
+  const dir = path.join(tempDir(t), 'ro');
+  mkdirSync(dir);
+  const file = path.join(dir, 'x.db');
+  seeded(file);
+  const before = readFileSync(file);
+  const how = makeReadOnly(t, dir, true);
+  if (!how) {
+    t.log('cannot make a directory read-only for root here (no chattr +i, no bind mount): skipped');
+    t.pass();
+    return;
+  }
+  t.log(`read-only through ${how}`);
+  const r = await runFaultChild(t, ['open', file], { timeoutMs: BOUND_MS });
+  const e = oneError(t, r, 'read-only-dir');
+  t.regex(String(e.code), /^SQLITE_(CANTOPEN|READONLY)/);
+  t.regex(String(e.message), /unable to open|readonly|read-only/i);
+  t.deepEqual(readdirSync(dir), ['x.db'], 'files created in the read-only directory');
+  t.true(readFileSync(file).equals(before));
+  // A new database there: the same, and no file appears.
+  const r2 = await runFaultChild(t, ['open', path.join(dir, 'new.db')], { timeoutMs: BOUND_MS });
+  const e2 = oneError(t, r2, 'read-only-dir-new');
+  t.regex(String(e2.code), /^SQLITE_(CANTOPEN|READONLY)/);
+  t.deepEqual(readdirSync(dir), ['x.db']);
+});
+
+test('a missing directory: open() throws "directory does not exist", nothing is created', async (t) => {
+  const base = tempDir(t);
+  const file = path.join(base, 'missing', 'sub', 'x.db');
+  const r = await runFaultChild(t, ['open', file], { timeoutMs: BOUND_MS });
+  const e = oneError(t, r, 'missing-dir');
+  t.is(e.stage, 'open');
+  t.regex(String(e.message), /directory does not exist/i);
+  t.false(existsSync(path.join(base, 'missing')), 'the missing directory was created');
+  t.deepEqual(readdirSync(base), []);
+});
+
+for (const [name, content] of [
+  ['a text file', Buffer.from('this is not a database\n'.repeat(200))],
+  ['random bytes', randomBytes(16384)],
+] as const) {
+  test(`a file that is not a database (${name}): open() throws SQLITE_NOTADB, the file is unchanged`, async (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'junk.db');
+    writeFileSync(file, content);
+    const r = await runFaultChild(t, ['open', file], { timeoutMs: BOUND_MS });
+    const e = oneError(t, r, `not-a-database-${name.replace(/ /g, '-')}`);
+    t.is(e.stage, 'open');
+    t.is(e.code, 'SQLITE_NOTADB');
+    t.regex(String(e.message), /not a database/);
+    t.true(readFileSync(file).equals(content), 'the file was changed');
+    t.deepEqual(readdirSync(dir), ['junk.db'], 'files created next to it');
+  });
+}
+
+// Found here: open()'s errors did not say which file, which matters in a process that
+// opens several. open() now prefixes them with `open: <path>: ` (class and code kept).
+test('open() errors name the database file', (t) => {
+  const dir = tempDir(t);
+  const junk = path.join(dir, 'junk.db');
+  writeFileSync(junk, 'not a database\n'.repeat(100));
+  for (const file of [junk, path.join(dir, 'missing', 'x.db')]) {
+    let message = '';
+    try {
+      open(file).close();
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    t.true(message.includes(file), `"${message}" does not name ${file}`);
+  }
+});
