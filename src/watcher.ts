@@ -22,9 +22,9 @@
  *      fails waiters within a second): a 50 ms poll alone cost ~0.6% of a
  *      core on an idle 2-core machine, over the 0.5% budget.
  *      Where it is not — fs.watch throws or errors, the file is on a network
- *      filesystem (statfs), or the poll finds a commit that no WAL event
- *      announced (e.g. a rollback-journal database) — fs.watch is dropped and
- *      the poll runs every watcherIntervalMs (default 50 ms).
+ *      filesystem (statfs), or three polls in a row find a commit that no
+ *      WAL event announced (e.g. a rollback-journal database) — fs.watch is
+ *      dropped and the poll runs every watcherIntervalMs (default 50 ms).
  * Each AbortSignal carries one listener however many waiters use it (the
  * database's close signal is shared by all its iterators). The watcher keeps
  * the process alive only while someone waits on it.
@@ -96,6 +96,8 @@ const BURST_IMMEDIATE_MS = 0.5;
 const BURST_DELAYS_MS = [1, 1, 2, 4, 8]; // then on these timers (16 ms in all), then the poll
 const MAX_TIMER_MS = 2 ** 31 - 1; // longer delays make Node fire timers after 1 ms
 const TRUSTED_POLL_FACTOR = 10; // with inotify trusted, the safety poll runs every 10 x intervalMs
+/** Polls in a row finding unannounced commits before fs.watch is dropped for the fast poll. */
+const UNANNOUNCED_POLLS_TO_DISTRUST = 3;
 /** statfs f_type of filesystems whose writes from other hosts inotify never sees: poll fast there. */
 const REMOTE_FS_TYPES = new Set([
   0x6969, // nfs
@@ -140,6 +142,8 @@ export class Watcher {
   private pollMs: number;
   /** A WAL event arrived that no observed change has accounted for yet (cleared by check() on a change). */
   private walEventUnseen = false;
+  /** Polls in a row that found a commit no WAL event announced (reset by a WAL event). */
+  private unannouncedPolls = 0;
   private readonly waiters = new Set<Waiter>();
   /** The waiters of each signal, so a signal shared by 1,000 waits carries one listener, not 1,000. */
   private readonly bySignal = new Map<AbortSignal, { waiters: Set<Waiter>; onAbort: () => void }>();
@@ -311,22 +315,28 @@ export class Watcher {
     const file = name?.toString();
     if (file === this.walName) {
       this.walEventUnseen = true;
-      if (!this.check()) this.startBurst();
+      this.unannouncedPolls = 0;
+      // Seen or not, look again a few times: inotify folds the writes of a commit that follows
+      // at once (an ack, then an enqueue) into the event already queued for the first one.
+      this.startBurst(this.check());
     } else if (file === this.dbName && event === 'rename') {
       this.checkReplaced();
     }
   }
 
   /**
-   * Re-check a few times after a WAL event that did not show a change yet:
-   * checks on setImmediate for BURST_IMMEDIATE_MS (the writer updates the
-   * wal-index microseconds after its last write), then timers of BURST_DELAYS_MS. A new
-   * event restarts the sequence; a change seen by any path ends it.
+   * Re-check a few times after a WAL event: checks on setImmediate for
+   * BURST_IMMEDIATE_MS when the event did not show a change yet (the writer
+   * updates the wal-index microseconds after its last write), then timers of
+   * BURST_DELAYS_MS (only these when it did: a second commit folded into the
+   * same event). A new event restarts the sequence; a change seen by any path
+   * ends it.
    */
-  private startBurst(): void {
+  private startBurst(afterChange = false): void {
     const running = this.burstStep >= 0;
     this.burstStep = 0;
-    this.burstStart = performance.now();
+    // After a change the timers alone: the setImmediate phase costs CPU at every commit.
+    this.burstStart = afterChange ? -Infinity : performance.now();
     this.burstGeneration = this.generationCount;
     if (!running) setImmediate(this.burstTick);
   }
@@ -348,9 +358,13 @@ export class Watcher {
     // Announced: a WAL event arrived since the last change we saw, even before an earlier poll
     // (a writer can be descheduled between its WAL frames and its wal-index update).
     const announced = this.walEventUnseen;
-    // A commit that no WAL event announced: inotify does not see this file's writers (a
-    // network filesystem, a rollback-journal database): poll fast from now on.
-    if (this.check() && !announced && this.fsWatcher) this.distrustFsWatch();
+    if (!this.check() || announced || !this.fsWatcher) return;
+    // A commit that no WAL event announced. Once in a while inotify folds two commits' writes
+    // into one event that was read before the second was visible; a file whose writers inotify
+    // never sees (a network filesystem, a rollback-journal database) does it at every poll.
+    // Only the latter turns the fast poll on for good: dropping fs.watch after one such poll put
+    // a 50 ms poll into every later wake of a busy process (bench/wake-latency.ts, p90 45 ms).
+    if (++this.unannouncedPolls >= UNANNOUNCED_POLLS_TO_DISTRUST) this.distrustFsWatch();
   }
 
   /** Kill the watcher when the path no longer names the file we opened. */

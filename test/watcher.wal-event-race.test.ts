@@ -62,3 +62,33 @@ test('a commit visible only after a safety poll that followed its WAL event does
   t.is(await waiting, 'change', 'the poll finds the commit and wakes the waiter');
   t.like(w.stats(), { fsWatch: true, pollMs: 100 }, 'fs.watch announced this commit: it stays trusted');
 });
+
+test('one commit that no WAL event announced keeps fs.watch; three polls in a row of them drop it for the fast poll', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'test.db');
+  const writer = open(file);
+  t.teardown(() => writer.close());
+  const quiet = tempDir(t); // the stand-in never reports anything: every commit is unannounced
+  let emit: ((event: string, name: string) => void) | undefined;
+  const standIn = ((_dir: string, opts: { persistent: boolean }, listener: (event: string, name: string) => void) => {
+    emit = listener;
+    return watch(quiet, opts, () => undefined);
+  }) as unknown as typeof watch;
+  const w = Watcher.acquire(file, { fsWatch: standIn, intervalMs: 10 });
+  t.teardown(() => w.release());
+  const pollFinds = async (what: string): Promise<void> => {
+    const changes = w.stats().changes;
+    writer.notify('ch', what);
+    await until(() => w.stats().changes > changes, `a poll finding ${what}`);
+  };
+  await pollFinds('first');
+  t.like(w.stats(), { fsWatch: true, pollMs: 100 }, 'one unannounced commit (inotify folded it) is not enough');
+  // A WAL event starts the count again (and announces the next commit, however late).
+  emit!('change', 'test.db-wal');
+  await pollFinds('second');
+  await pollFinds('third');
+  await pollFinds('fourth');
+  t.like(w.stats(), { fsWatch: true, pollMs: 100 }, 'two unannounced in a row since the last WAL event');
+  await pollFinds('fifth');
+  t.like(w.stats(), { fsWatch: false, pollMs: 10 }, 'the third in a row: this file is written where inotify cannot see');
+});
