@@ -115,7 +115,7 @@ async function eldPhase(waiters: number, commits: boolean): Promise<Eld & { cpu:
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function idleBench(o: BenchOptions): Promise<Section> {
-  const seconds = Number(process.env.HONKER_BENCH_SECONDS ?? size(o, 3, 10));
+  const seconds = Number(process.env.HONKER_BENCH_SECONDS ?? size(o, 5, 10));
   const s = section('idle', `5. Idle cost (CPU of a process over ${seconds} s, % of one core)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-bench-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -95,8 +95,8 @@ export async function peersBench(o: BenchOptions): Promise<Section> {
   const ms = size(o, 300, 1000);
   const rounds = size(o, 3, 5);
   const n = size(o, 5_000, 20_000); // liteque drains ~300 jobs/s here
-  const concMs = size(o, 3000, 10_000);
-  const samples = size(o, 100, 300);
+  const concMs = size(o, 2000, 10_000);
+  const samples = size(o, 60, 300);
   const libs: LibName[] = ['honker', ...PEERS];
   const fig = {} as Record<LibName, Figures>;
   for (const lib of libs) {
