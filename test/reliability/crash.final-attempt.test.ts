@@ -4,16 +4,15 @@
  * Found by the long run of crash.workers: the last job of the queue was on its last attempt
  * (attempts = max_attempts) when its worker was killed; the surviving workers were parked in
  * claim and never woke, so the job stayed 'processing' (its claim long lapsed) until an unrelated
- * commit happened 2.5 minutes later. honker_queue_next_claim_at ignores processing rows without
- * attempts left ("never waited for", ext/queue_claim.c), so no waiter ever schedules the claim
- * that would move the row to the dead letters.
+ * commit happened 2.5 minutes later: honker_queue_next_claim_at ignored processing rows without
+ * attempts left, so no waiter scheduled the claim that moves the row to the dead letters. It now
+ * counts them (ext/queue_claim.c, docs/sql.md).
  *
  * Here: two workers (claim iterator, or db.worker; 1 s visibility timeout) park in claim; one
  * job with maxAttempts 1 is enqueued; the worker that starts it is SIGKILLed mid-handler while the
  * other stays parked. Within 10 s (the claim lapses after 1-2 s; 1.0-1.5 s measured with the fix)
  * the job must be dead with attempts 1 and 'max attempts exceeded', no live row left, and the
- * survivor must never have been handed it. Fails on HEAD; passes with the one-line fix to
- * NEXT_CLAIM_SQL proposed in the crash report (a lapsed final attempt is a deadline too).
+ * survivor must never have been handed it.
  */
 import test, { type ExecutionContext } from 'ava';
 import { fixtureChild } from '../helpers/child.js';
