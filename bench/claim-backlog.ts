@@ -27,6 +27,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { extensionPath } from '../src/extension.js';
+import { honker04Queue, NAIVE_COLUMNS, naiveQueue } from './lib/reference-queues.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
 
@@ -110,29 +111,15 @@ function benchHonker(c: Case, i: number): bigint[] {
 
 function benchNaive(c: Case, i: number): bigint[] {
   const db = open(`naive-${i}`);
-  db.exec(`CREATE TABLE jobs (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, payload TEXT NOT NULL,
-             state TEXT NOT NULL DEFAULT 'pending', priority INTEGER NOT NULL DEFAULT 0,
-             run_at INTEGER NOT NULL, worker_id TEXT, claim_expires_at INTEGER);
-           CREATE INDEX jobs_claim ON jobs (queue, state, priority DESC, run_at, id);`);
-  const cols = 'queue, payload, state, priority, run_at, worker_id, claim_expires_at';
+  const naive = naiveQueue(db, 30);
   db.transaction(() => {
-    fill(db, 'jobs', cols, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL", c.due);
-    fill(db, 'jobs', cols, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600", c.inFlight);
-    fill(db, 'jobs', cols, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL", c.future);
+    fill(db, 'jobs', NAIVE_COLUMNS, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL", c.due);
+    fill(db, 'jobs', NAIVE_COLUMNS, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600", c.inFlight);
+    fill(db, 'jobs', NAIVE_COLUMNS, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL", c.future);
   })();
-  const enqueue = db.prepare("INSERT INTO jobs (queue, payload, run_at) VALUES ('q', '{}', unixepoch())");
-  const claim = db
-    .prepare(
-      `UPDATE jobs SET state = 'processing', worker_id = 'w', claim_expires_at = unixepoch() + 30
-       WHERE id = (SELECT id FROM jobs WHERE queue = 'q' AND state = 'pending' AND run_at <= unixepoch()
-                   ORDER BY priority DESC, run_at, id LIMIT 1)
-       RETURNING id, payload`,
-    )
-    .pluck();
-  const ack = db.prepare("DELETE FROM jobs WHERE id = ? AND worker_id = 'w'");
-  const samples = timePairs(c.feed ? () => enqueue.run() : null, () => {
-    const id = claim.get();
-    if (id === undefined || ack.run(id).changes !== 1) throw new Error(`${c.name}: naive claim/ack failed`);
+  const samples = timePairs(c.feed ? () => naive.enqueue('{}') : null, () => {
+    const row = naive.claim();
+    if (row === undefined || !naive.ack(row.id)) throw new Error(`${c.name}: naive claim/ack failed`);
   });
   db.close();
   return samples;
@@ -142,34 +129,10 @@ function benchNaive(c: Case, i: number): bigint[] {
 function benchHonker04(c: Case, i: number): bigint[] {
   const db = openWithBacklog(`honker04-${i}`, c);
   const enqueue = db.prepare("SELECT honker_enqueue('q', '{}', NULL, NULL, 0, 3, NULL)");
-  const prepass = db.prepare(
-    `DELETE FROM _honker_live WHERE queue = 'q' AND attempts >= max_attempts
-       AND (expires_at IS NULL OR expires_at > unixepoch())
-       AND ((state = 'pending' AND run_at <= unixepoch())
-         OR (state = 'processing' AND claim_expires_at < unixepoch()))
-     RETURNING id, queue, payload, priority, run_at, max_attempts, attempts, created_at`,
-  );
-  const claimUpdate = db
-    .prepare(
-      `UPDATE _honker_live SET state = 'processing', worker_id = 'w',
-         claim_expires_at = unixepoch() + 30, attempts = attempts + 1
-       WHERE id IN (SELECT id FROM _honker_live WHERE queue = 'q'
-         AND state IN ('pending', 'processing') AND attempts < max_attempts
-         AND (expires_at IS NULL OR expires_at > unixepoch())
-         AND ((state = 'pending' AND run_at <= unixepoch())
-           OR (state = 'processing' AND claim_expires_at < unixepoch()))
-         ORDER BY priority DESC, run_at ASC, id ASC LIMIT 1)
-       RETURNING id, queue, payload, worker_id, attempts, claim_expires_at`,
-    )
-    .pluck();
-  const claim = db.transaction(() => {
-    prepass.all();
-    return claimUpdate.get();
-  });
-  const ack = db.prepare("DELETE FROM _honker_live WHERE id = ? AND worker_id = 'w' AND claim_expires_at >= unixepoch()");
+  const h04 = honker04Queue(db, 30);
   const samples = timePairs(c.feed ? () => enqueue.get() : null, () => {
-    const id = claim.immediate();
-    if (id === undefined || ack.run(id).changes !== 1) throw new Error(`${c.name}: honker 0.4 claim/ack failed`);
+    const row = h04.claim();
+    if (row === undefined || !h04.ack(row.id)) throw new Error(`${c.name}: honker 0.4 claim/ack failed`);
   }, ITER_0_4);
   db.close();
   return samples;

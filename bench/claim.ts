@@ -16,71 +16,16 @@
 import path from 'node:path';
 import { load, open, type HonkerDatabase } from '../src/index.js';
 import { benchDir, checkpointOf, interleaved, median, medianRatio, payload, rate, rawDb, type Db } from './lib/measure.js';
+import { honker04Queue, naiveQueue, type ReferenceQueue } from './lib/reference-queues.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
 
-const NAIVE_TABLE = `CREATE TABLE jobs (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, payload TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'pending', priority INTEGER NOT NULL DEFAULT 0, run_at INTEGER NOT NULL,
-  worker_id TEXT, claim_expires_at INTEGER);
-CREATE INDEX jobs_claim ON jobs (queue, state, priority DESC, run_at, id)`;
-
-/** A naive raw-SQL queue: the baseline. */
-function naiveQueue(db: Db) {
-  db.exec(NAIVE_TABLE);
-  const insert = db.prepare("INSERT INTO jobs (queue, payload, run_at) VALUES ('q', ?, unixepoch())");
-  const count = db.prepare("SELECT count(*) FROM jobs WHERE queue = 'q' AND state = 'pending'").pluck();
-  const claim = db.prepare(
-    `UPDATE jobs SET state = 'processing', worker_id = 'w', claim_expires_at = unixepoch() + 300
-     WHERE id = (SELECT id FROM jobs WHERE queue = 'q' AND state = 'pending' AND run_at <= unixepoch()
-                 ORDER BY priority DESC, run_at, id LIMIT 1)
-     RETURNING id, payload`,
-  );
-  const ack = db.prepare("DELETE FROM jobs WHERE id = ? AND worker_id = 'w'");
-  return {
-    topUp: (n: number) =>
-      db.transaction(() => {
-        for (let k = count.get() as number; k < n; k++) insert.run(JSON.stringify(payload(k)));
-      })(),
-    claimAck: (): boolean => {
-      const row = claim.get() as { id: number; payload: string } | undefined;
-      if (!row) return false;
-      JSON.parse(row.payload);
-      return ack.run(row.id).changes === 1;
-    },
-  };
-}
-
-/** honker 0.4's claim and ack statements (from its ops.rs), replayed on our tables. */
-function honker04Queue(db: Db) {
-  const prepass = db.prepare(
-    `DELETE FROM _honker_live WHERE queue = 'q' AND attempts >= max_attempts
-       AND (expires_at IS NULL OR expires_at > unixepoch())
-       AND ((state = 'pending' AND run_at <= unixepoch())
-         OR (state = 'processing' AND claim_expires_at < unixepoch()))
-     RETURNING id, queue, payload, priority, run_at, max_attempts, attempts, created_at`,
-  );
-  const update = db.prepare(
-    `UPDATE _honker_live SET state = 'processing', worker_id = 'w',
-       claim_expires_at = unixepoch() + 300, attempts = attempts + 1
-     WHERE id IN (SELECT id FROM _honker_live WHERE queue = 'q'
-       AND state IN ('pending', 'processing') AND attempts < max_attempts
-       AND (expires_at IS NULL OR expires_at > unixepoch())
-       AND ((state = 'pending' AND run_at <= unixepoch())
-         OR (state = 'processing' AND claim_expires_at < unixepoch()))
-       ORDER BY priority DESC, run_at ASC, id ASC LIMIT 1)
-     RETURNING id, queue, payload, worker_id, attempts, claim_expires_at`,
-  );
-  const claim = db.transaction(() => {
-    prepass.all();
-    return update.get() as { id: number; payload: string } | undefined;
-  });
-  const ack = db.prepare("DELETE FROM _honker_live WHERE id = ? AND worker_id = 'w' AND claim_expires_at >= unixepoch()");
-  return (): boolean => {
-    const row = claim.immediate();
-    if (!row) return false;
-    JSON.parse(row.payload);
-    return ack.run(row.id).changes === 1;
-  };
+/** Drain one job of q (claim, parse its payload, ack); false when none was due. */
+function claimAckOne(q: ReferenceQueue): boolean {
+  const row = q.claim();
+  if (!row) return false;
+  JSON.parse(row.payload);
+  return q.ack(row.id);
 }
 
 function topUpHonker(db: HonkerDatabase, queue: string, n: number): void {
@@ -98,7 +43,11 @@ export async function claimBench(o: BenchOptions): Promise<Section> {
   const backlog = size(o, 20_000, 50_000);
 
   const naiveDb = rawDb(path.join(dir, 'naive.db'));
-  const naive = naiveQueue(naiveDb);
+  const naive = naiveQueue(naiveDb, 300);
+  const naivePending = naiveDb.prepare("SELECT count(*) FROM jobs WHERE queue = 'q' AND state = 'pending'").pluck();
+  const topUpNaive = naiveDb.transaction((n: number) => {
+    for (let k = naivePending.get() as number; k < n; k++) naive.enqueue(JSON.stringify(payload(k)));
+  });
 
   const db = open(path.join(dir, 'honker.db'));
   const q = db.queue('q');
@@ -117,14 +66,14 @@ export async function claimBench(o: BenchOptions): Promise<Section> {
   const h04Db = rawDb(path.join(dir, 'honker04.db'));
   load(h04Db);
   const h04Client = open(path.join(dir, 'honker04.db'));
-  const h04 = honker04Queue(h04Db);
+  const h04 = honker04Queue(h04Db, 300);
 
   const window = (topUp: () => void, op: () => boolean, per: number, conn: Db) => async () => {
     topUp();
     return rate(op, ms, per, checkpointOf(conn));
   };
   const r = await interleaved(rounds, {
-    naive: window(() => naive.topUp(backlog), naive.claimAck, 1, naiveDb),
+    naive: window(() => void topUpNaive(backlog), () => claimAckOne(naive), 1, naiveDb),
     client1: window(() => topUpHonker(db, 'q', backlog), () => {
       const job = q.claimOne('w');
       return job !== null && job.ack();
@@ -135,7 +84,7 @@ export async function claimBench(o: BenchOptions): Promise<Section> {
       JSON.parse(rows[0].payload);
       return ackSql.get(rows[0].id) === 1;
     }, 1, sqlDb),
-    h04: window(() => topUpHonker(h04Client, 'q', backlog), h04, 1, h04Db),
+    h04: window(() => topUpHonker(h04Client, 'q', backlog), () => claimAckOne(h04), 1, h04Db),
     b8: window(() => topUpHonker(db, 'q', backlog), batch(8), 8, db.raw),
     b32: window(() => topUpHonker(db, 'q', backlog), batch(32), 32, db.raw),
     b128: window(() => topUpHonker(db, 'q', backlog), batch(128), 128, db.raw),

@@ -44,7 +44,7 @@ export async function drainRate(lib: LibName, file: string, n: number, pollMs = 
   await child.next();
   child.send('go');
   const { ms } = await child.next<{ ms: number }>();
-  await child.exited;
+  await child.finished();
   return (n * 1000) / ms;
 }
 
@@ -68,7 +68,7 @@ export async function concurrentRun(lib: LibName, file: string, ms: number, poll
   const elapsed = performance.now() - t0;
   for (const w of workers) w.send('stop');
   const outs = await Promise.all(workers.map((w) => w.next<{ n: number; delays: number[] }>()));
-  await Promise.all([...workers, producer].map((c) => c.exited));
+  await Promise.all([...workers, producer].map((c) => c.finished()));
   const delays = outs.flatMap((o) => o.delays);
   return {
     produced,

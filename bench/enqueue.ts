@@ -17,11 +17,9 @@
  */
 import path from 'node:path';
 import { load, open } from '../src/index.js';
-import { benchDir, checkpointOf, interleaved, median, medianRatio, payload, rate, rawDb } from './lib/measure.js';
+import { benchDir, checkpointOf, interleaved, rawInserts, median, medianRatio, payload, rate, rawDb } from './lib/measure.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
-
-const RAW_TABLE = 'CREATE TABLE jobs (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL)';
 
 export async function enqueueBench(o: BenchOptions): Promise<Section> {
   const s = section('enqueue', '1. Enqueue (jobs/s)');
@@ -30,11 +28,7 @@ export async function enqueueBench(o: BenchOptions): Promise<Section> {
   const rounds = size(o, 3, 5);
 
   const raw = rawDb(path.join(dir, 'raw.db'));
-  raw.exec(RAW_TABLE);
-  const insert = raw.prepare('INSERT INTO jobs (queue, payload, created_at) VALUES (?, ?, unixepoch())');
-  const raw100 = raw.transaction((base: number) => {
-    for (let k = 0; k < 100; k++) insert.run('emails', JSON.stringify(payload(base + k)));
-  });
+  const rawJobs = rawInserts(raw, 'jobs', 'emails');
 
   const db = open(path.join(dir, 'honker.db'));
   const q = db.queue('emails');
@@ -86,10 +80,10 @@ export async function enqueueBench(o: BenchOptions): Promise<Section> {
     floor100: () => rate(() => void floor100((i += 100)), ms, 100, checkpointOf(floorDb)),
     h04x1: () => rate(() => h04Enqueue(JSON.stringify(payload(i++))), ms, 1, checkpointOf(h04)),
     h04x100: () => rate(() => void h04x100((i += 100)), ms, 100, checkpointOf(h04)),
-    raw1: () => rate(() => void insert.run('emails', JSON.stringify(payload(i++))), ms, 1, checkpointOf(raw)),
+    raw1: () => rate(() => rawJobs.one(i++), ms, 1, checkpointOf(raw)),
     client1: () => rate(() => void q.enqueue(payload(i++)), ms, 1, checkpointOf(db.raw)),
     sql1: () => rate(() => void enqueueSql.get(JSON.stringify(payload(i++))), ms, 1, checkpointOf(sqlConn)),
-    raw100: () => rate(() => void raw100((i += 100)), ms, 100, checkpointOf(raw)),
+    raw100: () => rate(() => rawJobs.many((i += 100), 100), ms, 100, checkpointOf(raw)),
     client100: () => rate(() => client100((i += 100)), ms, 100, checkpointOf(db.raw)),
     sql100: () => rate(() => void sql100((i += 100)), ms, 100, checkpointOf(sqlConn)),
   });

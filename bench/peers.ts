@@ -82,7 +82,7 @@ async function wakeDelays(lib: LibName, file: string, samples: number): Promise<
   await sleep(500); // the last ones run (a poller may be mid-interval)
   c.send('stop');
   const { delays } = await c.next<{ delays: number[] }>();
-  await c.exited;
+  await c.finished();
   q.close();
   return delays;
 }

@@ -9,11 +9,10 @@
  * this process → subscriber in another process, one-way p50/p99 next to a
  * Unix-socket ping between two processes measured in the same run.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { open } from '../src/index.js';
-import { benchDir, checkpointOf, clock, interleaved, median, medianRatio, payload, pct, rate, rawDb, sleep } from './lib/measure.js';
+import { BenchChild } from './lib/child.js';
+import { benchDir, checkpointOf, clock, interleaved, rawInserts, median, medianRatio, payload, pct, rate, rawDb, sleep } from './lib/measure.js';
 import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, fmtNum, section, type Section } from './lib/report.js';
 import { runSocket } from './wake-latency.js';
@@ -37,25 +36,17 @@ async function child(file: string): Promise<void> {
 async function liveLatency(file: string, samples: number): Promise<number[]> {
   const db = open(file);
   const live = db.stream<{ t: number; done?: boolean }>('live');
-  const proc = spawn(process.execPath, ['--import=tsx', fileURLToPath(import.meta.url), '--child', file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  proc.stdout.setEncoding('utf8');
-  const ready = new Promise<void>((resolve) =>
-    proc.stdout.on('data', (d: string) => {
-      out += d;
-      if (out.startsWith('ready\n')) resolve();
-    }),
-  );
-  const closed = new Promise<void>((resolve) => proc.on('close', () => resolve()));
-  await ready;
+  const c = new BenchChild('stream.ts', ['--child', file]);
+  await c.line(); // ready
   for (let i = 0; i < samples; i++) {
     await sleep(2 + Math.random() * 6);
     live.publish({ t: clock() });
   }
   live.publish({ t: 0, done: true });
-  await closed;
+  const delays = await c.next<number[]>();
+  await c.finished();
   db.close();
-  return JSON.parse(out.split('\n')[1]) as number[];
+  return delays;
 }
 
 export async function streamBench(o: BenchOptions): Promise<Section> {
@@ -65,11 +56,7 @@ export async function streamBench(o: BenchOptions): Promise<Section> {
   const rounds = size(o, 3, 5);
 
   const raw = rawDb(path.join(dir, 'raw.db'));
-  raw.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL)');
-  const insert = raw.prepare("INSERT INTO events (topic, payload, created_at) VALUES ('orders', ?, unixepoch())");
-  const raw100 = raw.transaction((base: number) => {
-    for (let k = 0; k < 100; k++) insert.run(JSON.stringify(payload(base + k)));
-  });
+  const rawEvents = rawInserts(raw, 'events', 'orders');
   const db = open(path.join(dir, 'honker.db'));
   const orders = db.stream('orders');
   const pub100 = (base: number) =>
@@ -78,9 +65,9 @@ export async function streamBench(o: BenchOptions): Promise<Section> {
     });
   let i = 0;
   const r = await interleaved(rounds, {
-    raw1: () => rate(() => void insert.run(JSON.stringify(payload(i++))), ms, 1, checkpointOf(raw)),
+    raw1: () => rate(() => rawEvents.one(i++), ms, 1, checkpointOf(raw)),
     pub1: () => rate(() => void orders.publish(payload(i++)), ms, 1, checkpointOf(db.raw)),
-    raw100: () => rate(() => raw100((i += 100)), ms, 100, checkpointOf(raw)),
+    raw100: () => rate(() => rawEvents.many((i += 100), 100), ms, 100, checkpointOf(raw)),
     pub100: () => rate(() => pub100((i += 100)), ms, 100, checkpointOf(db.raw)),
   });
   addRow(s, { name: 'stream.publish, 1/tx', value: median(r.pub1), unit: 'events/s', ratio: medianRatio(r.pub1, r.raw1), baseline: `raw INSERT 1/tx (${fmtNum(median(r.raw1))}/s)` });
@@ -91,15 +78,12 @@ export async function streamBench(o: BenchOptions): Promise<Section> {
   const replayDb = open(path.join(dir, 'replay.db'));
   const replay = replayDb.stream('replay');
   const rawReplay = rawDb(path.join(dir, 'replay-raw.db'));
-  rawReplay.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL)');
-  const rawIns = rawReplay.prepare("INSERT INTO events (topic, payload, created_at) VALUES ('replay', ?, unixepoch())");
+  const rawReplayEvents = rawInserts(rawReplay, 'events', 'replay');
   replayDb.transaction(() => {
     for (let k = 0; k < n; k++) replay.publish(payload(k));
   });
-  rawReplay.transaction(() => {
-    for (let k = 0; k < n; k++) rawIns.run(JSON.stringify(payload(k)));
-  })();
-  const scan = rawReplay.prepare("SELECT id, payload FROM events WHERE topic = 'replay' ORDER BY id");
+  rawReplayEvents.many(0, n);
+  const scan = rawReplay.prepare("SELECT id, payload FROM events WHERE name = 'replay' ORDER BY id");
   const rr = await interleaved(rounds, {
     honker: async () => {
       const stop = new AbortController();

@@ -19,13 +19,12 @@
  * round trip / 2, on A's clock alone, is printed too as a check on the
  * shared clock. Targets: p50 ≤ 1 ms, p99 ≤ 3 ms (exit code 1 when missed).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { open, type HonkerDatabase } from '../src/index.js';
+import { BenchChild } from './lib/child.js';
 import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
 
@@ -101,43 +100,13 @@ export interface Result {
   halfRtt: number[];
 }
 
-function startChild(mode: string, target: string): { lines: AsyncIterator<string>; done: Promise<void> } {
-  const proc = spawn(process.execPath, ['--import=tsx', fileURLToPath(import.meta.url), '--child', mode, target], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const queue: string[] = [];
-  const waiting: Array<(line: string) => void> = [];
-  let buf = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stdout.on('data', (d: string) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const w = waiting.shift();
-      if (w) w(line);
-      else queue.push(line);
-    }
-  });
-  const done = new Promise<void>((resolve, reject) =>
-    proc.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`child ${mode} exited ${code}`)))),
-  );
-  const lines: AsyncIterator<string> = {
-    next: () =>
-      new Promise((resolve) => {
-        const line = queue.shift();
-        if (line !== undefined) resolve({ value: line, done: false });
-        else waiting.push((l) => resolve({ value: l, done: false }));
-      }),
-  };
-  return { lines, done };
-}
+/** This file run with --child mode target (process B). */
+const startChild = (mode: string, target: string): BenchChild => new BenchChild('wake-latency.ts', ['--child', mode, target]);
 
 export async function runSocket(dir: string, samples = SAMPLES): Promise<Result> {
   const sockPath = path.join(dir, 'pingpong.sock');
   const c = startChild('socket', sockPath);
-  await c.lines.next();
+  await c.line(); // ready
   const sock = net.connect(sockPath);
   sock.setNoDelay(true);
   await new Promise<void>((r) => sock.once('connect', () => r()));
@@ -165,8 +134,8 @@ export async function runSocket(dir: string, samples = SAMPLES): Promise<Result>
     r.halfRtt.push((now - sent) / 2);
   }
   sock.end(JSON.stringify({ i: -1, t: 0, done: true }) + '\n');
-  r.aToB = JSON.parse((await c.lines.next()).value) as number[];
-  await c.done;
+  r.aToB = await c.next<number[]>();
+  await c.finished();
   return r;
 }
 
@@ -174,7 +143,7 @@ async function runHonker(mode: 'notify' | 'queue', dir: string): Promise<Result>
   const file = path.join(dir, `${mode}.db`);
   const db: HonkerDatabase = open(file);
   const c = startChild(mode, file);
-  await c.lines.next();
+  await c.line(); // ready
   const r: Result = { aToB: [], bToA: [], halfRtt: [] };
   const send = (msg: Ping): void => {
     if (mode === 'notify') db.notify('ping', msg);
@@ -195,8 +164,8 @@ async function runHonker(mode: 'notify' | 'queue', dir: string): Promise<Result>
     r.halfRtt.push((now - sent) / 2);
   }
   send({ i: -1, t: 0, done: true });
-  r.aToB = JSON.parse((await c.lines.next()).value) as number[];
-  await c.done;
+  r.aToB = await c.next<number[]>();
+  await c.finished();
   await it.return?.();
   db.close();
   return r;

@@ -373,7 +373,7 @@ export class Worker extends WorkerEvents {
     }
     const info = this.info(job, taskName);
     if (problem !== undefined || !def) {
-      this.settleSafely(() => this.deadNow(job, info, problem ?? 'unknown task', summary));
+      this.settleLater(() => this.deadNow(job, info, problem ?? 'unknown task', summary));
       return undefined;
     }
     const args = (payload?.args as unknown[] | undefined) ?? [];
@@ -404,14 +404,14 @@ export class Worker extends WorkerEvents {
       if (outcome.kind !== 'ok' && outcome.kind !== 'error') {
         controller.abort(new HonkerError('ABORTED', `task ${taskDef.name}: ${outcome.kind}`));
       }
-      this.settleSafely(() => this.settle(job, taskDef, info, outcome, Date.now() - started, summary));
+      this.settleLater(() => this.settle(job, taskDef, info, outcome, Date.now() - started, summary));
       onDone();
     });
     return { job, info, controller, interrupt, done };
   }
 
   /** Settle a finished job in the next group commit (scheduled for the end of this turn). */
-  private settleSafely(fn: () => void): void {
+  private settleLater(fn: () => void): void {
     this.pendingSettles.push(fn);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -491,13 +491,9 @@ export class Worker extends WorkerEvents {
         this.fail(job, def, info, `task ${def.name} returned a value that is not JSON: ${errorText(err)}`, err, durationMs, summary);
         return;
       }
-      // Ack first: a lost claim writes nothing, so no savepoint is needed (this runs inside the group commit).
-      const write = (): void => {
-        if (!job.ack()) this.lost(info, 'claim lost before the result was saved', summary);
-        this.db.sql('SELECT honker_result_save(?, ?, ?)').get(job.id, text, def.resultTtlS);
-      };
-      if (this.db.raw.inTransaction) write();
-      else this.db.transaction(write);
+      // Inside the group commit. Ack first: a lost claim writes nothing, so no savepoint is needed.
+      if (!job.ack()) this.lost(info, 'claim lost before the result was saved', summary);
+      this.db.sql('SELECT honker_result_save(?, ?, ?)').get(job.id, text, def.resultTtlS);
       summary.completed++;
       this.emit('completed', { ...info, value, durationMs });
       return;

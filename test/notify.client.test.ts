@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open, HonkerError, type HonkerDatabase, type Notification } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
-import { nextOrPending, nowMs, openClient, syncError, take } from './helpers/client.js';
+import { invalidArguments, nextOrPending, nowMs, openClient, syncError, take } from './helpers/client.js';
 
 test('notify returns the new notification id; ids grow', (t) => {
   const db = openClient(t);
@@ -245,12 +245,7 @@ test('notify argument errors throw synchronously and write nothing', (t) => {
     [() => db.notify('c', 10n), /^db\.notify: payload must be JSON-serialisable \(.*BigInt.*\)$/],
     [() => db.notify('c', circular), /^db\.notify: payload must be JSON-serialisable \(Converting circular structure/],
   ];
-  for (const [fn, message] of cases) {
-    const err = syncError(t, fn);
-    t.is(err.code, 'INVALID_ARGUMENT');
-    if (typeof message === 'string') t.is(err.message, message);
-    else t.regex(err.message, message);
-  }
+  invalidArguments(t, cases);
   t.is(db.raw.prepare('SELECT count(*) FROM _honker_notifications').pluck().get(), 0);
 });
 

@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open, HonkerError, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
-import { nextOrPending, nowMs, openClient, syncError, take } from './helpers/client.js';
+import { invalidArguments, nextOrPending, nowMs, openClient, syncError, take } from './helpers/client.js';
 
 const row = (db: HonkerDatabase, jobId: number) =>
   db.raw.prepare('SELECT value, expires_at AS expiresAt FROM _honker_results WHERE job_id = ?').get(jobId) as
@@ -161,13 +161,7 @@ test('results argument errors throw synchronously (wait too) with the exact mess
     [() => db.results.wait(1, { timeout: 5 } as never), 'results.wait: unknown option "timeout" (did you mean "timeoutMs"?)'],
     [() => db.results.wait(1, { signal: 1 as never }), 'results.wait: signal must be an AbortSignal (got 1)'],
   ];
-  for (const [fn, message] of cases) {
-    const err = syncError(t, fn);
-    t.true(err instanceof HonkerError);
-    t.is(err.code, 'INVALID_ARGUMENT');
-    if (typeof message === 'string') t.is(err.message, message);
-    else t.regex(err.message, message);
-  }
+  invalidArguments(t, cases);
   t.is(db.raw.prepare('SELECT count(*) FROM _honker_results').pluck().get(), 0);
 });
 

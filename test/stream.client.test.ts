@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open, HonkerError, type HonkerDatabase, type StreamEvent } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
-import { nextOrPending, nowMs, openClient, syncError, take } from './helpers/client.js';
+import { invalidArguments, nextOrPending, nowMs, openClient, syncError, take } from './helpers/client.js';
 
 type Ev = { n: number };
 
@@ -260,13 +260,7 @@ test('stream argument errors throw synchronously with the exact message, writing
     [() => s.offset(''), 'stream.offset: consumer must be a non-empty string (got "")'],
     [() => s.saveOffset('c', 1.5), 'stream.saveOffset: offset must be an integer >= 0 (got 1.5)'],
   ];
-  for (const [fn, message] of cases) {
-    const err = syncError(t, fn);
-    t.true(err instanceof HonkerError);
-    t.is(err.code, 'INVALID_ARGUMENT');
-    if (typeof message === 'string') t.is(err.message, message);
-    else t.regex(err.message, message);
-  }
+  invalidArguments(t, cases);
   t.is(db.raw.prepare('SELECT count(*) FROM _honker_stream').pluck().get(), 0);
   t.is(db.raw.prepare('SELECT count(*) FROM _honker_stream_consumers').pluck().get(), 0);
 });

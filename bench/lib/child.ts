@@ -1,6 +1,6 @@
 /**
- * A bench child process speaking JSON lines: the parent writes commands on
- * stdin, the child answers one JSON object per line on stdout.
+ * A bench child process speaking lines: the parent writes commands on
+ * stdin, the child answers a line (usually one JSON value) on stdout.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
@@ -37,22 +37,29 @@ export class BenchChild {
     this.exited = new Promise((resolve) => this.proc.on('close', (code) => resolve(code)));
   }
 
-  /** The next JSON line; rejects if the child exits first. */
-  next<T = Record<string, unknown>>(): Promise<T> {
+  /** The next line; rejects if the child exits first. */
+  line(): Promise<string> {
     const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(JSON.parse(line) as T);
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.push((l) => resolve(JSON.parse(l) as T));
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise<string>((resolve, reject) => {
+      this.waiting.push(resolve);
       void this.exited.then((code) => reject(new Error(`bench child ${this.label} exited (${code}) before answering: ${this.stderr.slice(-2000)}`)));
     });
+  }
+
+  /** The next line as JSON. */
+  async next<T = Record<string, unknown>>(): Promise<T> {
+    return JSON.parse(await this.line()) as T;
   }
 
   send(command: string): void {
     this.proc.stdin.write(command + '\n');
   }
 
-  kill(): void {
-    this.proc.kill('SIGKILL');
+  /** Resolves when the child exited 0; rejects with its stderr otherwise. */
+  async finished(): Promise<void> {
+    const code = await this.exited;
+    if (code !== 0) throw new Error(`bench child ${this.label} exited ${code}: ${this.stderr.slice(-2000)}`);
   }
 }
 

@@ -37,6 +37,20 @@ export function rawDb(file: string): Db {
 }
 
 /**
+ * The raw baseline: a plain table `table` (id, name, payload, created_at) in
+ * db. one(i) inserts payload(i) in its own autocommit transaction; many(base,
+ * n) inserts payload(base)..payload(base + n - 1) in one transaction.
+ */
+export function rawInserts(db: Db, table: string, name: string): { one: (i: number) => void; many: (base: number, n: number) => void } {
+  db.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+  const insert = db.prepare(`INSERT INTO ${table} (name, payload, created_at) VALUES (?, ?, unixepoch())`);
+  const many = db.transaction((base: number, n: number) => {
+    for (let k = 0; k < n; k++) insert.run(name, JSON.stringify(payload(base + k)));
+  });
+  return { one: (i) => void insert.run(name, JSON.stringify(payload(i))), many: (base, n) => void many(base, n) };
+}
+
+/**
  * Operations per second of `op` (which performs `perCall` operations) over
  * about `ms` milliseconds of wall time, yielding to the event loop every
  * ~5 ms so timers (checkpoints, watchers) run inside the measured time.

@@ -7,38 +7,15 @@ import Database from 'better-sqlite3';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { open } from '../../src/index.js';
-import { repoRoot } from './db.js';
+import { repoRoot, runTsx, type ScriptResult } from './db.js';
 
 const cliEntry = path.join(repoRoot, 'src', 'cli.ts');
 
-export interface CliResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-}
+export type CliResult = ScriptResult;
 
 /** Run `honker <args>` to completion. */
 export function runCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', cliEntry, ...args], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...opts.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`honker ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code });
-    });
-  });
+  return runTsx(cliEntry, args, { ...opts, label: `honker ${args.join(' ')}` });
 }
 
 /** A running `honker <args>` whose output lines can be awaited. */

@@ -4,7 +4,7 @@
  * synchronous-error capture.
  */
 import type { ExecutionContext } from 'ava';
-import { open, type HonkerDatabase } from '../../src/index.js';
+import { HonkerError, open, type HonkerDatabase } from '../../src/index.js';
 import { tempDbPath } from './db.js';
 
 /** Milliseconds since the epoch with sub-millisecond resolution, comparable across processes. */
@@ -35,6 +35,17 @@ export function syncError(t: ExecutionContext, fn: () => unknown): Error & { cod
   }
   t.fail('expected a synchronous error, but nothing was thrown');
   return new Error('nothing was thrown');
+}
+
+/** Each fn throws, synchronously, an INVALID_ARGUMENT HonkerError with its message (exact, or matching). */
+export function invalidArguments(t: ExecutionContext, cases: Array<[() => unknown, string | RegExp]>): void {
+  for (const [fn, message] of cases) {
+    const err = syncError(t, fn);
+    t.true(err instanceof HonkerError);
+    t.is(err.code, 'INVALID_ARGUMENT');
+    if (typeof message === 'string') t.is(err.message, message);
+    else t.regex(err.message, message);
+  }
 }
 
 /**

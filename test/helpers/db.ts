@@ -94,17 +94,24 @@ export function python(file: string, code: string): { stdout: string; stderr: st
   return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1 };
 }
 
-/** Spawn a test fixture (test/fixtures/<name>.ts) with tsx; resolves with its output. */
-export function runFixture(
-  name: string,
+/** The output of a script run to completion with tsx. */
+export interface ScriptResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+}
+
+/** Run `script` (a path) with tsx from the repository root; rejects after timeoutMs (default 60 s). */
+export function runTsx(
+  script: string,
   args: string[],
-  opts: { timeoutMs?: number } = {},
-): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  const fixture = path.join(repoRoot, 'test', 'fixtures', `${name}.ts`);
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; label?: string } = {},
+): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', fixture, ...args], {
+    const child = spawn(process.execPath, ['--import=tsx', script, ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
     });
     let stdout = '';
     let stderr = '';
@@ -112,7 +119,7 @@ export function runFixture(
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`fixture ${name} timed out; stderr: ${stderr}`));
+      reject(new Error(`${opts.label ?? script} timed out; stderr: ${stderr}`));
     }, opts.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -120,4 +127,10 @@ export function runFixture(
       resolve({ stdout, stderr, code });
     });
   });
+}
+
+/** Spawn a test fixture (test/fixtures/<name>.ts) with tsx; resolves with its output. */
+export function runFixture(name: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<ScriptResult> {
+  const fixture = path.join(repoRoot, 'test', 'fixtures', `${name}.ts`);
+  return runTsx(fixture, args, { ...opts, label: `fixture ${name}` });
 }

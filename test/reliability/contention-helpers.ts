@@ -51,6 +51,25 @@ export function caught(where: string, err: unknown): CaughtError {
   };
 }
 
+/** In a contention child: one JSON line per stdout write. */
+export const out = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
+
+/**
+ * In a contention child: print every error it catches (and every uncaught
+ * one or process warning) as {"kind":"error",...}; `count()` is how many.
+ */
+export function errorReporter(): { report: (where: string, err: unknown) => void; count: () => number } {
+  let errors = 0;
+  const report = (where: string, err: unknown): void => {
+    errors++;
+    out(caught(where, err));
+  };
+  process.on('uncaughtException', (err) => report('uncaughtException', err));
+  process.on('unhandledRejection', (err) => report('unhandledRejection', err));
+  process.on('warning', (w) => report('warning', w));
+  return { report, count: () => errors };
+}
+
 /** Append the scenario's summary to HONKER_RELIABILITY_REPORT when it names a file. */
 export function report(summary: Record<string, unknown>): void {
   const file = process.env.HONKER_RELIABILITY_REPORT;

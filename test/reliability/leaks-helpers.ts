@@ -10,9 +10,13 @@ import path from 'node:path';
 import { open } from '../../src/index.js';
 import { repoRoot } from '../helpers/db.js';
 
+/** What the churn fixture (test/fixtures/reliability-leaks-churn.ts) runs, passed as JSON. */
 export interface ChurnConfig {
+  /** A directory for the database files. */
   dir: string;
+  /** Rounds to run (round 0 is the warm-up)... */
   rounds: number;
+  /** ...or, when > 0, rounds until this many ms have passed (at least `rounds`). */
   durationMs: number;
   iterators: number;
   batch: number;
