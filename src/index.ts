@@ -8,14 +8,13 @@ export { HonkerError, type HonkerErrorCode } from './errors.js';
 export {
   Queue,
   Job,
-  DeadLetters,
   type QueueOptions,
   type EnqueueOptions,
   type ClaimOptions,
   type QueueStats,
   type JobRow,
-  type DeadJob,
 } from './queue.js';
+export { DeadLetters, type DeadJob } from './dead.js';
 export { type Notification, type ListenOptions } from './notify.js';
 export { Stream, type StreamEvent, type SubscribeOptions } from './stream.js';
 export { Results } from './results.js';
@@ -30,9 +29,8 @@ export {
   type TaskHandle,
   type TaskOptions,
   type TaskContext,
-  type TaskEnvelope,
-  type TaskResultEnvelope,
 } from './task.js';
+export { type TaskEnvelope, type TaskResultEnvelope } from './envelope.js';
 export { Worker, type WorkerOptions, type WorkerRunOptions, type WorkerSummary } from './worker.js';
 export {
   WorkerEvents,

@@ -12,7 +12,7 @@
  * is not counted, and a limit of 0 refuses everything.
  */
 import { randomUUID } from 'node:crypto';
-import type { HonkerDatabase } from './database.js';
+import type { Connection } from './connection.js';
 import * as validate from './validate.js';
 
 export interface LockOptions {
@@ -32,7 +32,7 @@ export interface RateLimitOptions {
 export class Lock {
   /** @internal */
   constructor(
-    private readonly db: HonkerDatabase,
+    private readonly db: Connection,
     readonly name: string,
     readonly owner: string,
     readonly ttlS: number,
@@ -52,7 +52,7 @@ export class Lock {
   }
 }
 
-export function tryLock(db: HonkerDatabase, name: string, options?: LockOptions): Lock | null {
+export function tryLock(db: Connection, name: string, options?: LockOptions): Lock | null {
   const opts = validate.options('db.tryLock', options, ['ttlS', 'owner']);
   validate.name('db.tryLock', 'name', name);
   const ttlS = validate.optInt('db.tryLock', 'ttlS', opts.ttlS, 1) ?? 60;
@@ -61,7 +61,7 @@ export function tryLock(db: HonkerDatabase, name: string, options?: LockOptions)
   return got ? new Lock(db, name, owner, ttlS) : null;
 }
 
-export function tryRateLimit(db: HonkerDatabase, name: string, options: RateLimitOptions): boolean {
+export function tryRateLimit(db: Connection, name: string, options: RateLimitOptions): boolean {
   const opts = validate.options('db.tryRateLimit', options, ['limit', 'perS']);
   validate.name('db.tryRateLimit', 'name', name);
   const limit = validate.int('db.tryRateLimit', 'limit', opts.limit, 0);

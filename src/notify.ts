@@ -11,9 +11,10 @@
  * they grow in commit order and "every id > the last one seen" misses nothing
  * (unless honker_notify_prune deleted it first).
  */
-import type { HonkerDatabase } from './database.js';
-import { parsePayload } from './queue.js';
+import type { Connection } from './connection.js';
+import { parsePayload } from './payload.js';
 import * as validate from './validate.js';
+import { wakeLoop } from './wake.js';
 
 export interface Notification<T> {
   id: number;
@@ -33,7 +34,7 @@ export interface ListenOptions {
 const LISTEN_OPTIONS = ['signal', 'afterId'] as const;
 const PAGE = 256;
 
-export function notify(db: HonkerDatabase, channel: string, payload: unknown): number {
+export function notify(db: Connection, channel: string, payload: unknown): number {
   validate.name('db.notify', 'channel', channel);
   const text = validate.json('db.notify', 'payload', payload);
   return db.sql('SELECT notify(?, ?)').pluck().get(channel, text) as number;
@@ -52,7 +53,7 @@ interface NotificationRow {
  * synchronously on a bad argument or a closed database.
  */
 export function listen<T>(
-  db: HonkerDatabase,
+  db: Connection,
   channel: string,
   options?: ListenOptions,
 ): AsyncGenerator<Notification<T>, void, undefined> {
@@ -69,33 +70,21 @@ export function listen<T>(
 }
 
 async function* listenFrom<T>(
-  db: HonkerDatabase,
+  db: Connection,
   channel: string,
   start: number,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Notification<T>, void, undefined> {
-  const where = 'db.listen';
-  const signals = [signal, db.closeSignal];
   let after = start;
-  for (;;) {
-    if (signal?.aborted) return;
-    db.assertOpen(where);
-    const watcher = db.watcher();
-    const since = watcher.generation();
+  for (const wake = wakeLoop(db, { signal }); wake.look(); await wake.sleep()) {
     const text = db.sql('SELECT honker_notify_read_since(?, ?, ?)').pluck().get(channel, after, PAGE) as string;
     const rows = JSON.parse(text) as NotificationRow[];
     for (const row of rows) {
       after = row.id;
       yield { id: row.id, channel: row.channel, payload: parsePayload<T>(row.payload), createdAt: row.created_at };
       // Aborted while the caller held that one: hand out nothing more.
-      if (signal?.aborted) return;
+      if (wake.stopped()) return;
     }
-    if (rows.length === PAGE) continue;
-    try {
-      await watcher.wait(since, { signals });
-    } catch (err) {
-      if (signal?.aborted) return;
-      throw err;
-    }
+    if (rows.length === PAGE) wake.again();
   }
 }

@@ -7,10 +7,14 @@
  * from any process, the queue's next deadline (a delayed job's run_at or a
  * lapsed claim) or an abort — never a fixed poll of the queue table.
  */
-import type { HonkerDatabase } from './database.js';
-import type { HonkerError } from './errors.js';
+import type { Connection } from './connection.js';
+import { DeadLetters } from './dead.js';
+import { envelopeText } from './envelope.js';
+import { parsePayload } from './payload.js';
+import { Scheduler } from './scheduler.js';
+import { defineTask, makeTask, undefineTask, type Task, type TaskContext, type TaskOptions } from './task.js';
 import * as validate from './validate.js';
-import { defineTask, envelopeText, makeTask, undefineTask, type Task, type TaskContext, type TaskOptions } from './task.js';
+import { wakeLoop, type WakeLoop } from './wake.js';
 
 export interface QueueOptions {
   /** Seconds a claim stays valid before another worker may reclaim the job (default 300). */
@@ -68,19 +72,6 @@ export interface JobRow<T> {
   lastError: string | null;
 }
 
-export interface DeadJob<T> {
-  id: number;
-  queue: string;
-  payload: T;
-  priority: number;
-  runAt: number;
-  attempts: number;
-  maxAttempts: number;
-  lastError: string | null;
-  createdAt: number;
-  diedAt: number;
-}
-
 const QUEUE_OPTIONS = ['visibilityTimeoutS', 'maxAttempts'] as const;
 const ENQUEUE_OPTIONS = ['delayS', 'runAt', 'priority', 'expiresS', 'maxAttempts', 'key'] as const;
 const CLAIM_OPTIONS = ['signal', 'batchSize', 'visibilityTimeoutS'] as const;
@@ -91,13 +82,59 @@ function errorText(error: unknown, fallback: string): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Stored payload text -> value. Text that is not JSON (written by raw SQL) is handed over as is. */
-export function parsePayload<T>(text: string): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return text as T;
+/**
+ * When to claim again after a claim found nothing: the rule the claim
+ * iterator and the worker share. `next` is the earliest
+ * honker_queue_next_claim_at of the queues (0: none).
+ *   - nothing scheduled: only a commit can bring work;
+ *   - a deadline ahead (a delayed job's run_at, a claim's lapse): wake then;
+ *   - a deadline already due, yet the claim found nothing: the second turned
+ *     (or a commit landed) between the two reads, so look again at once —
+ *     and if that finds nothing too, other workers are taking these jobs:
+ *     look again at the next second.
+ * A claim that found jobs, or a wake by a commit, starts the rule over.
+ */
+export class ClaimClock {
+  private missed = false;
+
+  /** Call at each look before claiming; call found() when a claim returned jobs. */
+  look(wake: WakeLoop): void {
+    if (wake.reason === 'change') this.missed = false;
   }
+
+  found(): void {
+    this.missed = false;
+  }
+
+  /** After an empty claim: tell wake when to look next. */
+  schedule(wake: WakeLoop, next: number): void {
+    const nowS = Math.floor(Date.now() / 1000);
+    if (next === 0) wake.until(undefined);
+    else if (next > nowS) wake.until(next * 1000);
+    else if (!this.missed) {
+      this.missed = true;
+      wake.again();
+    } else wake.until((nowS + 1) * 1000);
+  }
+}
+
+/** @internal the earliest honker_queue_next_claim_at of queues (0 when none has one). */
+export function nextClaimAt(db: Connection, queues: readonly string[]): number {
+  let next = 0;
+  for (const q of queues) {
+    const at = db.sql('SELECT honker_queue_next_claim_at(?)').pluck().get(q) as number;
+    if (at !== 0 && (next === 0 || at < next)) next = at;
+  }
+  return next;
+}
+
+/**
+ * @internal hand claimed jobs that never started back to pending, as if
+ * never claimed (honker_release); returns those still held (released).
+ */
+export function releaseJobs<T>(db: Connection, jobs: readonly Job<T>[]): Job<T>[] {
+  const stmt = db.sql('SELECT honker_release(?, ?)').pluck();
+  return jobs.filter((job) => stmt.get(job.id, job.workerId) === 1);
 }
 
 interface ClaimedRow {
@@ -122,7 +159,7 @@ export class Job<T> {
 
   /** @internal */
   constructor(
-    private readonly db: HonkerDatabase,
+    private readonly db: Connection,
     row: ClaimedRow,
   ) {
     this.id = row.id;
@@ -179,7 +216,7 @@ export class Queue<T = unknown> {
 
   /** @internal use db.queue(name) */
   constructor(
-    private readonly db: HonkerDatabase,
+    private readonly db: Connection,
     name: string,
     options?: QueueOptions,
   ) {
@@ -236,7 +273,7 @@ export class Queue<T = unknown> {
   periodicTask<R>(schedule: string, name: string, fn: (this: TaskContext) => R, options?: TaskOptions): Task<[], Awaited<R>> {
     const def = defineTask(this.db, this, 'queue.periodicTask', name, fn, options);
     try {
-      this.db.scheduler().add({
+      new Scheduler(this.db).add({
         name,
         queue: this.name,
         schedule,
@@ -305,67 +342,27 @@ export class Queue<T = unknown> {
     batchSize: number,
     timeoutS: number,
   ): AsyncGenerator<Job<T>, void, undefined> {
-    const closeSignal = this.db.closeSignal;
-    const signals = [signal, closeSignal];
-    // Throws CLOSED after db.close(); true when the caller aborted.
-    const stopped = (): boolean => {
-      if (closeSignal.aborted) throw closeSignal.reason;
-      return signal?.aborted === true;
-    };
+    const clock = new ClaimClock();
     let unhanded: Job<T>[] = [];
-    // A due deadline whose claim came back empty: the next one waits for a commit or a second.
-    let missed = false;
     try {
-      if (stopped()) return;
-      const watcher = this.db.watcher();
-      for (;;) {
-        // Read the generation before looking for work, so a commit landing in between wakes us.
-        const since = watcher.generation();
+      for (const wake = wakeLoop(this.db, { signal }); wake.look(); await wake.sleep()) {
+        clock.look(wake);
         const jobs = this.claimNow(workerId, batchSize, timeoutS);
-        if (jobs.length > 0) {
-          missed = false;
-          unhanded = jobs;
-          while (unhanded.length > 0) {
-            const job = unhanded.shift() as Job<T>;
-            yield job;
-            if (stopped()) return;
-          }
+        if (jobs.length === 0) {
+          clock.schedule(wake, nextClaimAt(this.db, [this.name]));
           continue;
         }
-        const next = this.db.sql('SELECT honker_queue_next_claim_at(?)').pluck().get(this.name) as number;
-        const nowS = Math.floor(Date.now() / 1000);
-        let deadlineMs: number | undefined;
-        if (next === 0) {
-          deadlineMs = undefined; // nothing scheduled: only a commit can bring work
-        } else if (next > nowS) {
-          deadlineMs = next * 1000;
-        } else if (!missed) {
-          // Claimable now, yet our claim found nothing: the second turned (or a commit
-          // landed) between the two reads. Look again at once rather than a second later.
-          missed = true;
-          continue;
-        } else {
-          // Still nothing: another worker is taking these jobs; look again next second.
-          deadlineMs = (nowS + 1) * 1000;
+        clock.found();
+        unhanded = jobs;
+        while (unhanded.length > 0) {
+          yield unhanded.shift() as Job<T>;
+          if (wake.stopped()) return;
         }
-        const reason = await watcher.wait(since, { signals, deadlineMs });
-        if (reason === 'change') missed = false;
-        if (stopped()) return;
+        wake.again();
       }
-    } catch (err) {
-      // The caller's abort ends the iteration; anything else (CLOSED, WATCHER_DEAD, SQL) is thrown.
-      const aborted = signal?.aborted && (err === signal.reason || (err as HonkerError).code === 'ABORTED');
-      if (aborted && !closeSignal.aborted) return;
-      throw err;
     } finally {
-      if (unhanded.length > 0 && this.db.isOpen) this.release(unhanded);
+      if (unhanded.length > 0 && this.db.isOpen) releaseJobs(this.db, unhanded);
     }
-  }
-
-  /** Hand claimed jobs that were never started back to pending, as if never claimed. */
-  private release(jobs: Job<T>[]): void {
-    const stmt = this.db.sql('SELECT honker_release(?, ?)');
-    for (const job of jobs) stmt.get(job.id, job.workerId);
   }
 
   /** Counts by state (pending = due now, scheduled = delayed). */
@@ -416,60 +413,3 @@ export class Queue<T = unknown> {
     return (JSON.parse(text) as ClaimedRow[]).map((row) => new Job<T>(this.db, row));
   }
 }
-
-/** A dead row as the extension returns it (honker_dead_list / honker_dead_get) -> DeadJob. */
-function deadJob<T>(r: Record<string, unknown>): DeadJob<T> {
-  return {
-    id: r.id as number,
-    queue: r.queue as string,
-    payload: parsePayload<T>(r.payload as string),
-    priority: r.priority as number,
-    runAt: r.run_at as number,
-    attempts: r.attempts as number,
-    maxAttempts: r.max_attempts as number,
-    lastError: (r.last_error as string | null) ?? null,
-    createdAt: r.created_at as number,
-    diedAt: r.died_at as number,
-  };
-}
-
-export class DeadLetters<T> {
-  /** @internal */
-  constructor(
-    private readonly db: HonkerDatabase,
-    private readonly queue: string,
-  ) {}
-
-  /** Dead jobs of this queue, newest first. */
-  list(options?: { limit?: number }): DeadJob<T>[] {
-    const opts = validate.options('queue.dead.list', options, ['limit']);
-    const limit = validate.optInt('queue.dead.list', 'limit', opts.limit, 0) ?? 100;
-    this.db.assertOpen('queue.dead.list');
-    const text = this.db.sql('SELECT honker_dead_list(?, ?)').pluck().get(this.queue, limit) as string;
-    return (JSON.parse(text) as Record<string, unknown>[]).map((r) => deadJob<T>(r));
-  }
-
-  /** One dead job by id (of any queue), or null when that id is not dead. */
-  get(id: number): DeadJob<T> | null {
-    validate.int('queue.dead.get', 'id', id, 1);
-    this.db.assertOpen('queue.dead.get');
-    const text = this.db.sql('SELECT honker_dead_get(?)').pluck().get(id) as string;
-    return text ? deadJob<T>(JSON.parse(text) as Record<string, unknown>) : null;
-  }
-
-  /** Put a dead job back as pending with its attempts reset; false when no such dead job. */
-  requeue(id: number): boolean {
-    validate.int('queue.dead.requeue', 'id', id, 1);
-    this.db.assertOpen('queue.dead.requeue');
-    return this.db.sql('SELECT honker_dead_requeue(?)').pluck().get(id) === 1;
-  }
-
-  /** Delete dead jobs that died at least olderThanS seconds ago (0 = all); returns how many. */
-  purge(options?: { olderThanS?: number }): number {
-    const opts = validate.options('queue.dead.purge', options, ['olderThanS']);
-    const olderThanS = validate.optInt('queue.dead.purge', 'olderThanS', opts.olderThanS, 0) ?? 0;
-    this.db.assertOpen('queue.dead.purge');
-    return this.db.sql('SELECT honker_dead_purge(?, ?)').pluck().get(this.queue, olderThanS) as number;
-  }
-}
-

@@ -2,14 +2,25 @@
  * Job results: a value stored under a job id (honker_result_*), and a wait
  * that resolves when some process saves it.
  */
-import type { HonkerDatabase } from './database.js';
-import { HonkerError } from './errors.js';
-import { parsePayload } from './queue.js';
+import type { Connection } from './connection.js';
+import { abortError, HonkerError } from './errors.js';
+import { parsePayload } from './payload.js';
 import * as validate from './validate.js';
+import { wakeLoop } from './wake.js';
+
+/** @internal store text (already JSON) as job jobId's result; ttlS <= 0 keeps it forever. */
+export function saveResultText(db: Connection, jobId: number, text: string, ttlS: number): void {
+  db.sql('SELECT honker_result_save(?, ?, ?)').get(jobId, text, ttlS);
+}
+
+/** @internal the stored result text of jobId, or null (none, or expired). */
+export function storedResult(db: Connection, jobId: number): string | null {
+  return db.sql('SELECT honker_result_get(?)').pluck().get(jobId) as string | null;
+}
 
 export class Results {
   /** @internal */
-  constructor(private readonly db: HonkerDatabase) {}
+  constructor(private readonly db: Connection) {}
 
   /** Store value for jobId (JSON); ttlS > 0 expires it. */
   save(jobId: number, value: unknown, options?: { ttlS?: number }): void {
@@ -18,14 +29,14 @@ export class Results {
     const ttlS = validate.optInt('results.save', 'ttlS', opts.ttlS, 0) ?? 0;
     const text = validate.json('results.save', 'value', value);
     this.db.assertOpen('results.save');
-    this.db.sql('SELECT honker_result_save(?, ?, ?)').get(jobId, text, ttlS);
+    saveResultText(this.db, jobId, text, ttlS);
   }
 
   /** The stored value, or undefined when there is none (or it expired). */
   get<T = unknown>(jobId: number): T | undefined {
     validate.int('results.get', 'jobId', jobId, 1);
     this.db.assertOpen('results.get');
-    const text = this.db.sql('SELECT honker_result_get(?)').pluck().get(jobId) as string | null;
+    const text = storedResult(this.db, jobId);
     return text === null ? undefined : parsePayload<T>(text);
   }
 
@@ -53,19 +64,12 @@ export class Results {
     deadlineMs: number | undefined,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    for (;;) {
-      this.db.assertOpen('results.wait');
-      const watcher = this.db.watcher();
-      const since = watcher.generation();
+    for (const wake = wakeLoop(this.db, { signal, deadlineMs }); wake.look(); await wake.sleep()) {
       const value = this.get<T>(jobId);
       if (value !== undefined) return value;
-      const reason = await watcher.wait(since, { signals: [signal, this.db.closeSignal], deadlineMs });
-      if (reason === 'deadline') {
-        const last = this.get<T>(jobId);
-        if (last !== undefined) return last;
-        throw new HonkerError('TIMEOUT', `results.wait: no result for job ${jobId} within ${timeoutMs} ms`);
-      }
     }
+    if (signal?.aborted) throw abortError(signal, 'honker wait');
+    throw new HonkerError('TIMEOUT', `results.wait: no result for job ${jobId} within ${timeoutMs} ms`);
   }
 
   /** Delete expired results; returns how many. */

@@ -43,9 +43,11 @@
  * (timer, listener) is left behind.
  */
 import { randomUUID } from 'node:crypto';
-import type { HonkerDatabase } from './database.js';
+import type { Connection } from './connection.js';
 import { HonkerError } from './errors.js';
+import { parsePayload } from './payload.js';
 import * as validate from './validate.js';
+import { wakeLoop } from './wake.js';
 
 export interface ScheduleEntry {
   name: string;
@@ -110,7 +112,7 @@ const BUSY_RETRY_MS = 100;
 
 export class Scheduler {
   /** @internal use db.scheduler() */
-  constructor(private readonly db: HonkerDatabase) {}
+  constructor(private readonly db: Connection) {}
 
   /**
    * Register (or replace) an entry; its first boundary is the next one after
@@ -170,7 +172,7 @@ export class Scheduler {
       name: r.name as string,
       queue: r.queue as string,
       schedule: r.cron_expr as string,
-      payload: parseJson(r.payload as string),
+      payload: parsePayload(r.payload as string),
       priority: r.priority as number,
       expiresS: (r.expires_s as number | null) ?? null,
       nextFireAt: r.next_fire_at as number,
@@ -224,8 +226,6 @@ export class Scheduler {
   ): Promise<void> {
     const owner = randomUUID();
     const renewMs = ((leaseS - 1) * 1000) / 3;
-    const watcher = this.db.watcher();
-    const signals = [signal, this.db.closeSignal];
     const acquire = this.db.sql('SELECT honker_lock_acquire(?, ?, ?)').pluck();
     const renew = this.db.sql('SELECT honker_lock_renew(?, ?, ?)').pluck();
     let leader = false;
@@ -257,64 +257,55 @@ export class Scheduler {
       leaseEndMs = (Math.floor(startMs / 1000) + leaseS) * 1000;
     };
     try {
-      for (;;) {
-        if (signal?.aborted) return;
-        const since = watcher.generation();
+      for (const wake = wakeLoop(this.db, { signal }); wake.look(); await wake.sleep()) {
         const nowMs = Date.now();
-        let deadlineMs: number;
         if (!leader) {
-          if (nowMs - lastAttemptMs >= STANDBY_MIN_GAP_MS) {
-            lastAttemptMs = nowMs;
-            const got = busyIsNull(() => acquire.get(LEADER_LOCK, owner, leaseS) === 1);
-            if (got) {
-              renewed(nowMs);
-              setLeader(true);
-              continue; // tick at once
-            }
-            // after each whole second, or right after a commit (a release)
-            deadlineMs = got === null ? nowMs + BUSY_RETRY_MS : (Math.floor(nowMs / 1000) + 1) * 1000 + STANDBY_SECOND_OFFSET_MS;
-          } else {
-            deadlineMs = lastAttemptMs + STANDBY_MIN_GAP_MS;
+          if (nowMs - lastAttemptMs < STANDBY_MIN_GAP_MS) {
+            wake.until(lastAttemptMs + STANDBY_MIN_GAP_MS);
+            continue;
           }
-        } else {
-          const nowS = Math.floor(nowMs / 1000);
-          let soonest = this.soonest();
-          const due = soonest > 0 && soonest <= nowS;
-          if (due || nowMs >= nextRenewMs) {
-            // Renew and tick in one transaction: no tick without a live lease.
-            const held = busyIsNull(() =>
-              this.db.transaction(() => {
-                if (renew.get(LEADER_LOCK, owner, leaseS) !== 1) return false;
-                if (due) this.tick(nowS);
-                return true;
-              }),
-            );
-            if (held === false || (held === null && Date.now() >= leaseEndMs)) {
-              setLeader(false); // lost the lease: compete again at once
-              lastAttemptMs = -Infinity;
-              continue;
-            }
-            if (held === null) {
-              soonest = 0; // still due: retry after the pause, not at once
-              deadlineMs = nowMs + BUSY_RETRY_MS;
-            } else {
-              renewed(nowMs);
-              deadlineMs = nextRenewMs;
-              // The tick moved next_fire_at past now; never spin if something else is still due.
-              if (due) soonest = Math.max(this.soonest(), nowS + 1);
-            }
+          lastAttemptMs = nowMs;
+          const got = busyIsNull(() => acquire.get(LEADER_LOCK, owner, leaseS) === 1);
+          if (got) {
+            renewed(nowMs);
+            setLeader(true);
+            wake.again(); // tick at once
+            continue;
+          }
+          // after each whole second, or right after a commit (a release)
+          wake.until(got === null ? nowMs + BUSY_RETRY_MS : (Math.floor(nowMs / 1000) + 1) * 1000 + STANDBY_SECOND_OFFSET_MS);
+          continue;
+        }
+        const nowS = Math.floor(nowMs / 1000);
+        let soonest = this.soonest();
+        const due = soonest > 0 && soonest <= nowS;
+        let deadlineMs = nextRenewMs;
+        if (due || nowMs >= nextRenewMs) {
+          // Renew and tick in one transaction: no tick without a live lease.
+          const held = busyIsNull(() =>
+            this.db.transaction(() => {
+              if (renew.get(LEADER_LOCK, owner, leaseS) !== 1) return false;
+              if (due) this.tick(nowS);
+              return true;
+            }),
+          );
+          if (held === false || (held === null && Date.now() >= leaseEndMs)) {
+            setLeader(false); // lost the lease: compete again at once
+            lastAttemptMs = -Infinity;
+            wake.again();
+            continue;
+          }
+          if (held === null) {
+            soonest = 0; // still due: retry after the pause, not at once
+            deadlineMs = nowMs + BUSY_RETRY_MS;
           } else {
+            renewed(nowMs);
             deadlineMs = nextRenewMs;
+            // The tick moved next_fire_at past now; never spin if something else is still due.
+            if (due) soonest = Math.max(this.soonest(), nowS + 1);
           }
-          if (soonest > 0) deadlineMs = Math.min(deadlineMs, soonest * 1000);
         }
-        try {
-          await watcher.wait(since, { signals, deadlineMs });
-        } catch (err) {
-          // The caller asked to stop (even if the database closed right after).
-          if (signal?.aborted && (err === signal.reason || (err as HonkerError).code === 'ABORTED')) return;
-          throw err;
-        }
+        wake.until(soonest > 0 ? Math.min(deadlineMs, soonest * 1000) : deadlineMs);
       }
     } finally {
       this.db.closeSignal.removeEventListener('abort', onClose);
@@ -347,13 +338,5 @@ function busyIsNull<T>(fn: () => T): T | null {
   } catch (err) {
     if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return null;
     throw err;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }

@@ -18,9 +18,10 @@
  * call (a plain method that returns the generator), so argument errors throw
  * synchronously.
  */
-import type { HonkerDatabase } from './database.js';
-import { parsePayload } from './queue.js';
+import type { Connection } from './connection.js';
+import { parsePayload } from './payload.js';
 import * as validate from './validate.js';
+import { wakeLoop } from './wake.js';
 
 export interface StreamEvent<T> {
   offset: number;
@@ -55,7 +56,7 @@ export class Stream<T = unknown> {
 
   /** @internal use db.stream(topic) */
   constructor(
-    private readonly db: HonkerDatabase,
+    private readonly db: Connection,
     topic: string,
   ) {
     this.topic = validate.name('db.stream', 'topic', topic);
@@ -122,28 +123,17 @@ export class Stream<T = unknown> {
     consumer: string | undefined,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<StreamEvent<T>, void, undefined> {
-    const signals = [signal, this.db.closeSignal];
     let position = start;
-    for (;;) {
-      if (signal?.aborted) return;
-      this.db.assertOpen('stream.subscribe');
-      const watcher = this.db.watcher();
-      const since = watcher.generation();
+    for (const wake = wakeLoop(this.db, { signal }); wake.look(); await wake.sleep()) {
       const events = this.readSince(position, PAGE);
       for (const event of events) {
         yield event;
         // The consumer came back for more: the event is finished.
         position = event.offset;
         if (consumer) this.saveOffset(consumer, position);
-        if (signal?.aborted) return; // aborted meanwhile: hand out nothing more
+        if (wake.stopped()) return; // aborted meanwhile: hand out nothing more
       }
-      if (events.length === PAGE) continue;
-      try {
-        await watcher.wait(since, { signals });
-      } catch (err) {
-        if (signal?.aborted) return;
-        throw err;
-      }
+      if (events.length === PAGE) wake.again();
     }
   }
 }

@@ -3,25 +3,13 @@
  * returns a typed function; calling it enqueues a job and returns a handle
  * whose get() waits for the result.
  *
- * The wire format (stable; any language can write and read it with raw SQL):
- *   job payload (the envelope):  {"task":"<name>","args":[<JSON values>],"v":1}
- *     e.g. SELECT honker_enqueue('emails', '{"task":"send_email","args":["alice","hi"],"v":1}',
- *                                NULL, NULL, 0, 4, NULL);
- *     "args" may be omitted (= []); "v" is required and must be 1. A worker
- *     dead-letters at once (the handler never runs) a payload that is not such
- *     an object, whose "v" is not 1, or whose task is not registered for its queue.
- *   result (honker_result_get(job_id)), saved by the worker:
- *     success: {"ok":true,"value":<the handler's return value, JSON>}
- *       (undefined is stored as null; a value JSON cannot hold, e.g. a BigInt,
- *       fails the attempt) — saved and acked in ONE transaction;
- *     death:   {"ok":false,"error":"<last error text>","attempts":<n>}
- *       — saved in the same transaction that dead-letters the job.
- *   Results expire after resultTtlS seconds (default 86400; 0 = kept forever).
- *   A job that dies without a worker saving this (its claim lapsed on the
- *   last attempt, expired by sweepExpired, failed by raw SQL) has no result:
- *   get() then reads the error from its dead row (honker_dead_get) and
- *   rejects with it; a job gone with no result and no dead row
- *   (cancelled, result expired) rejects with a JOB_FAILED error saying so.
+ * The wire format (the job's envelope and the result the worker saves) is
+ * in envelope.ts. A job that dies without a worker saving its result (its
+ * claim lapsed on the last attempt, expired by sweepExpired, failed by raw
+ * SQL) has none: get() then reads the error from its dead row
+ * (honker_dead_get) and rejects with it; a job gone with no result and no
+ * dead row (cancelled, result expired) rejects with a JOB_FAILED error
+ * saying so.
  *
  * Options:
  *   retries      retries after the first attempt (default: queue maxAttempts - 1);
@@ -50,12 +38,14 @@
  * db.worker() reads; registering the same queue/name again replaces it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { HonkerDatabase } from './database.js';
-import { HonkerError } from './errors.js';
-import { parsePayload, type Queue } from './queue.js';
+import type { Connection } from './connection.js';
+import { DeadLetters } from './dead.js';
+import { DEFAULT_RESULT_TTL_S, envelopeText, parseResultEnvelope } from './envelope.js';
+import { abortError, HonkerError } from './errors.js';
+import { parsePayload } from './payload.js';
+import { storedResult } from './results.js';
 import * as validate from './validate.js';
-
-export const ENVELOPE_VERSION = 1;
+import { wakeLoop } from './wake.js';
 
 export interface TaskOptions {
   retries?: number;
@@ -76,14 +66,6 @@ export interface TaskContext {
   taskName: string;
   queue: string;
 }
-
-export interface TaskEnvelope {
-  task: string;
-  args: unknown[];
-  v: number;
-}
-
-export type TaskResultEnvelope = { ok: true; value: unknown } | { ok: false; error: string; attempts: number };
 
 export interface TaskHandle<R> {
   /** The job id (also the result's key). */
@@ -121,27 +103,37 @@ export interface TaskDefinition {
 }
 
 const TASK_OPTIONS = ['retries', 'timeoutS', 'retryDelayS', 'backoff', 'priority', 'expiresS', 'resultTtlS'] as const;
-const DEFAULT_RESULT_TTL_S = 86400;
 const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 
-const registries = new WeakMap<HonkerDatabase, Map<string, Map<string, TaskDefinition>>>();
-/** Databases on which this process defined tasks, for `honker worker <module>`. */
-const databasesWithTasks = new Set<HonkerDatabase>();
+const registries = new WeakMap<Connection, Map<string, Map<string, TaskDefinition>>>();
+/**
+ * Connections on which this process defined tasks, for `honker worker <module>`.
+ * Weak, and dropped at close: a registry must never keep a database alive.
+ */
+const connectionsWithTasks = new Set<WeakRef<Connection>>();
 
 /** @internal queue -> (task name -> definition) of this database. */
-export function taskRegistry(db: HonkerDatabase): Map<string, Map<string, TaskDefinition>> {
+export function taskRegistry(db: Connection): Map<string, Map<string, TaskDefinition>> {
   let reg = registries.get(db);
   if (!reg) {
     reg = new Map();
     registries.set(db, reg);
-    databasesWithTasks.add(db);
+    const ref = new WeakRef(db);
+    connectionsWithTasks.add(ref);
+    db.closeSignal.addEventListener('abort', () => connectionsWithTasks.delete(ref), { once: true });
   }
   return reg;
 }
 
-/** The open databases on which this process defined at least one task. */
-export function taskDatabases(): HonkerDatabase[] {
-  return [...databasesWithTasks].filter((db) => db.isOpen && registeredTasks(db).length > 0);
+/** @internal the open connections on which this process defined at least one task. */
+export function taskConnections(): Connection[] {
+  const out: Connection[] = [];
+  for (const ref of connectionsWithTasks) {
+    const db = ref.deref();
+    if (!db) connectionsWithTasks.delete(ref);
+    else if (db.isOpen && registeredTasks(db).length > 0) out.push(db);
+  }
+  return out;
 }
 
 const contextStore = new AsyncLocalStorage<TaskContext>();
@@ -164,8 +156,8 @@ export function retryDelay(def: Pick<TaskDefinition, 'retryDelayS' | 'backoff'>,
 
 /** @internal check and register a task; returns its definition. */
 export function defineTask(
-  db: HonkerDatabase,
-  queue: Queue<unknown>,
+  db: Connection,
+  queue: { readonly name: string; readonly maxAttempts: number },
   where: string,
   name: unknown,
   fn: unknown,
@@ -211,18 +203,8 @@ export function defineTask(
   return def;
 }
 
-/** @internal the envelope text of a call (throws INVALID_ARGUMENT for non-JSON args). */
-export function envelopeText(where: string, taskName: string, args: unknown[]): string {
-  args.forEach((arg, i) => {
-    if (arg === undefined) throw validate.invalid(where, `args[${i}]`, 'be JSON-serialisable', arg);
-    validate.json(where, `args[${i}]`, arg);
-  });
-  const envelope: TaskEnvelope = { task: taskName, args, v: ENVELOPE_VERSION };
-  return JSON.stringify(envelope);
-}
-
 /** @internal the callable of a defined task. */
-export function makeTask<A extends unknown[], R>(db: HonkerDatabase, def: TaskDefinition): Task<A, R> {
+export function makeTask<A extends unknown[], R>(db: Connection, def: TaskDefinition): Task<A, R> {
   const where = `task ${def.name}`;
   const handle = (id: number): TaskHandle<R> => ({
     id,
@@ -248,7 +230,6 @@ export function makeTask<A extends unknown[], R>(db: HonkerDatabase, def: TaskDe
   return task;
 }
 
-/** Parse a stored result envelope; a value that is not one is handed over as a success. */
 /** A registered task as registeredTasks() lists it (e.g. for `honker worker --list`). */
 export interface RegisteredTask {
   queue: string;
@@ -263,9 +244,9 @@ export interface RegisteredTask {
 }
 
 /** Every task registered on db (queue.task / queue.periodicTask), ordered by queue then name. */
-export function registeredTasks(db: HonkerDatabase): RegisteredTask[] {
+export function registeredTasks(db: Connection): RegisteredTask[] {
   const out: RegisteredTask[] = [];
-  for (const byName of taskRegistry(db).values()) {
+  for (const byName of registries.get(db)?.values() ?? []) {
     for (const d of byName.values()) {
       out.push({
         queue: d.queue,
@@ -284,22 +265,13 @@ export function registeredTasks(db: HonkerDatabase): RegisteredTask[] {
 }
 
 /** @internal drop a registration (periodicTask whose schedule was refused). */
-export function undefineTask(db: HonkerDatabase, def: TaskDefinition): void {
+export function undefineTask(db: Connection, def: TaskDefinition): void {
   const byName = taskRegistry(db).get(def.queue);
   if (byName?.get(def.name) === def) byName.delete(def.name);
 }
 
-export function parseResultEnvelope(value: unknown): TaskResultEnvelope {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { ok?: unknown }).ok === 'boolean') {
-    const v = value as { ok: boolean; value?: unknown; error?: unknown; attempts?: unknown };
-    if (v.ok) return { ok: true, value: v.value ?? null };
-    return { ok: false, error: String(v.error ?? 'failed'), attempts: typeof v.attempts === 'number' ? v.attempts : 0 };
-  }
-  return { ok: true, value };
-}
-
 function getResult<R>(
-  db: HonkerDatabase,
+  db: Connection,
   def: TaskDefinition,
   id: number,
   options: { timeoutMs?: number; signal?: AbortSignal } | undefined,
@@ -321,7 +293,7 @@ function getResult<R>(
  * none (dead, cancelled, or acked by something other than a worker).
  */
 async function waitResult<R>(
-  db: HonkerDatabase,
+  db: Connection,
   def: TaskDefinition,
   id: number,
   timeoutMs: number | undefined,
@@ -329,19 +301,16 @@ async function waitResult<R>(
   signal: AbortSignal | undefined,
 ): Promise<R> {
   const label = `task ${def.name} (job ${id})`;
-  for (;;) {
-    db.assertOpen('task.get');
-    const watcher = db.watcher();
-    const since = watcher.generation();
+  for (const wake = wakeLoop(db, { signal, deadlineMs }); wake.look(); await wake.sleep()) {
     const live = db.sql('SELECT honker_get_job(?)').pluck().get(id);
-    const stored = db.sql('SELECT honker_result_get(?)').pluck().get(id) as string | null;
+    const stored = storedResult(db, id);
     if (stored !== null) {
       const env = parseResultEnvelope(parsePayload(stored));
       if (env.ok) return env.value as R;
       throw new HonkerError('JOB_FAILED', `${label} died after ${env.attempts} attempt(s): ${env.error}`);
     }
     if (!live) {
-      const dead = db.queue(def.queue).dead.get(id);
+      const dead = new DeadLetters(db, def.queue).get(id);
       if (dead) {
         throw new HonkerError('JOB_FAILED', `${label} died after ${dead.attempts} attempt(s): ${dead.lastError ?? 'failed'}`);
       }
@@ -350,9 +319,7 @@ async function waitResult<R>(
         `${label} is no longer queued and has no result (cancelled, its result expired, or it never existed)`,
       );
     }
-    const reason = await watcher.wait(since, { signals: [signal, db.closeSignal], deadlineMs });
-    if (reason === 'deadline') {
-      throw new HonkerError('TIMEOUT', `task.get: ${label} has no result within ${timeoutMs} ms`);
-    }
   }
+  if (signal?.aborted) throw abortError(signal, 'honker wait');
+  throw new HonkerError('TIMEOUT', `task.get: ${label} has no result within ${timeoutMs} ms`);
 }

@@ -45,12 +45,15 @@
  */
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { HonkerDatabase } from './database.js';
+import type { Connection } from './connection.js';
+import { DEFAULT_RESULT_TTL_S, readEnvelope, resultEnvelopeText, type TaskResultEnvelope } from './envelope.js';
 import { HonkerError } from './errors.js';
 import { WorkerEvents, type JobInfo, type WorkerEventMap, type WorkerEventName } from './events.js';
-import type { Job, Queue } from './queue.js';
+import { ClaimClock, nextClaimAt, Queue, releaseJobs, type Job } from './queue.js';
+import { saveResultText } from './results.js';
 import { retryDelay, runWithContext, taskRegistry, type TaskContext, type TaskDefinition } from './task.js';
 import * as validate from './validate.js';
+import { wakeLoop } from './wake.js';
 
 export interface WorkerOptions {
   /** Queues to work (default: every queue with a registered task when run() starts). */
@@ -145,7 +148,7 @@ export class Worker extends WorkerEvents {
 
   /** @internal use db.worker() */
   constructor(
-    private readonly db: HonkerDatabase,
+    private readonly db: Connection,
     options?: WorkerOptions,
   ) {
     super();
@@ -211,7 +214,7 @@ export class Worker extends WorkerEvents {
       process.once('SIGTERM', sigterm);
     }
     if (signal?.aborted) stop.abort();
-    const queues = queueNames.map((name) => this.db.queue(name, { visibilityTimeoutS: this.visibilityTimeoutS }));
+    const queues = queueNames.map((name) => new Queue(this.db, name, { visibilityTimeoutS: this.visibilityTimeoutS }));
     return this.loop(queues, stop.signal, summary).finally(() => {
       signal?.removeEventListener('abort', onAbort);
       process.off('SIGINT', sigint);
@@ -227,17 +230,16 @@ export class Worker extends WorkerEvents {
     const beatMs = Math.min((this.visibilityTimeoutS * 1000) / 2, MAX_TIMER_MS);
     const heartbeat = setInterval(() => this.heartbeatAll(running, buffer, summary), beatMs);
     heartbeat.unref();
-    const closeSignal = this.db.closeSignal;
     const stopWait = new Promise<void>((resolve) => {
       if (stop.aborted) resolve();
       else stop.addEventListener('abort', () => resolve(), { once: true });
     });
-    let turn = 0;
-    let missed = false;
+    const queueNames = queues.map((q) => q.name);
+    const clock = new ClaimClock();
+    let rotation = 0;
     try {
-      const watcher = this.db.watcher();
-      while (!stop.aborted) {
-        if (closeSignal.aborted) throw closeSignal.reason;
+      for (const wake = wakeLoop(this.db, { signal: stop }); wake.look(); await wake.sleep()) {
+        clock.look(wake);
         while (buffer.length > 0 && running.size < this.concurrency) {
           const r: Running | undefined = this.start(buffer.shift() as Job<unknown>, summary, () => {
             if (r) running.delete(r);
@@ -248,13 +250,12 @@ export class Worker extends WorkerEvents {
         if (buffer.length > 0 || running.size >= this.concurrency) {
           await Promise.race([new Promise<void>((resolve) => (slotFreed = resolve)), stopWait]);
           slotFreed = undefined;
+          wake.again();
           continue;
         }
-        // Read the generation before looking, so a commit landing in between wakes us.
-        const since = watcher.generation();
         try {
           for (let i = 0; i < queues.length && buffer.length < this.batchSize; i++) {
-            const queue = queues[(turn + i) % queues.length];
+            const queue = queues[(rotation + i) % queues.length];
             const jobs = queue.claimBatch(this.workerId, this.batchSize - buffer.length);
             summary.claimed += jobs.length;
             buffer.push(...jobs);
@@ -263,35 +264,15 @@ export class Worker extends WorkerEvents {
           // Another writer held the lock past busy_timeout: try again shortly rather than die.
           if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
           if (buffer.length === 0) {
-            await Promise.race([new Promise((r) => setTimeout(r, BUSY_RETRY_MS)), stopWait]);
+            wake.until(Date.now() + BUSY_RETRY_MS);
             continue;
           }
         }
-        turn++;
+        rotation++;
         if (buffer.length > 0) {
-          missed = false;
-          continue;
-        }
-        const nowS = Math.floor(Date.now() / 1000);
-        let next = 0;
-        for (const q of queues) {
-          const at = this.db.sql('SELECT honker_queue_next_claim_at(?)').pluck().get(q.name) as number;
-          if (at !== 0 && (next === 0 || at < next)) next = at;
-        }
-        let deadlineMs: number | undefined;
-        if (next === 0) deadlineMs = undefined;
-        else if (next > nowS) deadlineMs = next * 1000;
-        else if (!missed) {
-          missed = true; // the second turned between the claim and this read: look again now
-          continue;
-        } else deadlineMs = (nowS + 1) * 1000; // others take these jobs; look again next second
-        try {
-          const reason = await watcher.wait(since, { signals: [stop, closeSignal], deadlineMs });
-          if (reason === 'change') missed = false;
-        } catch (err) {
-          if (stop.aborted && !closeSignal.aborted) break;
-          throw err;
-        }
+          clock.found();
+          wake.again();
+        } else clock.schedule(wake, nextClaimAt(this.db, queueNames));
       }
       // Stopping: hand back what never started, give the running ones graceMs.
       this.releaseAll(buffer.splice(0), summary);
@@ -312,12 +293,9 @@ export class Worker extends WorkerEvents {
   }
 
   private releaseAll(jobs: Job<unknown>[], summary: WorkerSummary): void {
-    const stmt = this.db.sql('SELECT honker_release(?, ?)');
-    for (const job of jobs) {
-      if (stmt.pluck().get(job.id, job.workerId) === 1) {
-        summary.released++;
-        this.emit('released', this.info(job, undefined));
-      }
+    for (const job of releaseJobs(this.db, jobs)) {
+      summary.released++;
+      this.emit('released', this.info(job, undefined));
     }
   }
 
@@ -350,33 +328,18 @@ export class Worker extends WorkerEvents {
 
   /** Start one claimed job; undefined when it was settled at once (bad envelope, unknown task). */
   private start(job: Job<unknown>, summary: WorkerSummary, onDone: () => void): Running | undefined {
-    const payload = job.payload as { task?: unknown; args?: unknown; v?: unknown } | null;
-    const isEnvelope =
-      payload !== null && typeof payload === 'object' && !Array.isArray(payload) && typeof payload.task === 'string';
-    const taskName = isEnvelope ? (payload.task as string) : undefined;
-    let problem: string | undefined;
-    let def: TaskDefinition | undefined;
-    if (!isEnvelope) {
-      problem = `payload is not a task envelope {"task":<name>,"args":[...],"v":1} (got ${JSON.stringify(job.payload)?.slice(0, 80)})`;
-    } else if (payload.v !== 1) {
-      problem = `task envelope version ${JSON.stringify(payload.v)} is not supported (this worker reads v 1)`;
-    } else if (payload.args !== undefined && !Array.isArray(payload.args)) {
-      problem = `task envelope "args" must be an array (task ${JSON.stringify(taskName)})`;
-    } else {
-      def = taskRegistry(this.db).get(job.queue)?.get(taskName as string);
-      if (!def) {
-        const known = [...(taskRegistry(this.db).get(job.queue)?.keys() ?? [])];
-        problem = `unknown task ${JSON.stringify(taskName)} on queue ${JSON.stringify(job.queue)} (this worker knows: ${
-          known.length > 0 ? known.join(', ') : 'none'
-        })`;
-      }
-    }
-    const info = this.info(job, taskName);
-    if (problem !== undefined || !def) {
-      this.settleLater(() => this.deadNow(job, info, problem ?? 'unknown task', summary));
+    const envelope = readEnvelope(job.payload);
+    const info = this.info(job, envelope.task);
+    const tasks = taskRegistry(this.db).get(job.queue);
+    const def = envelope.problem === undefined ? tasks?.get(envelope.task) : undefined;
+    if (envelope.problem !== undefined || !def) {
+      const known = [...(tasks?.keys() ?? [])].join(', ') || 'none';
+      const problem =
+        envelope.problem ?? `unknown task ${JSON.stringify(envelope.task)} on queue ${JSON.stringify(job.queue)} (this worker knows: ${known})`;
+      this.settleLater(() => this.deadNow(job, info, problem, summary));
       return undefined;
     }
-    const args = (payload?.args as unknown[] | undefined) ?? [];
+    const args = envelope.args;
     const controller = new AbortController();
     let interrupt: (o: Outcome) => void = () => undefined;
     const interrupted = new Promise<Outcome>((resolve) => (interrupt = resolve));
@@ -486,14 +449,14 @@ export class Worker extends WorkerEvents {
       let text: string;
       try {
         // Serialized before anything is written, so a value that is not JSON writes nothing.
-        text = validate.json('results.save', 'value', { ok: true, value });
+        text = resultEnvelopeText({ ok: true, value });
       } catch (err) {
         this.fail(job, def, info, `task ${def.name} returned a value that is not JSON: ${errorText(err)}`, err, durationMs, summary);
         return;
       }
       // Inside the group commit. Ack first: a lost claim writes nothing, so no savepoint is needed.
       if (!job.ack()) this.lost(info, 'claim lost before the result was saved', summary);
-      this.db.sql('SELECT honker_result_save(?, ?, ?)').get(job.id, text, def.resultTtlS);
+      saveResultText(this.db, job.id, text, def.resultTtlS);
       summary.completed++;
       this.emit('completed', { ...info, value, durationMs });
       return;
@@ -525,7 +488,7 @@ export class Worker extends WorkerEvents {
         if (!job.retry({ delayS, error })) throw new ClaimLost('claim lost');
         if (!this.db.sql('SELECT honker_get_job(?)').pluck().get(job.id)) {
           died = true;
-          this.db.results.save(job.id, { ok: false, error, attempts: job.attempts }, { ttlS: def.resultTtlS });
+          this.saveFailure(job, error, def.resultTtlS);
         }
       });
     } catch (err) {
@@ -543,11 +506,17 @@ export class Worker extends WorkerEvents {
     }
   }
 
+  /** Save the {"ok":false,…} result of a job that just died, in the caller's transaction. */
+  private saveFailure(job: Job<unknown>, error: string, ttlS: number): void {
+    const result: TaskResultEnvelope = { ok: false, error, attempts: job.attempts };
+    saveResultText(this.db, job.id, resultEnvelopeText(result), ttlS);
+  }
+
   private deadNow(job: Job<unknown>, info: JobInfo, error: string, summary: WorkerSummary): void {
     try {
       this.db.transaction(() => {
         if (!job.fail(error)) throw new ClaimLost('claim lost');
-        this.db.results.save(job.id, { ok: false, error, attempts: job.attempts }, { ttlS: 86400 });
+        this.saveFailure(job, error, DEFAULT_RESULT_TTL_S);
       });
     } catch (err) {
       if (err instanceof ClaimLost) this.lost(info, 'claim lost before the job was dead-lettered', summary);

@@ -10,7 +10,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { registeredTasks, taskDatabases } from '../task.js';
+import { taskDatabases } from '../database.js';
+import { registeredTasks } from '../task.js';
 import type { WorkerSummary } from '../worker.js';
 import { CliError } from './commands.js';
 import * as fmt from './format.js';
