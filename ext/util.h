@@ -3,6 +3,13 @@
 ** (a prepared-statement cache), the registration table, argument readers,
 ** the one error format, savepoints and JSON output.
 **
+** Where each part lives:
+**   util.c        connection state, registration, errors, argument readers
+**   stmt_cache.c  statement cache (and the anchor table that empties it), step helpers
+**   write_lock.c  honker_write_begin / honker_write_end: write lock + savepoint
+**   json.c        JSON output
+**   conn.h        the layout of HonkerConn, private to util.c and stmt_cache.c
+**
 ** Error format (spec/sql.md "Arguments"):
 **   <sql_function>: <argument> must <rule> (got <value>)
 **   <sql_function>: <sqlite3_errmsg>            (a failed inner statement)
