@@ -70,8 +70,8 @@ int honker_register_functions(sqlite3 *db, HonkerConn *conn, const HonkerFunc *f
     d->conn = conn;
     d->name = fns[i].name;
     conn->refs++;
-    int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].n_arg, SQLITE_UTF8, d, fns[i].fn, 0,
-                                        0, fn_data_free);
+    int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].n_arg, SQLITE_UTF8 | fns[i].flags,
+                                        d, fns[i].fn, 0, 0, fn_data_free);
     if (rc != SQLITE_OK) {
       /* sqlite3_create_function_v2 calls the destructor when it fails. */
       *pzErrMsg =
