@@ -1,5 +1,5 @@
 /*
-** scheduler.c — periodic tasks: the SQL glue around cron.c
+** scheduler.c — periodic tasks: the SQL glue around cron.c and cron_next.c
 ** (spec/sql.md "Scheduler"; table _honker_scheduler_tasks).
 **
 **   honker_cron_next_after(expr TEXT, from_unix INTEGER) -> INTEGER
