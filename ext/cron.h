@@ -1,8 +1,9 @@
 /*
 ** cron.h — schedule expressions: parse once, then ask for the next boundary.
 **
-** Pure C11 + POSIX time functions: no sqlite3_* calls, so cron.c is unit
-** tested on its own (test/c/cron.test.c) and fuzzed (fuzz/cron.c).
+** Pure C11 + POSIX time functions: no sqlite3_* calls, so cron.c (parse) and
+** cron_next.c (next boundary) are unit tested on their own
+** (test/c/cron.test.c) and fuzzed (fuzz/cron.c).
 **
 ** Grammar (spec/sql.md "Scheduler"; case-insensitive; blanks separate fields):
 **   5 fields   min hour dom month dow          (fires at second 0)
@@ -21,8 +22,8 @@
 **              every process computes the same boundaries whatever its start
 **              time or time zone: @every 1d fires at 00:00 UTC.
 **
-** Times are evaluated in the process's local time zone (TZ). See cron.c for
-** the day-of-month/day-of-week rule and for daylight-saving transitions.
+** Times are evaluated in the process's local time zone (TZ). See cron_next.c
+** for the day-of-month/day-of-week rule and for daylight-saving transitions.
 */
 #ifndef HONKER_CRON_H
 #define HONKER_CRON_H

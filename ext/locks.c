@@ -210,11 +210,11 @@ static void honker_rate_limit_sweep_fn(sqlite3_context *ctx, int argc, sqlite3_v
 }
 
 static const HonkerFunc locks_functions[] = {
-    {"honker_lock_acquire", 3, honker_lock_acquire_fn},
-    {"honker_lock_release", 2, honker_lock_release_fn},
-    {"honker_lock_renew", 3, honker_lock_renew_fn},
-    {"honker_rate_limit_try", 3, honker_rate_limit_try_fn},
-    {"honker_rate_limit_sweep", 1, honker_rate_limit_sweep_fn},
+    {"honker_lock_acquire", 3, honker_lock_acquire_fn, HONKER_FN_DB},
+    {"honker_lock_release", 2, honker_lock_release_fn, HONKER_FN_DB},
+    {"honker_lock_renew", 3, honker_lock_renew_fn, HONKER_FN_DB},
+    {"honker_rate_limit_try", 3, honker_rate_limit_try_fn, HONKER_FN_DB},
+    {"honker_rate_limit_sweep", 1, honker_rate_limit_sweep_fn, HONKER_FN_DB},
 };
 
 int honker_locks_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

@@ -152,10 +152,10 @@ static void honker_notify_read_since_fn(sqlite3_context *ctx, int argc, sqlite3_
 }
 
 static const HonkerFunc notify_functions[] = {
-    {"notify", 2, notify_fn},
-    {"honker_notify_prune", 2, honker_notify_prune_fn},
-    {"honker_notify_last_id", 0, honker_notify_last_id_fn},
-    {"honker_notify_read_since", 3, honker_notify_read_since_fn},
+    {"notify", 2, notify_fn, HONKER_FN_DB},
+    {"honker_notify_prune", 2, honker_notify_prune_fn, HONKER_FN_DB},
+    {"honker_notify_last_id", 0, honker_notify_last_id_fn, HONKER_FN_DB},
+    {"honker_notify_read_since", 3, honker_notify_read_since_fn, HONKER_FN_DB},
 };
 
 int honker_notify_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

@@ -444,28 +444,28 @@ static void honker_dead_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **
 /* --- registration ------------------------------------------------------------ */
 
 static const HonkerFunc queue_functions[] = {
-    {"honker_enqueue", 7, honker_enqueue_fn},
-    {"honker_claim_batch", 4, honker_claim_batch_fn},
-    {"honker_ack", 2, honker_ack_fn},
-    {"honker_ack_batch", 2, honker_ack_batch_fn},
-    {"honker_retry", 4, honker_retry_fn},
-    {"honker_fail", 3, honker_fail_fn},
-    {"honker_heartbeat", 3, honker_heartbeat_fn},
-    {"honker_release", 2, honker_release_fn},
-    {"honker_cancel", 1, honker_cancel_fn},
-    {"honker_get_job", 1, honker_get_job_fn},
-    {"honker_sweep_expired", 1, honker_sweep_expired_fn},
-    {"honker_queue_next_claim_at", 1, honker_queue_next_claim_at_fn},
+    {"honker_enqueue", 7, honker_enqueue_fn, HONKER_FN_DB},
+    {"honker_claim_batch", 4, honker_claim_batch_fn, HONKER_FN_DB},
+    {"honker_ack", 2, honker_ack_fn, HONKER_FN_DB},
+    {"honker_ack_batch", 2, honker_ack_batch_fn, HONKER_FN_DB},
+    {"honker_retry", 4, honker_retry_fn, HONKER_FN_DB},
+    {"honker_fail", 3, honker_fail_fn, HONKER_FN_DB},
+    {"honker_heartbeat", 3, honker_heartbeat_fn, HONKER_FN_DB},
+    {"honker_release", 2, honker_release_fn, HONKER_FN_DB},
+    {"honker_cancel", 1, honker_cancel_fn, HONKER_FN_DB},
+    {"honker_get_job", 1, honker_get_job_fn, HONKER_FN_DB},
+    {"honker_sweep_expired", 1, honker_sweep_expired_fn, HONKER_FN_DB},
+    {"honker_queue_next_claim_at", 1, honker_queue_next_claim_at_fn, HONKER_FN_DB},
     /* additions (spec/sql.md "Additions") */
-    {"honker_queue_stats", 1, honker_queue_stats_fn},
-    {"honker_dead_requeue", 1, honker_dead_requeue_fn},
-    {"honker_dead_purge", 2, honker_dead_purge_fn},
-    {"honker_dead_list", 2, honker_dead_list_fn}, /* ours */
-    {"honker_dead_get", 1, honker_dead_get_fn},   /* ours */
-    {"honker_enqueue_unique", 8, honker_enqueue_unique_fn},
+    {"honker_queue_stats", 1, honker_queue_stats_fn, HONKER_FN_DB},
+    {"honker_dead_requeue", 1, honker_dead_requeue_fn, HONKER_FN_DB},
+    {"honker_dead_purge", 2, honker_dead_purge_fn, HONKER_FN_DB},
+    {"honker_dead_list", 2, honker_dead_list_fn, HONKER_FN_DB}, /* ours */
+    {"honker_dead_get", 1, honker_dead_get_fn, HONKER_FN_DB},   /* ours */
+    {"honker_enqueue_unique", 8, honker_enqueue_unique_fn, HONKER_FN_DB},
     /* for the honker command line (queue_inspect.c) */
-    {"honker_queues_stats", 0, honker_queues_stats_fn},
-    {"honker_job_list", 3, honker_job_list_fn},
+    {"honker_queues_stats", 0, honker_queues_stats_fn, HONKER_FN_DB},
+    {"honker_job_list", 3, honker_job_list_fn, HONKER_FN_DB},
 };
 
 int honker_queue_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

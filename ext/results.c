@@ -86,9 +86,9 @@ static void honker_result_sweep_fn(sqlite3_context *ctx, int argc, sqlite3_value
 }
 
 static const HonkerFunc results_functions[] = {
-    {"honker_result_save", 3, honker_result_save_fn},
-    {"honker_result_get", 1, honker_result_get_fn},
-    {"honker_result_sweep", 0, honker_result_sweep_fn},
+    {"honker_result_save", 3, honker_result_save_fn, HONKER_FN_DB},
+    {"honker_result_get", 1, honker_result_get_fn, HONKER_FN_DB},
+    {"honker_result_sweep", 0, honker_result_sweep_fn, HONKER_FN_DB},
 };
 
 int honker_results_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

@@ -1,11 +1,13 @@
 /*
-** scheduler.c — periodic tasks: the SQL glue around cron.c
+** scheduler.c — periodic tasks: the SQL glue around cron.c and cron_next.c
 ** (spec/sql.md "Scheduler"; table _honker_scheduler_tasks).
 **
 **   honker_cron_next_after(expr TEXT, from_unix INTEGER) -> INTEGER
 **     The first boundary of expr strictly after from_unix (Unix seconds,
 **     0 .. 253402300799), in the process's local time zone (grammar in
 **     cron.h). Errors: expr is invalid: <parser message>; from_unix range.
+**     Registered SQLITE_INNOCUOUS (no side effect) but not deterministic:
+**     the answer depends on the process's time zone (util.h "flags").
 **     Example: SELECT honker_cron_next_after('0 3 * * *', unixepoch());
 **
 **   honker_scheduler_register(name, queue, expr, payload, priority,
@@ -543,17 +545,17 @@ static void honker_scheduler_tick_fn(sqlite3_context *ctx, int argc, sqlite3_val
 /* --- registration ---------------------------------------------------------------- */
 
 static const HonkerFunc scheduler_functions[] = {
-    {"honker_cron_next_after", 2, honker_cron_next_after_fn},
-    {"honker_scheduler_register", 6, honker_scheduler_register_fn},
-    {"honker_scheduler_register", 7, honker_scheduler_register_fn},
-    {"honker_scheduler_unregister", 1, honker_scheduler_unregister_fn},
-    {"honker_scheduler_pause", 1, honker_scheduler_pause_fn},
-    {"honker_scheduler_resume", 1, honker_scheduler_resume_fn},
-    {"honker_scheduler_list", 0, honker_scheduler_list_fn},
-    {"honker_scheduler_update", 6, honker_scheduler_update_fn},
-    {"honker_scheduler_update", 8, honker_scheduler_update_fn},
-    {"honker_scheduler_tick", 1, honker_scheduler_tick_fn},
-    {"honker_scheduler_soonest", 0, honker_scheduler_soonest_fn},
+    {"honker_cron_next_after", 2, honker_cron_next_after_fn, SQLITE_INNOCUOUS},
+    {"honker_scheduler_register", 6, honker_scheduler_register_fn, HONKER_FN_DB},
+    {"honker_scheduler_register", 7, honker_scheduler_register_fn, HONKER_FN_DB},
+    {"honker_scheduler_unregister", 1, honker_scheduler_unregister_fn, HONKER_FN_DB},
+    {"honker_scheduler_pause", 1, honker_scheduler_pause_fn, HONKER_FN_DB},
+    {"honker_scheduler_resume", 1, honker_scheduler_resume_fn, HONKER_FN_DB},
+    {"honker_scheduler_list", 0, honker_scheduler_list_fn, HONKER_FN_DB},
+    {"honker_scheduler_update", 6, honker_scheduler_update_fn, HONKER_FN_DB},
+    {"honker_scheduler_update", 8, honker_scheduler_update_fn, HONKER_FN_DB},
+    {"honker_scheduler_tick", 1, honker_scheduler_tick_fn, HONKER_FN_DB},
+    {"honker_scheduler_soonest", 0, honker_scheduler_soonest_fn, HONKER_FN_DB},
 };
 
 int honker_scheduler_register_functions(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

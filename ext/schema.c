@@ -240,7 +240,7 @@ static void honker_bootstrap_fn(sqlite3_context *ctx, int argc, sqlite3_value **
 }
 
 static const HonkerFunc schema_functions[] = {
-    {"honker_bootstrap", 0, honker_bootstrap_fn},
+    {"honker_bootstrap", 0, honker_bootstrap_fn, HONKER_FN_DB},
 };
 
 int honker_schema_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

@@ -127,10 +127,10 @@ static void honker_stream_get_offset_fn(sqlite3_context *ctx, int argc, sqlite3_
 }
 
 static const HonkerFunc stream_functions[] = {
-    {"honker_stream_publish", 3, honker_stream_publish_fn},
-    {"honker_stream_read_since", 3, honker_stream_read_since_fn},
-    {"honker_stream_save_offset", 3, honker_stream_save_offset_fn},
-    {"honker_stream_get_offset", 2, honker_stream_get_offset_fn},
+    {"honker_stream_publish", 3, honker_stream_publish_fn, HONKER_FN_DB},
+    {"honker_stream_read_since", 3, honker_stream_read_since_fn, HONKER_FN_DB},
+    {"honker_stream_save_offset", 3, honker_stream_save_offset_fn, HONKER_FN_DB},
+    {"honker_stream_get_offset", 2, honker_stream_get_offset_fn, HONKER_FN_DB},
 };
 
 int honker_stream_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

@@ -3,6 +3,13 @@
 ** (a prepared-statement cache), the registration table, argument readers,
 ** the one error format, savepoints and JSON output.
 **
+** Where each part lives:
+**   util.c        connection state, registration, errors, argument readers
+**   stmt_cache.c  statement cache (and the anchor table that empties it), step helpers
+**   write_lock.c  honker_write_begin / honker_write_end: write lock + savepoint
+**   json.c        JSON output
+**   conn.h        the layout of HonkerConn, private to util.c and stmt_cache.c
+**
 ** Error format (spec/sql.md "Arguments"):
 **   <sql_function>: <argument> must <rule> (got <value>)
 **   <sql_function>: <sqlite3_errmsg>            (a failed inner statement)
@@ -23,7 +30,34 @@ typedef struct HonkerFunc {
   const char *name; /* SQL name, e.g. "honker_claim_batch" */
   int n_arg;        /* arity; a function with optional arguments has one row per arity */
   void (*fn)(sqlite3_context *, int, sqlite3_value **);
+  int flags; /* HONKER_FN_DB, SQLITE_INNOCUOUS or SQLITE_DIRECTONLY (below), ORed with UTF8 */
 } HonkerFunc;
+
+/* The flags of a row, pinned per function by test/extension.surface.txt.
+**   HONKER_FN_DB       reads or writes the database, or reads the clock
+**                      (unixepoch()): neither deterministic nor innocuous.
+**                      Still callable from triggers and views (PRAGMA
+**                      trusted_schema=ON, SQLite's default), so an AFTER INSERT
+**                      trigger can enqueue or notify in the same transaction.
+**   SQLITE_INNOCUOUS   no side effect; reads only its arguments (and the
+**                      process's time zone, which is why honker_cron_next_after
+**                      is not SQLITE_DETERMINISTIC: SQLite does not count
+**                      'localtime' as deterministic either, since an index or
+**                      CHECK built in one zone would be wrong in another).
+**   SQLITE_DIRECTONLY  effects outside the database file (watcher threads,
+**                      blocking waits): refused in triggers, views, CHECK
+**                      constraints and generated columns.
+** SQLite >= 3.38 defines all three; the fallbacks keep an older header building. */
+#ifndef SQLITE_DETERMINISTIC
+#define SQLITE_DETERMINISTIC 0x000000800
+#endif
+#ifndef SQLITE_DIRECTONLY
+#define SQLITE_DIRECTONLY 0x000080000
+#endif
+#ifndef SQLITE_INNOCUOUS
+#define SQLITE_INNOCUOUS 0x000200000
+#endif
+#define HONKER_FN_DB 0
 
 #define HONKER_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -33,7 +67,7 @@ typedef struct HonkerFunc {
 HonkerConn *honker_conn_new(sqlite3 *db, char **pzErrMsg);
 void honker_conn_unref(HonkerConn *conn);
 
-/* Register every row of fns on db; on failure write
+/* Register every row of fns on db (SQLITE_UTF8 | row flags); on failure write
 ** "honker_ext: cannot register <name>: <error>" into *pzErrMsg. */
 int honker_register_functions(sqlite3 *db, HonkerConn *conn, const HonkerFunc *fns, int count,
                               char **pzErrMsg);

@@ -2,7 +2,10 @@
 ** watcher_sql.c — the watcher as SQL functions (spec/sql.md "Watcher"), for
 ** hosts that cannot call the C ABI (honker's Elixir binding, scripts).
 ** Each function runs the C ABI of watcher.c; handles live in a process-wide
-** table keyed by an integer id.
+** table keyed by an integer id. All three are registered SQLITE_DIRECTONLY:
+** they start threads and block, effects outside the database file, so SQLite
+** refuses them in triggers, views, CHECK constraints and generated columns
+** ("unsafe use of honker_update_watcher_open()"); call them from top-level SQL.
 **
 **   honker_update_watcher_open(db_path, backend|NULL [, poll_ms|NULL]) -> id
 **     Starts a watcher on the existing database file db_path (TEXT path, not
@@ -179,10 +182,10 @@ static void honker_update_watcher_close_fn(sqlite3_context *ctx, int argc, sqlit
 }
 
 static const HonkerFunc WATCHER_FUNCS[] = {
-    {"honker_update_watcher_open", 2, honker_update_watcher_open_fn},
-    {"honker_update_watcher_open", 3, honker_update_watcher_open_fn},
-    {"honker_update_watcher_wait", 2, honker_update_watcher_wait_fn},
-    {"honker_update_watcher_close", 1, honker_update_watcher_close_fn},
+    {"honker_update_watcher_open", 2, honker_update_watcher_open_fn, SQLITE_DIRECTONLY},
+    {"honker_update_watcher_open", 3, honker_update_watcher_open_fn, SQLITE_DIRECTONLY},
+    {"honker_update_watcher_wait", 2, honker_update_watcher_wait_fn, SQLITE_DIRECTONLY},
+    {"honker_update_watcher_close", 1, honker_update_watcher_close_fn, SQLITE_DIRECTONLY},
 };
 
 int honker_watcher_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

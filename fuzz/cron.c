@@ -1,9 +1,12 @@
 /*
-** fuzz/cron.c — libFuzzer harness for ext/cron.c (parse, then next boundary).
-**   clang -g -O1 -fsanitize=fuzzer,address,undefined fuzz/cron.c ext/cron.c -o cron_fuzz
+** fuzz/cron.c — libFuzzer harness for ext/cron.c and ext/cron_next.c (parse,
+** then next boundary).
+**   clang -g -O1 -fsanitize=fuzzer,address,undefined fuzz/cron.c ext/cron.c \
+**     ext/cron_next.c -o cron_fuzz
 **   TZ=America/New_York ./cron_fuzz -max_total_time=60
 ** Without clang, replay inputs with any C compiler:
-**   cc -std=c11 -DCRON_FUZZ_STANDALONE -fsanitize=address,undefined fuzz/cron.c ext/cron.c
+**   cc -std=c11 -DCRON_FUZZ_STANDALONE -fsanitize=address,undefined fuzz/cron.c \
+**     ext/cron.c ext/cron_next.c
 **   ./a.out file...
 ** Checks: no crash, hang or out-of-bounds read on any bytes; an accepted
 ** expression always yields a strictly later boundary.

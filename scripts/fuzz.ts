@@ -3,7 +3,7 @@
  *
  *   tsx scripts/fuzz.ts [--seconds N] [--only cron|sql] [--merge]
  *
- * Builds build/fuzz/cron_fuzz (fuzz/cron.c + ext/cron.c) and
+ * Builds build/fuzz/cron_fuzz (fuzz/cron.c + ext/cron.c, ext/cron_next.c) and
  * build/fuzz/sql_fuzz (fuzz/sql.c + every ext/*.c compiled in with
  * -DSQLITE_CORE, linked to the system libsqlite3) with clang
  * -fsanitize=fuzzer,address,undefined, then runs them in parallel for N
@@ -45,7 +45,7 @@ const extSources = readdirSync(path.join(root, 'ext'))
 
 const harnesses: Harness[] = [
   // DST transitions are where cron arithmetic goes wrong: fuzz in a zone that has them.
-  { name: 'cron', sources: ['fuzz/cron.c', 'ext/cron.c'], flags: [], libs: [], env: { TZ: 'America/New_York' }, run: ['-max_len=4096'] },
+  { name: 'cron', sources: ['fuzz/cron.c', 'ext/cron.c', 'ext/cron_next.c'], flags: [], libs: [], env: { TZ: 'America/New_York' }, run: ['-max_len=4096'] },
   {
     name: 'sql',
     sources: ['fuzz/sql.c', ...extSources],

@@ -1,12 +1,12 @@
 /**
- * The whole ava suite against libhonker_ext built with ASan + UBSan.
+ * The ava suite (or the files given) against libhonker_ext built with ASan + UBSan.
  *
  *   tsx scripts/test-sanitize.ts [ava args...]
  *
  * Node itself is not instrumented, so libasan is preloaded into every process
  * of the run (ava workers, the sqlite3 CLI and Python children inherit it).
  * Leak checking is off here because Node's own allocations would drown it;
- * leaks are checked with valgrind instead (see test/README.md).
+ * leaks are checked with valgrind instead (scripts/valgrind.ts, `npm run test:valgrind`).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';

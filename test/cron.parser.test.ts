@@ -1,5 +1,5 @@
 /**
- * cron: the pure-C parser and next-boundary search (ext/cron.c).
+ * cron: the pure-C parser (ext/cron.c) and next-boundary search (ext/cron_next.c).
  *   - test/c/cron.test.c is compiled with -Wall -Wextra -Werror and run with
  *     TZ=America/New_York and TZ=UTC (its table covers every field kind,
  *     names, macros, @every, the Vixie day rule, month ends, Feb 29, DST and
@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { extStem, repoRoot, tempDir, tempDbPath, openDb } from './helpers/db.js';
 
-const sources = [path.join(repoRoot, 'test', 'c', 'cron.test.c'), path.join(repoRoot, 'ext', 'cron.c')];
+const sources = ['test/c/cron.test.c', 'ext/cron.c', 'ext/cron_next.c'].map((f) => path.join(repoRoot, f));
 
 /** Compile the C unit test with extra flags; returns the binary path. */
 function compile(dir: string, flags: string[]): { bin: string; status: number; output: string } {

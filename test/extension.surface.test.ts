@@ -13,18 +13,53 @@ const expectedSurface = readFileSync(path.join(repoRoot, 'test', 'extension.surf
   .split('\n')
   .filter((l) => l && !l.startsWith('#'));
 
-test('extension.surface: registers exactly the functions of extension.surface.txt', (t) => {
+/** SQLite's function flags (sqlite3.h) that extension.surface.txt records, by name. */
+const FUNCTION_FLAGS: [string, number][] = [
+  ['deterministic', 0x800], // SQLITE_DETERMINISTIC
+  ['innocuous', 0x200000], // SQLITE_INNOCUOUS
+  ['directonly', 0x80000], // SQLITE_DIRECTONLY
+];
+
+/** "name/arity flags", as extension.surface.txt spells a row of pragma_function_list. */
+function surfaceLine(row: { name: string; narg: number; flags: number }): string {
+  const known = FUNCTION_FLAGS.reduce((m, [, bit]) => m | bit, 0);
+  const words = FUNCTION_FLAGS.filter(([, bit]) => row.flags & bit).map(([word]) => word);
+  // Any other bit (SQLITE_SUBTYPE, ...) shows up in hex, so it cannot slip in unnoticed.
+  if (row.flags & ~known) words.push(`0x${(row.flags & ~known).toString(16)}`);
+  return `${row.name}/${row.narg} ${words.length ? words.join(',') : '-'}`;
+}
+
+test('extension.surface: registers exactly the functions and flags of extension.surface.txt', (t) => {
   const { db } = freshDb(t);
-  const registered = (
-    db
-      .prepare(
-        `SELECT DISTINCT name || '/' || narg AS f FROM pragma_function_list
-         WHERE name LIKE 'honker\\_%' ESCAPE '\\' OR name = 'notify' ORDER BY f`,
-      )
-      .pluck()
-      .all() as string[]
-  ).sort();
-  t.deepEqual(registered, [...expectedSurface].sort());
+  const rows = db
+    .prepare(
+      `SELECT DISTINCT name, narg, flags FROM pragma_function_list
+       WHERE name LIKE 'honker\\_%' ESCAPE '\\' OR name = 'notify'`,
+    )
+    .all() as { name: string; narg: number; flags: number }[];
+  t.deepEqual(rows.map(surfaceLine).sort(), [...expectedSurface].sort());
+});
+
+test('extension.surface: watcher functions are refused in a trigger or a view, honker_enqueue runs in a trigger', (t) => {
+  const { db } = freshDb(t);
+  db.exec(`CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER);
+    CREATE TABLE audit (id INTEGER PRIMARY KEY);
+    CREATE TRIGGER orders_outbox AFTER INSERT ON orders BEGIN
+      SELECT honker_enqueue('orders', json_object('id', new.id), NULL, NULL, 0, 3, NULL);
+    END;
+    CREATE TRIGGER audit_watch AFTER INSERT ON audit BEGIN
+      SELECT honker_update_watcher_close(1);
+    END;
+    CREATE VIEW watch AS SELECT honker_update_watcher_open('/nonexistent.db', NULL) AS id;`);
+  // SQLITE_DIRECTONLY: the watcher starts threads and blocks, so schema code may not call it.
+  t.is(thrown(t, () => db.exec('INSERT INTO audit VALUES (1)')).message, 'unsafe use of honker_update_watcher_close()');
+  t.is(thrown(t, () => db.prepare('SELECT id FROM watch').get()).message, 'unsafe use of honker_update_watcher_open()');
+  t.is(db.prepare('SELECT count(*) FROM audit').pluck().get(), 0);
+  // Called directly, the same function runs (an unknown handle closes as a no-op).
+  t.is(db.prepare('SELECT honker_update_watcher_close(1)').pluck().get(), 1);
+  // The queue writers are not direct-only: the trigger enqueues.
+  db.prepare('INSERT INTO orders (total) VALUES (?)').run(5);
+  t.is(db.prepare("SELECT payload FROM _honker_live WHERE queue = 'orders'").pluck().get(), '{"id":1}');
 });
 
 test('extension.surface: the library exports only the entry point and the watcher C ABI', (t) => {

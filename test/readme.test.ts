@@ -1,12 +1,12 @@
 /**
  * The README works as printed: its TypeScript quick start (producer, worker,
- * listener in three processes) and its sqlite3 CLI session.
+ * listener in three processes), its sqlite3 CLI session and its outbox trigger.
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot, tempDir } from './helpers/db.js';
+import { openDb, repoRoot, sqliteCli, tempDbPath, tempDir } from './helpers/db.js';
 
 // The user's TypeScript runner; resolved from this repo because the temp dir has no node_modules of its own.
 const tsxImport = `--import=${import.meta.resolve('tsx')}`;
@@ -75,6 +75,20 @@ test('readme: the sqlite3 CLI session prints what the README shows', (t) => {
     const want = expected[i].replace(/"claim_expires_at":\d+/, '"claim_expires_at":N');
     t.is(line.replace(/"claim_expires_at":\d+/, '"claim_expires_at":N'), want);
   });
+});
+
+test('readme: the outbox trigger runs as printed in the sqlite3 CLI', (t) => {
+  const file = tempDbPath(t);
+  openDb(file).close(); // bootstrapped, WAL: the README's set-up
+  const sql = blockAfter('### Enqueue from a trigger', 'sql');
+  const expected = /-- (.*)\n$/.exec(sql)![1]; // the last line says what it prints
+  const r = sqliteCli(file, sql);
+  t.is(r.stderr, '');
+  t.is(r.stdout.trim(), expected);
+  const db = openDb(file, { bootstrap: false });
+  t.teardown(() => db.close());
+  // and the trigger's notification committed with the row
+  t.deepEqual(db.prepare("SELECT payload FROM _honker_notifications WHERE channel = 'orders'").pluck().all(), ['{"id":1}']);
 });
 
 test('readme: tasks and workers run as printed (task module, caller, `honker worker` from bin/)', async (t) => {

@@ -1,6 +1,8 @@
 /*
-** cron.test.c — unit test of ext/cron.c (run by test/cron.parser.test.ts):
-**   cc -std=c11 -Wall -Wextra -Werror test/c/cron.test.c ext/cron.c -o cron_test
+** cron.test.c — unit test of ext/cron.c and ext/cron_next.c (run by
+** test/cron.parser.test.ts):
+**   cc -std=c11 -Wall -Wextra -Werror test/c/cron.test.c ext/cron.c ext/cron_next.c \
+**     -o cron_test
 **   TZ=America/New_York ./cron_test && TZ=UTC ./cron_test
 **
 ** Times in the tables are "YYYY-MM-DD HH:MM:SS" local wall time (converted

@@ -62,7 +62,7 @@ export function surface(): SurfaceFn[] {
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))
     .map((l) => {
-      const [name, arity] = l.trim().split('/');
+      const [name, arity] = l.trim().split(/\s+/)[0].split('/'); // "name/arity flags"
       return { name, arity: Number(arity) };
     });
 }
