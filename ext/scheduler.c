@@ -10,6 +10,13 @@
 **     the answer depends on the process's time zone (util.h "flags").
 **     Example: SELECT honker_cron_next_after('0 3 * * *', unixepoch());
 **
+**   honker_cron_error(expr TEXT) -> TEXT or NULL
+**     NULL when expr is a schedule that fires, else why not, in the parser's
+**     words (the text after "expr is invalid: " above), so a host can check
+**     a schedule and word its own error. Registered like cron_next_after.
+**     Example: SELECT honker_cron_error('61 * * * *');
+**       -> 'minute field: 61 is out of range 0-59'
+**
 **   honker_scheduler_register(name, queue, expr, payload, priority,
 **                             expires_s|NULL [, max_attempts]) -> 1
 **     Upserts the task: every column is replaced and next_fire_at becomes
@@ -209,6 +216,20 @@ static void honker_cron_next_after_fn(sqlite3_context *ctx, int argc, sqlite3_va
   if (scheduler_parse(ctx, expr, n, &spec)) return;
   if (scheduler_next(ctx, &spec, from, &next)) return;
   sqlite3_result_int64(ctx, next);
+}
+
+static void honker_cron_error_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *expr;
+  int n;
+  CronSpec spec;
+  char err[160];
+  if (honker_arg_text(ctx, argv, 0, "expr", &expr, &n)) return;
+  if (cron_parse_n(expr, (size_t)n, &spec, err, sizeof err) == CRON_OK) {
+    sqlite3_result_null(ctx);
+  } else {
+    sqlite3_result_text(ctx, err, -1, SQLITE_TRANSIENT);
+  }
 }
 
 /* --- register, unregister, pause, resume ----------------------------------------- */
@@ -546,6 +567,7 @@ static void honker_scheduler_tick_fn(sqlite3_context *ctx, int argc, sqlite3_val
 
 static const HonkerFunc scheduler_functions[] = {
     {"honker_cron_next_after", 2, honker_cron_next_after_fn, SQLITE_INNOCUOUS},
+    {"honker_cron_error", 1, honker_cron_error_fn, SQLITE_INNOCUOUS},
     {"honker_scheduler_register", 6, honker_scheduler_register_fn, HONKER_FN_DB},
     {"honker_scheduler_register", 7, honker_scheduler_register_fn, HONKER_FN_DB},
     {"honker_scheduler_unregister", 1, honker_scheduler_unregister_fn, HONKER_FN_DB},

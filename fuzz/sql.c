@@ -52,6 +52,7 @@ static const struct {
     {"honker_bootstrap", 0},
     {"honker_cancel", 1},
     {"honker_claim_batch", 4},
+    {"honker_cron_error", 1},
     {"honker_cron_next_after", 2},
     {"honker_dead_get", 1},
     {"honker_dead_list", 2},

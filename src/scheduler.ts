@@ -315,19 +315,14 @@ export class Scheduler {
     }
   }
 
-  /** Throw the parser's message when schedule has no boundary (bad syntax or never matches). */
+  /** Throw the parser's reason when schedule has no boundary (bad syntax or never matches). */
   private checkSchedule(where: string, schedule: string): void {
-    try {
-      this.db.sql('SELECT honker_cron_next_after(?, unixepoch())').get(schedule);
-    } catch (err) {
-      const message = (err as Error).message;
-      if (!message.startsWith('honker_cron_next_after: ')) throw err;
-      const why = message.slice('honker_cron_next_after: '.length).replace(/^expr is invalid: /, '');
-      throw new HonkerError(
-        'INVALID_ARGUMENT',
-        `${where}: schedule ${JSON.stringify(schedule.length > 40 ? schedule.slice(0, 40) + '…' : schedule)} is invalid: ${why}`,
-      );
-    }
+    const why = this.db.sql('SELECT honker_cron_error(?)').pluck().get(schedule) as string | null;
+    if (why === null) return;
+    throw new HonkerError(
+      'INVALID_ARGUMENT',
+      `${where}: schedule ${JSON.stringify(schedule.length > 40 ? schedule.slice(0, 40) + '…' : schedule)} is invalid: ${why}`,
+    );
   }
 }
 

@@ -12,11 +12,14 @@ const REG7 = 'SELECT honker_scheduler_register(?,?,?,?,?,?,?)';
 const UPD6 = 'SELECT honker_scheduler_update(?,?,?,?,?,?)';
 const UPD8 = 'SELECT honker_scheduler_update(?,?,?,?,?,?,?,?)';
 const NEXT = 'SELECT honker_cron_next_after(?,?)';
+const CRON_ERROR = 'SELECT honker_cron_error(?)';
 
 /** [sql, params, exact message] */
 const cases: Array<[string, unknown[], string]> = [
   // honker_cron_next_after(expr, from_unix)
   [NEXT, [null, 0n], 'honker_cron_next_after: expr must be TEXT (got NULL)'],
+  [CRON_ERROR, [null], 'honker_cron_error: expr must be TEXT (got NULL)'],
+  [CRON_ERROR, [5n], 'honker_cron_error: expr must be TEXT (got INTEGER 5)'],
   [NEXT, [5n, 0n], 'honker_cron_next_after: expr must be TEXT (got INTEGER 5)'],
   [NEXT, [Buffer.from('* * * * *'), 0n], 'honker_cron_next_after: expr must be TEXT (got BLOB of 9 bytes)'],
   [NEXT, ['61 * * * *', 0n], 'honker_cron_next_after: expr is invalid: minute field: 61 is out of range 0-59'],

@@ -57,6 +57,7 @@ const SIGS: Record<string, { args: Kind[]; shape: Shape }> = {
   'honker_bootstrap/0': { args: [], shape: 'one' },
   'honker_cancel/1': { args: ['id'], shape: 'flag' },
   'honker_claim_batch/4': { args: ['name', 'name', 'int', 'pos'], shape: 'array' },
+  'honker_cron_error/1': { args: ['cron'], shape: 'textOrNull' },
   'honker_cron_next_after/2': { args: ['cron', 'now'], shape: 'int' },
   'honker_dead_get/1': { args: ['id'], shape: 'objectOrEmpty' },
   'honker_dead_list/2': { args: ['name', 'int'], shape: 'array' },

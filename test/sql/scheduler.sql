@@ -114,3 +114,9 @@ select honker_scheduler_unregister('t-cap');
 select 'scheduler_110', honker_scheduler_resume('t-paused') = 1;
 select 'scheduler_111', honker_scheduler_tick(1400) = '[{"name":"t-every","queue":"tq","fire_at":1400,"job_id":70}]';
 select 'scheduler_112', honker_scheduler_soonest() = 1500;
+-- honker_cron_error: NULL for a schedule that fires, else the parser's reason
+select 'scheduler_113', honker_cron_error('*/5 * * * *') IS NULL;
+select 'scheduler_114', honker_cron_error('@every 30s') IS NULL;
+select 'scheduler_115', honker_cron_error('61 * * * *') = 'minute field: 61 is out of range 0-59';
+select 'scheduler_116', honker_cron_error('0 0 30 2 *') = 'never matches: no selected day-of-month exists in the selected months';
+select 'scheduler_117', honker_cron_error('') = 'expected 5 or 6 fields (got 0)';
