@@ -81,6 +81,11 @@ export class WakeLoop {
     return true;
   }
 
+  /** When the body asked to look next: 'now', a wall-clock ms, or undefined (the next commit). */
+  get nextLook(): 'now' | number | undefined {
+    return this.next;
+  }
+
   /** Look again at once. */
   again(): void {
     this.next = 'now';
