@@ -5,12 +5,12 @@
  * else a read-only bind mount) or a small tmpfs, undoing it after the test.
  */
 import type { ExecutionContext } from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../helpers/db.js';
+import { fixturePath, LineChild, owned, tsxCommand, type Line } from '../helpers/child.js';
 
-export type Line = Record<string, unknown>;
+export type { Line };
 
 export interface ChildResult {
   lines: Line[];
@@ -21,7 +21,7 @@ export interface ChildResult {
   ms: number;
 }
 
-const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'reliability-faults-child.ts');
+const FIXTURE = fixturePath('reliability-faults-child');
 
 export interface RunOptions {
   /** Command put in front of node (e.g. ['prlimit', '--fsize=N', '--']). */
@@ -32,40 +32,22 @@ export interface RunOptions {
 }
 
 /** Run the faults fixture; never waits longer than timeoutMs (then it kills the child: timedOut). */
-export function runFaultChild(t: ExecutionContext, args: string[], opts: RunOptions = {}): Promise<ChildResult> {
-  const argv = [...(opts.prefix ?? []), process.execPath, '--import=tsx', FIXTURE, ...args];
+export async function runFaultChild(t: ExecutionContext, args: string[], opts: RunOptions = {}): Promise<ChildResult> {
+  const [node, nodeArgs] = tsxCommand(FIXTURE, args);
+  const [command, ...rest] = [...(opts.prefix ?? []), node, ...nodeArgs];
   const started = Date.now();
-  const proc = spawn(argv[0], argv.slice(1), { cwd: repoRoot, stdio: 'pipe' });
-  t.teardown(() => void proc.kill('SIGKILL'));
-  const lines: Line[] = [];
-  let stderr = '';
-  let buffer = '';
-  const handle = { end: () => proc.stdin.end() };
-  proc.stdout.setEncoding('utf8');
-  proc.stdout.on('data', (d: string) => {
-    buffer += d;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!text.trim()) continue;
-      const line = JSON.parse(text) as Line;
-      lines.push(line);
-      opts.onLine?.(line, handle);
-    }
-  });
-  proc.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      proc.kill('SIGKILL');
-    }, opts.timeoutMs ?? 60_000);
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ lines, stderr, code, timedOut, ms: Date.now() - started });
-    });
-  });
+  const child: LineChild<Line> = owned(
+    t,
+    LineChild.json<Line>(command, rest, { label: 'reliability-faults-child', onLine: (line) => opts.onLine?.(line, child) }),
+  );
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.signal('SIGKILL');
+  }, opts.timeoutMs ?? 60_000);
+  const code = await child.exited;
+  clearTimeout(timer);
+  return { lines: child.lines, stderr: child.stderr, code, timedOut, ms: Date.now() - started };
 }
 
 export const errorsOf = (r: ChildResult): Line[] => r.lines.filter((l) => l.kind === 'error');
