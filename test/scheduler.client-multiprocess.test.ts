@@ -40,13 +40,15 @@ function boundaries(db: HonkerDatabase): { runAts: number[]; duplicates: number[
   return { runAts, ...firedBoundaries(runAts) };
 }
 
+/** Stop the runners; each must report that run() resolved, then exit 0. */
 async function stopAll(t: ExecutionContext, ...runners: Runner[]): Promise<void> {
   for (const r of runners) if (r.running) r.send('stop');
-  await Promise.all(runners.map((r) => r.exited));
-  for (const r of runners) {
+  const codes = await Promise.all(runners.map((r) => r.exited));
+  runners.forEach((r, i) => {
     const done = r.lines.find((l) => l.done);
-    if (done) t.is(done.done, 'resolved', r.stderr);
-  }
+    t.is(done?.done, 'resolved', `runner ${r.pid} never reported run() resolved; lines ${JSON.stringify(r.lines)}; stderr: ${r.stderr}`);
+    t.is(codes[i], 0, r.stderr);
+  });
 }
 
 test.serial('SIGKILL of the leader: the standby takes over within the lease, catches up, and no boundary fires twice', async (t) => {
