@@ -363,3 +363,15 @@ export const fixturePath = (name: string): string => path.join(repoRoot, 'test',
 export function fixtureChild<L = Line>(t: ExecutionContext, name: string, args: string[], opts: LineChildOptions<L> = {}): LineChild<L> {
   return owned(t, LineChild.json<L>(...tsxCommand(fixturePath(name), args), { label: name, ...opts }));
 }
+
+/* --- the child side ----------------------------------------------------------- */
+
+/**
+ * In a fixture: exit with `code` once everything written to stdout has
+ * reached the pipe. A bare process.exit() drops what a full pipe still
+ * holds (Node writes to a pipe asynchronously), so a parent reading slowly
+ * would miss the last lines.
+ */
+export function exitWhenFlushed(code = 0): void {
+  process.stdout.write('', () => process.exit(code));
+}
