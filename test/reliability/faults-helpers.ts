@@ -6,7 +6,8 @@
  */
 import type { ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fixturePath, LineChild, owned, tsxCommand, type Line } from '../helpers/child.js';
 
@@ -76,20 +77,56 @@ export function writable(target: string, isDir: boolean): boolean {
 
 /**
  * Make target read-only even for root: `chattr +i` (ext4 and co), else a
- * read-only bind mount of a directory. Undone after the test. Returns how, or
- * undefined when nothing works here (the caller then t.logs and skips).
+ * read-only bind mount of a directory; `undo` receives what reverts it.
+ * Returns how, or undefined when nothing works here.
  */
-export function makeReadOnly(t: ExecutionContext, target: string, isDir: boolean): string | undefined {
+function readOnly(target: string, isDir: boolean, undo: (revert: () => void) => void): string | undefined {
   if (ok('chattr', ['+i', target])) {
-    t.teardown(() => void ok('chattr', ['-i', target]));
+    undo(() => void ok('chattr', ['-i', target]));
     if (!writable(target, isDir)) return 'chattr +i';
     ok('chattr', ['-i', target]);
   }
   if (isDir && ok('mount', ['--bind', target, target])) {
-    t.teardown(() => void ok('umount', ['-l', target]));
+    undo(() => void ok('umount', ['-l', target]));
     if (ok('mount', ['-o', 'remount,bind,ro', target]) && !writable(target, isDir)) return 'read-only bind mount';
   }
   return undefined;
+}
+
+/** Make target read-only even for root (see readOnly), undone after the test; undefined when nothing works. */
+export function makeReadOnly(t: ExecutionContext, target: string, isDir: boolean): string | undefined {
+  return readOnly(target, isDir, (revert) => t.teardown(revert));
+}
+
+/**
+ * Whether a file (or a directory) in the temp directory can be made
+ * read-only for root here, tried on a scratch one and undone at once: asked
+ * when the tests are declared, to skip those that need it.
+ */
+export function canMakeReadOnly(isDir: boolean): boolean {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-ro-probe-'));
+  const target = path.join(dir, 'target');
+  if (isDir) mkdirSync(target);
+  else writeFileSync(target, 'x');
+  const reverts: Array<() => void> = [];
+  try {
+    return readOnly(target, isDir, (revert) => reverts.push(revert)) !== undefined;
+  } finally {
+    for (const revert of reverts.reverse()) revert();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether a tmpfs can be mounted here, tried on a scratch directory and unmounted at once (asked when tests are declared). */
+export function canMountTmpfs(): boolean {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-tmpfs-probe-'));
+  try {
+    if (!ok('mount', ['-t', 'tmpfs', '-o', 'size=65536', 'tmpfs', dir])) return false;
+    ok('umount', ['-l', dir]);
+    return true;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Mount a tmpfs of sizeBytes on dir (unmounted after the test); false where mounting is not permitted. */
