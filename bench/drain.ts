@@ -16,7 +16,7 @@
  */
 import path from 'node:path';
 import { open } from '../src/index.js';
-import { BenchChild } from './lib/child.js';
+import { benchChild } from './lib/child.js';
 import { benchDir, checkpointOf, median, payload, pct, rate } from './lib/measure.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
 import { openQueue, type LibName, type Payload } from './lib/queues.js';
@@ -40,11 +40,11 @@ export async function prefill(lib: LibName, file: string, n: number): Promise<vo
 /** Jobs/s of one consumer process of `lib` draining n pre-filled jobs. */
 export async function drainRate(lib: LibName, file: string, n: number, pollMs = 1000): Promise<number> {
   await prefill(lib, file, n);
-  const child = new BenchChild(CHILD, [lib, file, 'drain', String(n), String(pollMs)]);
-  await child.next();
+  const child = benchChild(CHILD, [lib, file, 'drain', String(n), String(pollMs)]);
+  await child.nextJson();
   child.send('go');
-  const { ms } = await child.next<{ ms: number }>();
-  await child.finished();
+  const { ms } = await child.nextJson<{ ms: number }>();
+  await child.finish();
   return (n * 1000) / ms;
 }
 
@@ -59,16 +59,16 @@ export interface ConcurrentResult {
 /** One producer process (flat out, or perS jobs/s) and two consumer processes of `lib` for `ms`. */
 export async function concurrentRun(lib: LibName, file: string, ms: number, pollMs = 1000, perS = 0): Promise<ConcurrentResult> {
   (await openQueue(lib, file)).close(); // tables exist before three processes race to create them
-  const workers = [0, 1].map(() => new BenchChild(CHILD, [lib, file, 'serve', String(pollMs)]));
-  const producer = new BenchChild(CHILD, [lib, file, 'produce', String(ms), String(perS)]);
-  await Promise.all([...workers, producer].map((c) => c.next()));
+  const workers = [0, 1].map(() => benchChild(CHILD, [lib, file, 'serve', String(pollMs)]));
+  const producer = benchChild(CHILD, [lib, file, 'produce', String(ms), String(perS)]);
+  await Promise.all([...workers, producer].map((c) => c.nextJson()));
   const t0 = performance.now();
   producer.send('go');
-  const { n: produced } = await producer.next<{ n: number }>();
+  const { n: produced } = await producer.nextJson<{ n: number }>();
   const elapsed = performance.now() - t0;
   for (const w of workers) w.send('stop');
-  const outs = await Promise.all(workers.map((w) => w.next<{ n: number; delays: number[] }>()));
-  await Promise.all([...workers, producer].map((c) => c.finished()));
+  const outs = await Promise.all(workers.map((w) => w.nextJson<{ n: number; delays: number[] }>()));
+  await Promise.all([...workers, producer].map((c) => c.finish()));
   const delays = outs.flatMap((o) => o.delays);
   return {
     produced,

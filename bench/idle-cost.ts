@@ -26,7 +26,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { extensionPath, open } from '../src/index.js';
 import { repoRoot } from '../test/helpers/db.js';
-import { LineProcess } from '../test/helpers/watcher.js';
+import { LineChild } from '../test/helpers/child.js';
+import { quit } from '../test/helpers/watcher.js';
 import { ask, cpuMs, sleep } from '../test/helpers/watcher-client.js';
 import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
@@ -35,7 +36,7 @@ const ELD_MS = 5000;
 const REPEAT = Number(process.env.HONKER_BENCH_REPEAT ?? 3);
 let file = '';
 let db: ReturnType<typeof open>;
-let child: LineProcess & { runtime?: string };
+let child: LineChild & { runtime?: string };
 let pid = 0;
 
 /**
@@ -43,7 +44,7 @@ let pid = 0;
  * it: tsx's loader alone costs ~0.9% of a core in an idle process, which
  * would drown the figure measured here. Otherwise under tsx.
  */
-async function startChild(file: string): Promise<LineProcess & { runtime?: string }> {
+async function startChild(file: string): Promise<LineChild & { runtime?: string }> {
   const fixture = path.join(repoRoot, 'test', 'fixtures', 'client-watcher-child.ts');
   const env = { ...process.env, HONKER_EXT_PATH: extensionPath() };
   try {
@@ -63,9 +64,10 @@ async function startChild(file: string): Promise<LineProcess & { runtime?: strin
       external: ['better-sqlite3'],
       logLevel: 'silent',
     });
-    return Object.assign(new LineProcess(process.execPath, [outfile, 'serve', file], env), { runtime: 'node (bundled by esbuild)' });
+    const proc = LineChild.text(process.execPath, [outfile, 'serve', file], { env, label: 'client-watcher-child serve', timeoutMs: 15_000 });
+    return Object.assign(proc, { runtime: 'node (bundled by esbuild)' });
   } catch {
-    const proc = new LineProcess(process.execPath, ['--import=tsx', fixture, 'serve', file], env);
+    const proc = LineChild.text(process.execPath, ['--import=tsx', fixture, 'serve', file], { env, label: 'client-watcher-child serve', timeoutMs: 15_000 });
     return Object.assign(proc, { runtime: 'node --import=tsx (includes tsx idle cost ~0.9%)' });
   }
 }
@@ -122,7 +124,7 @@ export async function idleBench(o: BenchOptions): Promise<Section> {
   file = path.join(dir, 'idle.db');
   db = open(file);
   child = await startChild(file);
-  pid = child.child.pid as number;
+  pid = child.pid;
   await ask(child, 'eld 10', 30_000); // the child is up (its database open, no watcher yet)
   await sleep(size(o, 1000, 3000)); // start-up work (module compilation, GC) dies down
   // The baseline is measured before the iterators and again after they are aborted (the
@@ -153,7 +155,7 @@ export async function idleBench(o: BenchOptions): Promise<Section> {
   }
   s.notes.push(`the measured child runs under ${child.runtime}; its utime+stime from /proc/<pid>/stat (10 ms ticks: ${(1 / seconds).toFixed(2)}% resolution)`);
   if (!process.argv.includes('--eld')) {
-    await child.quit();
+    await quit(child);
     db.close();
   }
   return s;
@@ -185,7 +187,7 @@ async function eldPhases(): Promise<void> {
   }
   console.log(`p99 added by waiting iterators (target <= 1 ms): idle 100 vs 0 ${(p99[1] - p99[0]).toFixed(3)} ms;`);
   console.log(`  under commits: 1 vs 0 ${(p99[3] - p99[2]).toFixed(3)} ms, 100 vs 0 ${(p99[4] - p99[2]).toFixed(3)} ms`);
-  await child.quit();
+  await quit(child);
   db.close();
 }
 

@@ -19,7 +19,7 @@
  * targets: throughput ≥ 2x the best peer, wake p50 below every peer.
  */
 import path from 'node:path';
-import { BenchChild } from './lib/child.js';
+import { benchChild } from './lib/child.js';
 import { benchDir, clock, median, payload, pct, sleep } from './lib/measure.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
 import { openQueue, type LibName, type Payload } from './lib/queues.js';
@@ -72,8 +72,8 @@ async function enqueueRates(lib: LibName, dir: string, ms: number, rounds: numbe
 /** One-way enqueue → handler-start delays: this process enqueues, a serve child consumes. */
 async function wakeDelays(lib: LibName, file: string, samples: number): Promise<number[]> {
   const q = await openQueue(lib, file);
-  const c = new BenchChild('lib/queue-child.ts', [lib, file, 'serve', String(POLL_MS)]);
-  await c.next();
+  const c = benchChild('lib/queue-child.ts', [lib, file, 'serve', String(POLL_MS)]);
+  await c.nextJson();
   await sleep(200); // the consumer reaches its first wait
   for (let i = 0; i < samples; i++) {
     await sleep(2 + Math.random() * 6);
@@ -81,8 +81,8 @@ async function wakeDelays(lib: LibName, file: string, samples: number): Promise<
   }
   await sleep(500); // the last ones run (a poller may be mid-interval)
   c.send('stop');
-  const { delays } = await c.next<{ delays: number[] }>();
-  await c.finished();
+  const { delays } = await c.nextJson<{ delays: number[] }>();
+  await c.finish();
   q.close();
   return delays;
 }

@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { open } from '../src/index.js';
-import { BenchChild } from './lib/child.js';
+import { benchChild } from './lib/child.js';
 import { benchDir, checkpointOf, clock, interleaved, rawInserts, median, medianRatio, payload, pct, rate, rawDb, sleep } from './lib/measure.js';
 import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, fmtNum, section, type Section } from './lib/report.js';
@@ -36,15 +36,15 @@ async function child(file: string): Promise<void> {
 async function liveLatency(file: string, samples: number): Promise<number[]> {
   const db = open(file);
   const live = db.stream<{ t: number; done?: boolean }>('live');
-  const c = new BenchChild('stream.ts', ['--child', file]);
-  await c.line(); // ready
+  const c = benchChild('stream.ts', ['--child', file]);
+  await c.next(); // ready
   for (let i = 0; i < samples; i++) {
     await sleep(2 + Math.random() * 6);
     live.publish({ t: clock() });
   }
   live.publish({ t: 0, done: true });
-  const delays = await c.next<number[]>();
-  await c.finished();
+  const delays = await c.nextJson<number[]>();
+  await c.finish();
   db.close();
   return delays;
 }

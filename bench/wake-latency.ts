@@ -24,7 +24,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { open, type HonkerDatabase } from '../src/index.js';
-import { BenchChild } from './lib/child.js';
+import type { LineChild } from '../test/helpers/child.js';
+import { benchChild } from './lib/child.js';
 import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
 
@@ -101,12 +102,12 @@ export interface Result {
 }
 
 /** This file run with --child mode target (process B). */
-const startChild = (mode: string, target: string): BenchChild => new BenchChild('wake-latency.ts', ['--child', mode, target]);
+const startChild = (mode: string, target: string): LineChild => benchChild('wake-latency.ts', ['--child', mode, target]);
 
 export async function runSocket(dir: string, samples = SAMPLES): Promise<Result> {
   const sockPath = path.join(dir, 'pingpong.sock');
   const c = startChild('socket', sockPath);
-  await c.line(); // ready
+  await c.next(); // ready
   const sock = net.connect(sockPath);
   sock.setNoDelay(true);
   await new Promise<void>((r) => sock.once('connect', () => r()));
@@ -134,8 +135,8 @@ export async function runSocket(dir: string, samples = SAMPLES): Promise<Result>
     r.halfRtt.push((now - sent) / 2);
   }
   sock.end(JSON.stringify({ i: -1, t: 0, done: true }) + '\n');
-  r.aToB = await c.next<number[]>();
-  await c.finished();
+  r.aToB = await c.nextJson<number[]>();
+  await c.finish();
   return r;
 }
 
@@ -143,7 +144,7 @@ async function runHonker(mode: 'notify' | 'queue', dir: string): Promise<Result>
   const file = path.join(dir, `${mode}.db`);
   const db: HonkerDatabase = open(file);
   const c = startChild(mode, file);
-  await c.line(); // ready
+  await c.next(); // ready
   const r: Result = { aToB: [], bToA: [], halfRtt: [] };
   const send = (msg: Ping): void => {
     if (mode === 'notify') db.notify('ping', msg);
@@ -164,8 +165,8 @@ async function runHonker(mode: 'notify' | 'queue', dir: string): Promise<Result>
     r.halfRtt.push((now - sent) / 2);
   }
   send({ i: -1, t: 0, done: true });
-  r.aToB = await c.next<number[]>();
-  await c.finished();
+  r.aToB = await c.nextJson<number[]>();
+  await c.finish();
   await it.return?.();
   db.close();
   return r;

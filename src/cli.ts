@@ -2,7 +2,7 @@
 /**
  * The `honker` command line: inspect and operate any honker database file
  * without raw SQL (stats, jobs, dead letters, enqueue, notify/listen, stream
- * tail, schedules), and run workers (`honker worker`, see ./worker.ts).
+ * tail, schedules), and run workers (`honker worker`, see ./cli/worker.ts).
  *
  * Exit codes: 0 done; 1 the command failed (missing file, not a honker
  * database, unknown queue or job, a SQLite error); 2 usage error (unknown
@@ -11,7 +11,9 @@
  * database is checked read-only (never created) before anything else.
  */
 import { pathToFileURL } from 'node:url';
-import { COMMANDS, GLOBAL_USAGE, CliError, UsageError, type Command } from './cli/commands.js';
+import type { Command } from './cli/args.js';
+import { COMMANDS, GLOBAL_USAGE } from './cli/commands.js';
+import { CliError, UsageError } from './cli/errors.js';
 
 /** Run the command line with argv (without node and the script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {

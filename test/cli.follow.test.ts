@@ -5,14 +5,8 @@
  */
 import test from 'ava';
 import { open } from '../src/index.js';
-import { CliChild, setupDb } from './helpers/cli.js';
+import { cliChild, setupDb } from './helpers/cli.js';
 import { tempDbPath } from './helpers/db.js';
-
-function follow(t: import('ava').ExecutionContext, args: string[]): CliChild {
-  const child = new CliChild(args);
-  t.teardown(() => child.kill());
-  return child;
-}
 
 test('cli listen: prints each notification committed after it started, then SIGINT exits 0', async (t) => {
   const file = tempDbPath(t);
@@ -20,20 +14,20 @@ test('cli listen: prints each notification committed after it started, then SIGI
   const db = open(file);
   t.teardown(() => db.close());
   db.notify('orders', { id: 0 }); // before the listener: not printed
-  const child = follow(t, ['listen', file, 'orders']);
-  await child.ready("listening on 'orders'");
+  const child = cliChild(t, ['listen', file, 'orders']);
+  await child.waitForStderr("listening on 'orders'");
   db.notify('orders', { id: 1 });
   db.notify('other', { id: 99 });
   db.transaction(() => {
     db.notify('orders', 'two');
     db.notify('orders', [3]);
   });
-  const lines = await child.lines(3);
+  const lines = await child.first(3);
   t.deepEqual(lines.map((l) => l.split('  ')[2]), ['{"id":1}', '"two"', '[3]']);
   t.deepEqual(lines.map((l) => Number(l.split('  ')[0])), [2, 4, 5]);
   t.regex(lines[0]!.split('  ')[1]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
-  t.is(await child.interrupt(), 0);
-  t.is(child.stdoutLines.length, 3);
+  t.is(await child.kill('SIGINT'), 0);
+  t.is(child.lines.length, 3);
 });
 
 test('cli listen --json: one JSON object per line', async (t) => {
@@ -41,14 +35,14 @@ test('cli listen --json: one JSON object per line', async (t) => {
   setupDb(file, 'empty');
   const db = open(file);
   t.teardown(() => db.close());
-  const child = follow(t, ['listen', file, 'orders', '--json']);
-  await child.ready('listening on');
+  const child = cliChild(t, ['listen', file, 'orders', '--json']);
+  await child.waitForStderr('listening on');
   const id = db.notify('orders', { total: 12.5 });
-  const [line] = await child.lines(1);
+  const [line] = await child.first(1);
   const n = JSON.parse(line!);
   t.like(n, { id, channel: 'orders', payload: { total: 12.5 } });
   t.is(typeof n.created_at, 'number');
-  t.is(await child.interrupt(), 0);
+  t.is(await child.kill('SIGINT'), 0);
 });
 
 test('cli tail: new events only by default; SIGTERM exits 0 too', async (t) => {
@@ -58,12 +52,12 @@ test('cli tail: new events only by default; SIGTERM exits 0 too', async (t) => {
   t.teardown(() => db.close());
   const events = db.stream('events');
   events.publish({ n: 1 });
-  const child = follow(t, ['tail', file, 'events']);
-  await child.ready("tailing 'events' after offset 1");
+  const child = cliChild(t, ['tail', file, 'events']);
+  await child.waitForStderr("tailing 'events' after offset 1");
   events.publish({ n: 2 }, { key: 'k2' });
-  const [line] = await child.lines(1);
+  const [line] = await child.first(1);
   t.deepEqual([line!.split('  ')[0], line!.split('  ')[2], line!.split('  ')[3]], ['2', 'k2', '{"n":2}']);
-  child.child.kill('SIGTERM');
+  child.signal('SIGTERM');
   t.is(await child.exited, 0);
 });
 
@@ -75,23 +69,23 @@ test('cli tail --consumer: saves each printed offset, resumes after it; --from r
   const events = db.stream('events');
   events.publish('a');
   events.publish('b');
-  const first = follow(t, ['tail', file, 'events', '--consumer', 'billing', '--json']);
-  await first.ready("as consumer 'billing'");
-  t.deepEqual((await first.lines(2)).map((l) => JSON.parse(l).payload), ['a', 'b']);
+  const first = cliChild(t, ['tail', file, 'events', '--consumer', 'billing', '--json']);
+  await first.waitForStderr("as consumer 'billing'");
+  t.deepEqual((await first.first(2)).map((l) => JSON.parse(l).payload), ['a', 'b']);
   events.publish('c');
-  t.like(JSON.parse((await first.lines(3))[2]!), { offset: 3, topic: 'events', key: null, payload: 'c' });
-  t.is(await first.interrupt(), 0);
+  t.like(JSON.parse((await first.first(3))[2]!), { offset: 3, topic: 'events', key: null, payload: 'c' });
+  t.is(await first.kill('SIGINT'), 0);
   t.is(events.offset('billing'), 3);
 
   events.publish('d');
-  const second = follow(t, ['tail', file, 'events', '--consumer', 'billing', '--json']);
-  await second.ready('after offset 3');
-  t.deepEqual((await second.lines(1)).map((l) => JSON.parse(l).payload), ['d']);
-  t.is(await second.interrupt(), 0);
+  const second = cliChild(t, ['tail', file, 'events', '--consumer', 'billing', '--json']);
+  await second.waitForStderr('after offset 3');
+  t.deepEqual((await second.first(1)).map((l) => JSON.parse(l).payload), ['d']);
+  t.is(await second.kill('SIGINT'), 0);
   t.is(events.offset('billing'), 4);
 
-  const replay = follow(t, ['tail', file, 'events', '--from', '1', '--json']);
-  t.deepEqual((await replay.lines(3)).map((l) => JSON.parse(l).offset), [2, 3, 4]);
-  t.is(await replay.interrupt(), 0);
+  const replay = cliChild(t, ['tail', file, 'events', '--from', '1', '--json']);
+  t.deepEqual((await replay.first(3)).map((l) => JSON.parse(l).offset), [2, 3, 4]);
+  t.is(await replay.kill('SIGINT'), 0);
   t.is(events.offset('billing'), 4); // no consumer: nothing saved
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { open } from '../src/index.js';
 import { runCli, setupDb } from './helpers/cli.js';
 import { repoRoot, tempDbPath } from './helpers/db.js';
+import { hasCommand, testIf } from './helpers/test-if.js';
 
 function withDb<T>(file: string, fn: (db: ReturnType<typeof open>) => T): T {
   const db = open(file);
@@ -93,10 +94,10 @@ test('cli dead --requeue-all: 10,000 dead jobs go back in batches, none left dea
   t.deepEqual(await runCli(['dead', file, 'bulk', '--requeue-all', '--json']), { stdout: '{"requeued":0}\n', stderr: '', code: 0 });
 });
 
-test('cli dead --requeue-all: on a terminal, progress per batch on stderr', async (t) => {
-  // `script` gives the CLI a pseudo-terminal (stdout and stderr are its tty).
-  const which = spawnSync('sh', ['-c', 'command -v script']);
-  if (which.status !== 0) return t.pass('no script(1) on this machine');
+// `script` gives the CLI a pseudo-terminal (stdout and stderr are its tty).
+const withScript = testIf(hasCommand('script'), 'no script(1) on this machine');
+
+withScript('cli dead --requeue-all: on a terminal, progress per batch on stderr', async (t) => {
   const file = tempDbPath(t);
   setupDb(file, 'dead', 1200);
   const cmd = [process.execPath, '--import=tsx', path.join(repoRoot, 'src', 'cli.ts'), 'dead', file, 'bulk', '--requeue-all']

@@ -6,7 +6,7 @@
 import test from 'ava';
 import path from 'node:path';
 import { open } from '../src/index.js';
-import { CliChild, runCli } from './helpers/cli.js';
+import { cliChild, runCli } from './helpers/cli.js';
 import { repoRoot, tempDbPath } from './helpers/db.js';
 
 const tasksModule = path.join(repoRoot, 'test', 'fixtures', 'cli-worker-tasks.ts');
@@ -20,13 +20,12 @@ test('cli worker: runs the tasks of a TypeScript module; SIGTERM stops it with e
   t.teardown(() => db.close());
   const add = db.queue('math').task('add', (a: number, b: number) => a + b);
   const first = add(2, 3); // enqueued before the worker starts
-  const cli = new CliChild(['worker', tasksModule, '--concurrency', '2'], dbEnv(file));
-  t.teardown(() => cli.child.kill('SIGKILL'));
+  const cli = cliChild(t, ['worker', tasksModule, '--concurrency', '2'], dbEnv(file));
   t.is(await first.get({ timeoutMs: 30_000 }), 5);
   const handles = [add(10, 20), add(-1, 1)];
   t.deepEqual(await Promise.all(handles.map((h) => h.get({ timeoutMs: 30_000 }))), [30, 0]);
   await cli.until('the started line', () => cli.stderr.includes('started'));
-  cli.child.kill('SIGTERM');
+  cli.signal('SIGTERM');
   t.is(await cli.exited, 0);
   t.regex(cli.stderr, /stopped \(SIGTERM\): claimed 3, completed 3, failed 0 \(retried 0, dead 0\), returned unstarted 0/);
   t.deepEqual(db.queue('math').stats(), { pending: 0, scheduled: 0, processing: 0, dead: 0 });

@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { open, type HonkerDatabase, type Notification } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import { nowMs, openClient } from './helpers/client.js';
-import { startChild, summary } from './helpers/stream-client.js';
+import { fixtureChild } from './helpers/child.js';
+import { summary } from './helpers/stream-client.js';
 
 type Line = { ready?: boolean; id?: number; i?: number; at?: number; done?: boolean };
 
@@ -17,7 +18,7 @@ test('a listener in a child process gets 200 quickly sent notifications exactly 
   const file = tempDbPath(t);
   const db = openClient(t, file);
   db.notify('jobs', { i: -1 }); // before the child listens: never delivered
-  const child = startChild(t, 'client-listen-child', ['listen', file, 'jobs', '200']);
+  const child = fixtureChild(t, 'client-listen-child', ['listen', file, 'jobs', '200']);
   t.deepEqual(await child.next<Line>(), { ready: true });
   const sent: number[] = [];
   for (let i = 0; i < 200; i++) {
@@ -32,7 +33,7 @@ test('a listener in a child process gets 200 quickly sent notifications exactly 
     if (i % 20 === 7) db.notify('other-channel', { i: -3 });
     sent.push(db.notify('jobs', { i }));
   }
-  const got = (await child.until<Line>((l) => l.i === 199 || (l.i ?? 0) < 0)).filter((l) => l.id !== undefined);
+  const got = (await child.readUntil<Line>((l) => l.i === 199 || (l.i ?? 0) < 0)).filter((l) => l.id !== undefined);
   await child.finish();
   t.deepEqual(
     got.map((l) => l.i),
@@ -49,7 +50,7 @@ test('a listener here gets 200 notifications sent quickly by a child process exa
   const db = openClient(t, file);
   const ac = new AbortController();
   const it = db.listen<{ i: number }>('jobs', { signal: ac.signal });
-  const child = startChild(t, 'client-listen-child', ['notify', file, 'jobs', '200', '0']);
+  const child = fixtureChild(t, 'client-listen-child', ['notify', file, 'jobs', '200', '0']);
   const got: Notification<{ i: number }>[] = [];
   for await (const n of it) {
     got.push(n);
@@ -78,7 +79,7 @@ test('latency: commit here -> listener in a child, and commit in a child -> list
   const N = 60;
 
   // Here -> child.
-  const child = startChild(t, 'client-listen-child', ['listen', file, 'ping', String(N)]);
+  const child = fixtureChild(t, 'client-listen-child', ['listen', file, 'ping', String(N)]);
   await child.next<Line>();
   const committedAt: number[] = [];
   const toChild: number[] = [];
@@ -95,7 +96,7 @@ test('latency: commit here -> listener in a child, and commit in a child -> list
   // Child -> here.
   const ac = new AbortController();
   const it = db.listen<{ i: number }>('pong', { signal: ac.signal });
-  const sender = startChild(t, 'client-listen-child', ['notify', file, 'pong', String(N), '15']);
+  const sender = fixtureChild(t, 'client-listen-child', ['notify', file, 'pong', String(N), '15']);
   const receivedAt: number[] = [];
   for await (const n of it) {
     t.is(n.payload.i, receivedAt.length);

@@ -3,9 +3,10 @@
  * listener in three processes), its sqlite3 CLI session and its outbox trigger.
  */
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { LineChild, owned } from './helpers/child.js';
 import { openDb, repoRoot, sqliteCli, tempDbPath, tempDir } from './helpers/db.js';
 
 // The user's TypeScript runner; resolved from this repo because the temp dir has no node_modules of its own.
@@ -29,35 +30,26 @@ test('readme: the quick start runs as printed (producer, worker and listener pro
   for (const name of ['producer', 'worker', 'listener']) {
     writeFileSync(path.join(dir, `${name}.ts`), blockAfter('`' + name + '.ts`', 'ts'));
   }
-  const run = (name: string) =>
-    spawn(process.execPath, [tsxImport, `${name}.ts`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = (name: string) => owned(t, LineChild.text(process.execPath, [tsxImport, `${name}.ts`], { cwd: dir, label: name }));
   // The database must exist before the worker and listener open it; the producer creates it.
   const first = spawnSync(process.execPath, [tsxImport, 'producer.ts'], { cwd: dir, encoding: 'utf8' });
   t.is(first.status, 0, first.stderr);
   const worker = run('worker');
   const listener = run('listener');
-  t.teardown(() => {
-    worker.kill('SIGKILL');
-    listener.kill('SIGKILL');
-  });
-  let workerOut = '';
-  let listenerOut = '';
-  worker.stdout.on('data', (d) => (workerOut += d));
-  listener.stdout.on('data', (d) => (listenerOut += d));
+  // Waits that give up silently: the assertions below say what was missing.
   const until = async (cond: () => boolean, ms: number) => {
     const end = Date.now() + ms;
     while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   };
-  await until(() => workerOut.includes('sending to'), 15_000); // the job committed before the worker started
+  await until(() => worker.stdout.includes('sending to'), 15_000); // the job committed before the worker started
   await new Promise((r) => setTimeout(r, 1000)); // let the listener subscribe
   const second = spawnSync(process.execPath, [tsxImport, 'producer.ts'], { cwd: dir, encoding: 'utf8' });
   t.is(second.status, 0, second.stderr);
-  await until(() => workerOut.split('sending to').length === 3 && listenerOut.includes('order 2'), 15_000);
-  t.is(workerOut, 'sending to alice@example.com\nsending to alice@example.com\n');
-  t.is(listenerOut, 'order 2\n');
-  worker.kill('SIGINT'); // the README's worker stops on SIGINT and closes cleanly
-  const code = await new Promise((r) => worker.on('close', r));
-  t.is(code, 0);
+  await until(() => worker.stdout.split('sending to').length === 3 && listener.stdout.includes('order 2'), 15_000);
+  t.is(worker.stdout, 'sending to alice@example.com\nsending to alice@example.com\n');
+  t.is(listener.stdout, 'order 2\n');
+  // the README's worker stops on SIGINT and closes cleanly
+  t.is(await worker.kill('SIGINT'), 0);
 });
 
 test('readme: the sqlite3 CLI session prints what the README shows', (t) => {
@@ -100,18 +92,11 @@ test('readme: tasks and workers run as printed (task module, caller, `honker wor
   const caller = blockAfter('Call a task anywhere', 'ts').replace("'./tasks.js'", "'./tasks.ts'");
   writeFileSync(path.join(dir, 'caller.ts'), caller + 'process.exit(0);\n');
   // The README's command, through the package's bin (npx runs the same file).
-  const worker = spawn(process.execPath, [path.join(repoRoot, 'bin', 'honker.js'), 'worker', './tasks.ts', '--concurrency', '8'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => worker.kill('SIGKILL'));
-  let workerErr = '';
-  worker.stderr.on('data', (d) => (workerErr += d));
+  const bin = path.join(repoRoot, 'bin', 'honker.js');
+  const worker = owned(t, LineChild.text(process.execPath, [bin, 'worker', './tasks.ts', '--concurrency', '8'], { cwd: dir, label: 'honker worker' }));
   const call = spawnSync(process.execPath, [tsxImport, 'caller.ts'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
   t.is(call.status, 0, call.stderr);
   t.is(call.stdout, "{ sentTo: 'alice@example.com', subject: 'hi' }\n");
-  worker.kill('SIGTERM');
-  const code = await new Promise((r) => worker.on('close', r));
-  t.is(code, 0, workerErr);
-  t.regex(workerErr, /stopped \(SIGTERM\): claimed 1, completed 1/);
+  t.is(await worker.kill('SIGTERM'), 0, worker.stderr);
+  t.regex(worker.stderr, /stopped \(SIGTERM\): claimed 1, completed 1/);
 });

@@ -7,7 +7,8 @@
 import test from 'ava';
 import { open, HonkerError } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
-import { nowMs, startChild, summary } from './helpers/stream-client.js';
+import { fixtureChild } from './helpers/child.js';
+import { nowMs, summary } from './helpers/stream-client.js';
 
 type Line = { ready?: boolean; jobId?: number; savedAt?: number };
 
@@ -17,7 +18,7 @@ test('wait resolves when another process saves the result (each of 20 saves, lat
   t.teardown(() => db.close());
   const value = { sentAt: 1767225600, to: ['alice'], nested: { ok: true } };
   const N = 20;
-  const child = startChild(t, 'client-results-saver', [file, '100', '40', JSON.stringify(value), String(N)]);
+  const child = fixtureChild(t, 'client-results-saver', [file, '100', '40', JSON.stringify(value), String(N)]);
   const waits = Array.from({ length: N }, (_, i) => {
     const started = nowMs();
     return db.results.wait<typeof value>(100 + i, { timeoutMs: 30_000 }).then((v) => ({ v, at: nowMs(), started }));
@@ -40,7 +41,7 @@ test('wait with a timeout shorter than the other process\'s delay rejects with T
   const file = tempDbPath(t);
   const db = open(file);
   t.teardown(() => db.close());
-  const child = startChild(t, 'client-results-saver', [file, '5', '800', '"late"']);
+  const child = fixtureChild(t, 'client-results-saver', [file, '5', '800', '"late"']);
   await child.next<Line>();
   const t0 = nowMs();
   const err = await t.throwsAsync(db.results.wait(5, { timeoutMs: 200 }));

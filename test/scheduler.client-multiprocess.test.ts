@@ -28,7 +28,7 @@ async function twoRunners(t: ExecutionContext, file: string, leaseS: number): Pr
   const b = new Runner(t, file, leaseS);
   const deadline = Date.now() + 30_000;
   while (!a.leading && !b.leading) {
-    if (Date.now() > deadline || a.exited || b.exited) throw new Error(`no leader: ${a.stderr} ${b.stderr}`);
+    if (Date.now() > deadline || !a.running || !b.running) throw new Error(`no leader: ${a.stderr} ${b.stderr}`);
     await sleep(5);
   }
   return a.leading ? [a, b] : [b, a];
@@ -40,13 +40,15 @@ function boundaries(db: HonkerDatabase): { runAts: number[]; duplicates: number[
   return { runAts, ...firedBoundaries(runAts) };
 }
 
+/** Stop the runners; each must report that run() resolved, then exit 0. */
 async function stopAll(t: ExecutionContext, ...runners: Runner[]): Promise<void> {
-  for (const r of runners) if (!r.exited) r.send('stop');
-  await Promise.all(runners.map((r) => r.exit()));
-  for (const r of runners) {
+  for (const r of runners) if (r.running) r.send('stop');
+  const codes = await Promise.all(runners.map((r) => r.exited));
+  runners.forEach((r, i) => {
     const done = r.lines.find((l) => l.done);
-    if (done) t.is(done.done, 'resolved', r.stderr);
-  }
+    t.is(done?.done, 'resolved', `runner ${r.pid} never reported run() resolved; lines ${JSON.stringify(r.lines)}; stderr: ${r.stderr}`);
+    t.is(codes[i], 0, r.stderr);
+  });
 }
 
 test.serial('SIGKILL of the leader: the standby takes over within the lease, catches up, and no boundary fires twice', async (t) => {
@@ -60,7 +62,7 @@ test.serial('SIGKILL of the leader: the standby takes over within the lease, cat
   t.true(before.runAts.length >= 2, `the leader ticked ${before.runAts.length} boundaries`);
 
   const killedAt = Date.now();
-  leader.kill('SIGKILL');
+  leader.signal('SIGKILL');
   const took = await standby.waitFor((l) => l.leader === true, 20_000);
   const takeoverMs = took.t! - killedAt;
   t.log(`takeover ${takeoverMs} ms after SIGKILL (leaseS ${LEASE_S}; a lease lapses ${LEASE_S - 1}..${LEASE_S} s after the last renew)`);
@@ -91,7 +93,7 @@ test.serial('a clean stop releases the lease: the standby takes over well under 
   const ms = took.t! - stoppedAt;
   t.log(`takeover ${ms} ms after a clean stop (leaseS ${leaseS})`);
   t.true(ms < 2500, 'much sooner than a lapse (>= 4 s)');
-  await leader.exit();
+  await leader.exited;
   t.deepEqual(leader.changes.map((c) => c.leader), [true, false]);
   t.is(leader.lines.find((l) => l.done)?.done, 'resolved');
   await sleep(1500);
@@ -122,12 +124,12 @@ test.serial('a paused leader (SIGSTOP) loses the lease, reports it on resume and
   const [leader, standby] = await twoRunners(t, file, 3);
   await sleep(1500);
   const stoppedAt = Date.now();
-  leader.kill('SIGSTOP');
+  leader.signal('SIGSTOP');
   const took = await standby.waitFor((l) => l.leader === true, 20_000);
   t.log(`takeover ${took.t! - stoppedAt} ms after SIGSTOP`);
   await sleep(1500); // the new leader ticks while the old one is frozen
   const from = leader.lines.length;
-  leader.kill('SIGCONT');
+  leader.signal('SIGCONT');
   const lost = await leader.waitFor((l) => l.leader === false, 20_000, from);
   t.true(lost.t! >= took.t!);
   await sleep(2500); // both alive again: the old leader must stand by

@@ -9,7 +9,8 @@ import test, { type ExecutionContext } from 'ava';
 import { open, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import { nowMs, openClient } from './helpers/client.js';
-import { startChild, summary } from './helpers/stream-client.js';
+import { fixtureChild } from './helpers/child.js';
+import { summary } from './helpers/stream-client.js';
 
 type Line = {
   ready?: boolean;
@@ -23,10 +24,10 @@ type Line = {
 
 /** Run the consumer until it prints {"processing"} for payload hangAt, then SIGKILL it; its event lines. */
 async function runUntilKilled(t: ExecutionContext, file: string, hangAt: number): Promise<Line[]> {
-  const child = startChild(t, 'client-stream-consumer', [file, 'orders', 'billing', String(hangAt), '-1']);
-  const lines = await child.until<Line>((l) => l.processing !== undefined);
-  const { signal } = await child.kill('SIGKILL');
-  t.is(signal, 'SIGKILL');
+  const child = fixtureChild(t, 'client-stream-consumer', [file, 'orders', 'billing', String(hangAt), '-1']);
+  const lines = await child.readUntil<Line>((l) => l.processing !== undefined);
+  await child.kill('SIGKILL');
+  t.is(child.signalCode, 'SIGKILL');
   return lines.filter((l) => l.offset !== undefined);
 }
 
@@ -51,11 +52,11 @@ test('a consumer SIGKILLed while processing an event replays exactly that event,
   delivered.push((await runUntilKilled(t, file, 12)).map((l) => l.n ?? NaN));
   t.is(s.offset('billing'), offsets[11]);
   // Run 4: to the end, including events published while it runs.
-  const last = startChild(t, 'client-stream-consumer', [file, 'orders', 'billing', '-1', '-1']);
+  const last = fixtureChild(t, 'client-stream-consumer', [file, 'orders', 'billing', '-1', '-1']);
   t.deepEqual(await last.next<Line>(), { ready: true, saved: offsets[11] });
-  const got = await last.until<Line>((l) => l.n === 19);
+  const got = await last.readUntil<Line>((l) => l.n === 19);
   for (let n = 20; n < 25; n++) offsets.push(s.publish({ n }));
-  got.push(...(await last.until<Line>((l) => l.n === 24)));
+  got.push(...(await last.readUntil<Line>((l) => l.n === 24)));
   delivered.push(got.map((l) => l.n ?? NaN));
   // It printed 24 and came back for more (now waiting): that finished 24.
   const deadline = Date.now() + 10_000;
@@ -75,7 +76,7 @@ test('a consumer SIGKILLed at a random moment resumes at the first unsaved event
   const offsets = db.transaction(() => Array.from({ length: 1000 }, (_, n) => s.publish({ n })));
   for (const killAfterMs of [150, 400, 700]) {
     const saved = s.offset('billing');
-    const child = startChild(t, 'client-stream-consumer', [file, 'orders', 'billing', '-1', '-1', '2']);
+    const child = fixtureChild(t, 'client-stream-consumer', [file, 'orders', 'billing', '-1', '-1', '2']);
     const first = await child.next<Line>();
     t.is(first.saved, saved);
     await new Promise((r) => setTimeout(r, killAfterMs));
@@ -102,7 +103,7 @@ test('a consumer SIGKILLed at a random moment resumes at the first unsaved event
   // The survivor reads the rest from the saved offset (plus a few new events, so there is a rest).
   for (let n = 1000; n < 1005; n++) offsets.push(s.publish({ n }));
   const savedBefore = s.offset('billing');
-  const rest = startChild(t, 'client-stream-consumer', [file, 'orders', 'billing', '-1', String(offsets[1004])]);
+  const rest = fixtureChild(t, 'client-stream-consumer', [file, 'orders', 'billing', '-1', String(offsets[1004])]);
   const lines = (await rest.finish(60_000)) as Line[];
   const events = lines.filter((l) => l.offset !== undefined).map((l) => l.offset);
   t.deepEqual(events, offsets.slice(offsets.indexOf(savedBefore) + 1));
@@ -115,7 +116,7 @@ test('live: publish here -> named consumer in a child process, in order, exactly
   const db = openClient(t, file);
   const s = db.stream<{ n: number }>('orders');
   const N = 60;
-  const child = startChild(t, 'client-stream-consumer', [file, 'orders', 'live', '-1', '-1']);
+  const child = fixtureChild(t, 'client-stream-consumer', [file, 'orders', 'live', '-1', '-1']);
   t.deepEqual(await child.next<Line>(), { ready: true, saved: 0 });
   const lat: number[] = [];
   const offsets: number[] = [];
@@ -130,7 +131,7 @@ test('live: publish here -> named consumer in a child process, in order, exactly
   }
   // A burst: 200 without pause.
   for (let n = N; n < N + 200; n++) offsets.push(s.publish({ n }));
-  const burst = await child.until<Line>((l) => l.n === N + 199);
+  const burst = await child.readUntil<Line>((l) => l.n === N + 199);
   t.deepEqual(
     burst.map((l) => l.offset),
     offsets.slice(N),
@@ -146,7 +147,7 @@ test('live: publish in a child process -> subscriber here, in order, exactly onc
   const ac = new AbortController();
   const it = db.stream<{ n: number }>('orders').subscribe({ consumer: 'here', signal: ac.signal });
   const N = 60;
-  const child = startChild(t, 'client-stream-publisher', [file, 'orders', String(N), '15']);
+  const child = fixtureChild(t, 'client-stream-publisher', [file, 'orders', String(N), '15']);
   const got: Array<{ n: number; offset: number; key: string | null; at: number }> = [];
   for await (const ev of it) {
     got.push({ n: ev.payload.n, offset: ev.offset, key: ev.key, at: nowMs() });

@@ -9,7 +9,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { open, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
-import type { LineProcess } from './helpers/watcher.js';
+import type { LineChild } from './helpers/child.js';
+import { quit } from './helpers/watcher.js';
 import { ask, clock, cpuPercent, sleep, startClientChild } from './helpers/watcher-client.js';
 
 function openDb(t: ExecutionContext): HonkerDatabase {
@@ -19,28 +20,21 @@ function openDb(t: ExecutionContext): HonkerDatabase {
 }
 
 /** Resolves with the exit code and how long after `since` (performance.now()) it came. */
-function exited(child: LineProcess, since: () => number): Promise<{ code: number | null; afterMs: number }> {
+function exited(child: LineChild, since: () => number): Promise<{ code: number | null; afterMs: number }> {
   return new Promise((resolve) => {
-    if (child.child.exitCode !== null) resolve({ code: child.child.exitCode, afterMs: performance.now() - since() });
-    child.child.on('exit', (code) => resolve({ code, afterMs: performance.now() - since() }));
+    if (child.proc.exitCode !== null) resolve({ code: child.proc.exitCode, afterMs: performance.now() - since() });
+    child.proc.on('exit', (code) => resolve({ code, afterMs: performance.now() - since() }));
   });
-}
-
-function killAfter(t: ExecutionContext, child: LineProcess): LineProcess {
-  t.teardown(() => {
-    if (child.child.exitCode === null) child.child.kill('SIGKILL');
-  });
-  return child;
 }
 
 test('a waiting iterator keeps its process alive; a notify from another process wakes it and it exits', async (t) => {
   const db = openDb(t);
-  const child = killAfter(t, startClientChild('wait-notify', db.file));
+  const child = startClientChild(t, 'wait-notify', db.file);
   t.deepEqual(JSON.parse(await child.next(30_000)), { ready: true });
   let notifiedAt = 0;
   const exit = exited(child, () => notifiedAt);
   await sleep(1000);
-  t.is(child.child.exitCode, null, 'still alive after 1 s with nothing but a waiting iterator');
+  t.is(child.proc.exitCode, null, 'still alive after 1 s with nothing but a waiting iterator');
   notifiedAt = performance.now();
   db.notify('go', { t: clock() });
   const reply = JSON.parse(await child.next(10_000)) as { got: { t: number }; latencyMs: number };
@@ -53,7 +47,7 @@ test('a waiting iterator keeps its process alive; a notify from another process 
 
 test('a process that aborts its waits and never closes the database exits on its own', async (t) => {
   const db = openDb(t);
-  const child = killAfter(t, startClientChild('abort-no-close', db.file));
+  const child = startClientChild(t, 'abort-no-close', db.file);
   let doneAt = 0;
   const exit = exited(child, () => doneAt);
   const line = JSON.parse(await child.next(30_000)) as { done: boolean; waiters: number };
@@ -66,13 +60,13 @@ test('a process that aborts its waits and never closes the database exits on its
 
 test('100 idle iterators: one watcher, little CPU; a commit wakes them all', async (t) => {
   const db = openDb(t);
-  const child = killAfter(t, startClientChild('serve', db.file));
-  t.teardown(() => child.quit());
+  const child = startClientChild(t, 'serve', db.file);
+  t.teardown(() => quit(child));
   t.deepEqual(await ask(child, 'start 100', 30_000), { waiters: 100 });
   const stats = await ask(child, 'stats');
   t.like(stats, { waiters: 100, users: 1, signals: 2, fsWatch: true, pollMs: 500 });
   await sleep(200); // let the start-up settle
-  const pct = await cpuPercent(child.child.pid as number, 3000);
+  const pct = await cpuPercent(child.proc.pid as number, 3000);
   t.log(`idle CPU with 100 waiting iterators: ${pct.toFixed(2)}% of one core over 3 s`);
   t.true(pct < 5, `${pct.toFixed(2)}% of a core`);
   // A commit here is seen there: every waiter wakes, looks, and waits again.
@@ -82,5 +76,5 @@ test('100 idle iterators: one watcher, little CPU; a commit wakes them all', asy
   t.true(after.changes >= 1);
   t.is(after.waiters, 100);
   t.like(await ask(child, 'abort'), { waiters: 0, ended: 75 });
-  t.is(await child.quit(), 0, child.stderr);
+  t.is(await quit(child), 0, child.stderr);
 });

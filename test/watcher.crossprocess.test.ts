@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { openDb, tempDir, type Db } from './helpers/db.js';
-import { sleep, startCDriver, startSqlDriver, type LineProcess } from './helpers/watcher.js';
+import type { LineChild } from './helpers/child.js';
+import { quit, sleep, startCDriver, startSqlDriver } from './helpers/watcher.js';
 
 /** A bootstrapped WAL database with a table to commit into, closed after the test. */
 function fixtureDb(t: ExecutionContext, journalMode = 'WAL'): { db: Db; file: string } {
@@ -31,9 +32,9 @@ function rollback(db: Db): void {
 }
 
 /** Quit the child after the test and fail it on a non-zero exit (e.g. a sanitizer report). */
-function stopAfter(t: ExecutionContext, child: LineProcess): LineProcess {
+function stopAfter(t: ExecutionContext, child: LineChild): LineChild {
   t.teardown(async () => {
-    const code = await child.quit();
+    const code = await quit(child);
     if (code !== 0) throw new Error(`child exited ${code}: ${child.stderr}`);
   });
   return child;
@@ -52,7 +53,7 @@ function replaceFile(file: string): void {
 
 test('watcher C ABI: a commit in another process wakes a blocked wait, a ROLLBACK does not', async (t) => {
   const { db, file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('open -'), 'ok');
   t.is(await c.ask('wait 0'), '0 0');
   t.is(await c.ask('bg 1 10000'), 'started');
@@ -68,7 +69,7 @@ test('watcher C ABI: a commit in another process wakes a blocked wait, a ROLLBAC
 
 test('watcher C ABI: commits coalesce into one wake', async (t) => {
   const { db, file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('open polling'), 'ok');
   for (let i = 0; i < 5; i++) commit(db);
   await sleep(50);
@@ -78,7 +79,7 @@ test('watcher C ABI: commits coalesce into one wake', async (t) => {
 
 test('watcher C ABI: a commit after a long idle spell is seen, even by a wait with timeout 0', async (t) => {
   const { db, file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('open poll'), 'ok');
   await sleep(600); // no wait in progress: the poller parks
   commit(db);
@@ -90,7 +91,7 @@ test('watcher C ABI: a commit after a long idle spell is seen, even by a wait wi
 
 test('watcher C ABI: three waiters on one handle all wake on one commit', async (t) => {
   const { db, file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask("open ''"), 'ok');
   t.is(await c.ask('bg 3 10000'), 'started');
   await sleep(100);
@@ -100,7 +101,7 @@ test('watcher C ABI: three waiters on one handle all wake on one commit', async 
 
 test('watcher C ABI: close makes blocked waits return -1', async (t) => {
   const { file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('open -'), 'ok');
   t.is(await c.ask('bg 2 -1'), 'started');
   await sleep(100);
@@ -110,7 +111,7 @@ test('watcher C ABI: close makes blocked waits return -1', async (t) => {
 
 test('watcher C ABI: replacing the database file makes a blocked wait return -1 within ~1 s', async (t) => {
   const { db, file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('open -'), 'ok');
   t.is(await c.ask('bg 1 20000'), 'started');
   await sleep(100);
@@ -124,7 +125,7 @@ test('watcher C ABI: replacing the database file makes a blocked wait return -1 
 
 test('watcher C ABI: deleting the database file makes a wait return -1', async (t) => {
   const { db, file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('open -'), 'ok');
   db.close();
   unlinkSync(file);
@@ -133,7 +134,7 @@ test('watcher C ABI: deleting the database file makes a wait return -1', async (
 
 test('watcher C ABI: a rollback-journal database wakes too', async (t) => {
   const { db, file } = fixtureDb(t, 'DELETE');
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('open -'), 'ok');
   t.is(await c.ask('bg 1 10000'), 'started');
   await sleep(100);
@@ -145,7 +146,7 @@ test('watcher C ABI: a rollback-journal database wakes too', async (t) => {
 
 test('watcher C ABI: backends we do not build, unknown backends and a missing file', async (t) => {
   const { file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   const kernel =
     "error watcher backend 'kernel' requires the kernel-watcher feature, which this build of honker_ext does not include; use NULL or 'polling'";
   const shm =
@@ -169,7 +170,7 @@ test('watcher C ABI: backends we do not build, unknown backends and a missing fi
 
 test('watcher C ABI: the error message never overflows err_buf', async (t) => {
   const { file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('errbuf 10'), 'errbuf 9 1'); // truncated, NUL-terminated, canary intact
   t.is(await c.ask('errbuf 1'), 'errbuf 0 1');
   t.is(await c.ask('errbuf 0'), 'errbuf 0 1'); // err_buf NULL, err_len 0
@@ -178,7 +179,7 @@ test('watcher C ABI: the error message never overflows err_buf', async (t) => {
 
 test('watcher C ABI: open refuses when the library was never loaded as an extension', async (t) => {
   const { file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file, { noLoad: true }));
+  const c = stopAfter(t, await startCDriver(t, file, { noLoad: true }));
   t.is(
     await c.ask('open -'),
     'error honker_ext is not loaded as a SQLite extension in this process: load it (load_extension) before calling honker_watcher_open',
@@ -187,19 +188,19 @@ test('watcher C ABI: open refuses when the library was never loaded as an extens
 
 test('watcher C ABI: NULL handles and a NULL path', async (t) => {
   const { file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('null'), 'null -1 db_path is NULL');
 });
 
 test('watcher C ABI: open/wait/close cycles with waits blocked across close', async (t) => {
   const { file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('cycles 40', 60_000), 'cycles ok');
 });
 
 test('watcher C ABI: wake latency of a commit in another process', async (t) => {
   const { file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('open -'), 'ok');
   const line = await c.ask('latency 100', 60_000);
   const m = /^latency n=100 p50_us=(-?\d+) p99_us=(-?\d+) max_us=(-?\d+)/.exec(line);
@@ -211,7 +212,7 @@ test('watcher C ABI: wake latency of a commit in another process', async (t) => 
 
 test('watcher C ABI: the poller holds no read snapshot (a TRUNCATE checkpoint completes)', async (t) => {
   const { db, file } = fixtureDb(t);
-  const c = stopAfter(t, await startCDriver(file));
+  const c = stopAfter(t, await startCDriver(t, file));
   t.is(await c.ask('open -'), 'ok');
   t.is(await c.ask('bg 1 20000'), 'started');
   db.pragma('busy_timeout = 2000');
@@ -226,7 +227,7 @@ test('watcher C ABI: the poller holds no read snapshot (a TRUNCATE checkpoint co
 
 test('watcher SQL: a python waiter wakes on a commit here, not on a ROLLBACK', async (t) => {
   const { db, file } = fixtureDb(t);
-  const py = stopAfter(t, startSqlDriver(file));
+  const py = stopAfter(t, startSqlDriver(t, file));
   const id = await py.ask('open -');
   t.regex(id, /^\d+$/);
   t.regex(await py.ask(`wait ${id} 0`), /^0 /);
@@ -245,7 +246,7 @@ test('watcher SQL: a python waiter wakes on a commit here, not on a ROLLBACK', a
 
 test('watcher SQL: three connections waiting on one id all wake on one commit', async (t) => {
   const { db, file } = fixtureDb(t);
-  const py = stopAfter(t, startSqlDriver(file));
+  const py = stopAfter(t, startSqlDriver(t, file));
   const id = await py.ask('open polling 2');
   t.is(await py.ask(`bg 3 ${id} 10000`), 'started');
   await sleep(300);
@@ -256,7 +257,7 @@ test('watcher SQL: three connections waiting on one id all wake on one commit', 
 
 test('watcher SQL: close from another connection ends blocked waits with -1; the id is gone', async (t) => {
   const { file } = fixtureDb(t);
-  const py = stopAfter(t, startSqlDriver(file));
+  const py = stopAfter(t, startSqlDriver(t, file));
   const id = await py.ask('open - -');
   t.is(await py.ask(`bg 2 ${id} -1`), 'started');
   await sleep(300);
@@ -268,7 +269,7 @@ test('watcher SQL: close from another connection ends blocked waits with -1; the
 
 test('watcher SQL: a replaced database file ends the wait with -1 and releases the handle', async (t) => {
   const { db, file } = fixtureDb(t);
-  const py = stopAfter(t, startSqlDriver(file));
+  const py = stopAfter(t, startSqlDriver(t, file));
   const id = await py.ask('open -');
   db.close();
   replaceFile(file);
@@ -281,7 +282,7 @@ test('watcher SQL: a replaced database file ends the wait with -1 and releases t
 
 test('watcher SQL: a blocked SQL wait holds no read snapshot (a TRUNCATE checkpoint completes)', async (t) => {
   const { db, file } = fixtureDb(t);
-  const py = stopAfter(t, startSqlDriver(file));
+  const py = stopAfter(t, startSqlDriver(t, file));
   const id = await py.ask('open -');
   t.is(await py.ask(`bg 1 ${id} 20000`), 'started');
   await sleep(200);
@@ -296,7 +297,7 @@ test('watcher SQL: a blocked SQL wait holds no read snapshot (a TRUNCATE checkpo
 
 test('watcher SQL: errors reach python with the function name', async (t) => {
   const { file } = fixtureDb(t);
-  const py = stopAfter(t, startSqlDriver(file));
+  const py = stopAfter(t, startSqlDriver(t, file));
   t.is(
     await py.ask('open kernel'),
     "error honker_update_watcher_open: watcher backend 'kernel' requires the kernel-watcher feature, which this build of honker_ext does not include; use NULL or 'polling'",

@@ -11,9 +11,27 @@
  *       yielding to the event loop between jobs, flat out or at perS jobs/s;
  *       prints {n}
  */
-import { reply, stdinLines } from './child.js';
 import { clock } from './measure.js';
 import { openQueue, type LibName } from './queues.js';
+
+/** Call onLine with each non-blank line written on stdin. */
+function stdinLines(onLine: (line: string) => void): void {
+  let buf = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (d: string) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line) onLine(line);
+    }
+  });
+}
+
+/** Write one JSON line; resolves once it is flushed (a pipe write can still be pending at process.exit). */
+const reply = (obj: unknown): Promise<void> =>
+  new Promise((resolve) => process.stdout.write(JSON.stringify(obj) + '\n', () => resolve()));
 
 const [lib, file, mode, arg, pollArg] = process.argv.slice(2) as [LibName, string, string, string, string?];
 const q = await openQueue(lib, file);

@@ -6,6 +6,7 @@
  * SIGINT/SIGTERM, and prints what it did. A TypeScript module (.ts, .mts,
  * .cts) is loaded through tsx's loader, so `honker worker ./tasks.ts` works
  * without a build step. `--list` prints the registered tasks and exits.
+ * This file holds the command (its arguments) and runWorker, which does it.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,8 @@ import { pathToFileURL } from 'node:url';
 import { taskDatabases } from '../database.js';
 import { registeredTasks } from '../task.js';
 import type { WorkerSummary } from '../worker.js';
-import { CliError } from './commands.js';
+import { intFlag, nameArg, parse, type Command } from './args.js';
+import { CliError } from './errors.js';
 import * as fmt from './format.js';
 
 export const WORKER_USAGE = `usage: honker worker <module> [--queue Q]... [--concurrency N] [--list]
@@ -73,3 +75,17 @@ export async function runWorker(args: WorkerArgs): Promise<number> {
   return 0;
 }
 
+export const worker: Command = {
+  usage: WORKER_USAGE,
+  async run(args) {
+    const p = parse(worker, args, { queue: { type: 'string', multiple: true }, concurrency: { type: 'string' }, list: { type: 'boolean' } }, [1, 1]);
+    if (!p) return 0;
+    const queues = p.values.queue as string[] | undefined;
+    return runWorker({
+      module: p.positionals[0]!,
+      queues: queues?.map((q) => nameArg('queue', q)),
+      concurrency: intFlag(p, 'concurrency', 1, 1)!,
+      list: p.values.list === true,
+    });
+  },
+};

@@ -4,9 +4,10 @@
  * long-running child whose stdout lines are awaited.
  */
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ExecutionContext } from 'ava';
 import path from 'node:path';
 import { open } from '../../src/index.js';
+import { LineChild, owned, tsxCommand } from './child.js';
 import { repoRoot, runTsx, type ScriptResult } from './db.js';
 
 const cliEntry = path.join(repoRoot, 'src', 'cli.ts');
@@ -18,74 +19,10 @@ export function runCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.
   return runTsx(cliEntry, args, { ...opts, label: `honker ${args.join(' ')}` });
 }
 
-/** A running `honker <args>` whose output lines can be awaited. */
-export class CliChild {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly stdoutLines: string[] = [];
-  stderr = '';
-  private readonly waiters: Array<() => void> = [];
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[], env?: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, ['--import=tsx', cliEntry, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let partial = '';
-    this.child.stdout.on('data', (d: Buffer) => {
-      partial += d.toString();
-      const lines = partial.split('\n');
-      partial = lines.pop()!;
-      this.stdoutLines.push(...lines);
-      this.wake();
-    });
-    this.child.stderr.on('data', (d: Buffer) => {
-      this.stderr += d.toString();
-      this.wake();
-    });
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => {
-      this.wake();
-      resolve(code);
-    }));
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  /** Resolve once pred() holds (checked after each output chunk); reject after timeoutMs. */
-  async until(what: string, pred: () => boolean, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pred()) {
-      if (this.child.exitCode !== null) throw new Error(`honker exited (${this.child.exitCode}) before ${what}; stderr: ${this.stderr}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; stdout: ${this.stdoutLines.join('|')} stderr: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** Wait for the stderr "ready" line (e.g. "listening on"). */
-  ready(marker: string): Promise<void> {
-    return this.until(`'${marker}' on stderr`, () => this.stderr.includes(marker));
-  }
-
-  /** Wait until at least n stdout lines were printed. */
-  lines(n: number): Promise<string[]> {
-    return this.until(`${n} stdout lines`, () => this.stdoutLines.length >= n).then(() => this.stdoutLines.slice(0, n));
-  }
-
-  /** Send SIGINT and resolve with the exit code. */
-  interrupt(): Promise<number | null> {
-    this.child.kill('SIGINT');
-    return this.exited;
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
+/** A running `honker <args>` (env added to this process's) whose stdout lines can be awaited; killed after the test. */
+export function cliChild(t: ExecutionContext, args: string[], env?: NodeJS.ProcessEnv): LineChild {
+  const [command, argv] = tsxCommand(cliEntry, args);
+  return owned(t, LineChild.text(command, argv, { env: { ...process.env, ...env }, label: `honker ${args[0] ?? ''}` }));
 }
 
 /**

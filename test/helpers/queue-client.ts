@@ -41,7 +41,7 @@ export async function nextWithin<T>(it: AsyncIterator<T>, ms: number, pending?: 
   }
 }
 
-export { FixtureChild as Child, fixtureChild as child } from './child.js';
+export { fixtureChild as child } from './child.js';
 
 /** p50/p99/max of a list of numbers. */
 export function percentiles(values: number[]): { p50: number; p99: number; max: number; n: number } {

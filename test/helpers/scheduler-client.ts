@@ -1,12 +1,10 @@
 /**
- * Scheduler processes for the client's multi-process tests: spawn
- * test/fixtures/client-scheduler-runner.ts, read its JSON lines, send it
- * commands, kill it.
+ * Scheduler processes for the client's multi-process tests:
+ * test/fixtures/client-scheduler-runner.ts as a LineChild of JSON lines
+ * (send it commands, signal it) that knows its leader changes.
  */
 import type { ExecutionContext } from 'ava';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import path from 'node:path';
-import { repoRoot } from './db.js';
+import { fixturePath, LineChild, owned, tsxCommand } from './child.js';
 
 export type RunnerLine = {
   ready?: boolean;
@@ -18,38 +16,11 @@ export type RunnerLine = {
   message?: string;
 };
 
-export class Runner {
-  readonly lines: RunnerLine[] = [];
-  stderr = '';
-  exited = false;
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly waiters = new Set<() => void>();
-
+/** test/fixtures/client-scheduler-runner.ts on file with leaseS, killed after the test. */
+export class Runner extends LineChild<RunnerLine> {
   constructor(t: ExecutionContext, file: string, leaseS: number) {
-    const fixture = path.join(repoRoot, 'test', 'fixtures', 'client-scheduler-runner.ts');
-    this.child = spawn(process.execPath, ['--import=tsx', fixture, file, String(leaseS)], { cwd: repoRoot });
-    let buf = '';
-    this.child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        this.lines.push(JSON.parse(buf.slice(0, i)) as RunnerLine);
-        buf = buf.slice(i + 1);
-        for (const w of [...this.waiters]) w();
-      }
-    });
-    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.child.on('exit', () => {
-      this.exited = true;
-      for (const w of [...this.waiters]) w();
-    });
-    t.teardown(() => {
-      if (!this.exited) this.child.kill('SIGKILL');
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid!;
+    super(...tsxCommand(fixturePath('client-scheduler-runner'), [file, String(leaseS)]), true, { label: 'client-scheduler-runner' });
+    owned(t, this);
   }
 
   /** The leader changes printed so far. */
@@ -60,48 +31,6 @@ export class Runner {
   /** Is this process the leader according to its last printed change? */
   get leading(): boolean {
     return this.changes.at(-1)?.leader === true;
-  }
-
-  /** Resolve with the first line (from index `from`) that matches, or reject after timeoutMs. */
-  waitFor(pred: (l: RunnerLine) => boolean, timeoutMs = 30_000, from = 0): Promise<RunnerLine> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const hit = this.lines.slice(from).find(pred);
-        if (hit) {
-          done();
-          resolve(hit);
-        } else if (this.exited) {
-          done();
-          reject(new Error(`runner exited; lines ${JSON.stringify(this.lines)}; stderr: ${this.stderr}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out; lines ${JSON.stringify(this.lines)}; stderr: ${this.stderr}`));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  send(command: 'stop' | 'close'): void {
-    this.child.stdin.write(command + '\n');
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
-  /** Resolves when the process has exited. */
-  exit(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.exited) resolve();
-      else this.child.once('exit', () => resolve());
-    });
   }
 }
 

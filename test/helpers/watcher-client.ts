@@ -2,20 +2,19 @@
  * Helpers of the client watcher tests (test/watcher.client*.test.ts) and its
  * benches: the child fixture, CPU time of a process, open descriptors.
  */
+import type { ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import path from 'node:path';
-import { repoRoot } from './db.js';
-import { LineProcess } from './watcher.js';
+import { fixturePath, LineChild, owned, tsxCommand } from './child.js';
 
-/** Start test/fixtures/client-watcher-child.ts in `mode` on dbFile, spoken to in JSON lines. */
-export function startClientChild(mode: 'serve' | 'abort-no-close' | 'wait-notify', dbFile: string): LineProcess {
-  const fixture = path.join(repoRoot, 'test', 'fixtures', 'client-watcher-child.ts');
-  return new LineProcess(process.execPath, ['--import=tsx', fixture, mode, dbFile], process.env);
+/** Start test/fixtures/client-watcher-child.ts in `mode` on dbFile, spoken to in JSON lines; killed after the test. */
+export function startClientChild(t: ExecutionContext, mode: 'serve' | 'abort-no-close' | 'wait-notify', dbFile: string): LineChild {
+  const [command, args] = tsxCommand(fixturePath('client-watcher-child'), [mode, dbFile]);
+  return owned(t, LineChild.text(command, args, { label: `client-watcher-child ${mode}`, timeoutMs: 15_000 }));
 }
 
 /** Send a command to a serve child and parse its JSON reply. */
-export async function ask<T = Record<string, number>>(child: LineProcess, command: string, timeoutMs?: number): Promise<T> {
+export async function ask<T = Record<string, number>>(child: LineChild, command: string, timeoutMs?: number): Promise<T> {
   return JSON.parse(await child.ask(command, timeoutMs)) as T;
 }
 

@@ -21,7 +21,7 @@ import test, { type ExecutionContext } from 'ava';
 import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { open } from '../../src/index.js';
-import { fixtureChild, type FixtureChild } from '../helpers/child.js';
+import { fixtureChild, type Line, type LineChild } from '../helpers/child.js';
 import { openDb, tempDir } from '../helpers/db.js';
 import { LEDGER_DDL, MAX_ATTEMPTS, QUEUE, report, type CaughtError } from './contention-helpers.js';
 import { scale, soak } from './soak.js';
@@ -84,8 +84,8 @@ async function run(t: ExecutionContext): Promise<Outcome> {
   setup.raw.exec(LEDGER_DDL);
   setup.close();
 
-  const children: FixtureChild[] = [];
-  const start = (name: string, args: string[]): FixtureChild => {
+  const children: LineChild<Line>[] = [];
+  const start = (name: string, args: string[]): LineChild<Line> => {
     const c = fixtureChild(t, name, args);
     children.push(c);
     return c;

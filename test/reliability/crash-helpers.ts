@@ -1,10 +1,9 @@
 /**
  * Helpers of the crash scenarios (test/reliability/crash.*.test.ts): figures reporting,
- * bounded polling, WAL size, and a SIGKILL that waits for the process to be gone.
+ * bounded polling and WAL size. (A child's kill() resolves once the process is gone.)
  */
 import type { ExecutionContext } from 'ava';
 import { appendFileSync, statSync } from 'node:fs';
-import type { FixtureChild } from '../helpers/child.js';
 import { soak } from './soak.js';
 
 /** Log the figures and append them as one JSON line to $HONKER_RELIABILITY_REPORT. */
@@ -33,10 +32,4 @@ export function walSize(file: string): number {
   } catch {
     return 0;
   }
-}
-
-/** SIGKILL a child and wait until it has exited (its locks are then released by the kernel). */
-export async function killAndWait(c: FixtureChild): Promise<void> {
-  c.kill();
-  await c.exited;
 }

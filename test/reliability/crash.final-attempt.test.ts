@@ -38,8 +38,7 @@ async function finalAttempt(t: ExecutionContext, v: Variant): Promise<void> {
   const id = q.enqueue(v.payload);
   const holder = await Promise.race(workers.map((w) => w.waitFor((l) => l.kind === 'start' && l.id === id, 60_000).then(() => w)));
   const survivor = workers.find((w) => w !== holder)!;
-  holder.kill();
-  await holder.exited;
+  await holder.kill();
   const killedAt = Date.now();
 
   const live = db.raw.prepare("SELECT count(*) FROM _honker_live WHERE queue = 'crash'").pluck();

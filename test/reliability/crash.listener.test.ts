@@ -12,7 +12,7 @@
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { fixtureChild, type FixtureChild } from '../helpers/child.js';
+import { fixtureChild, type Line, type LineChild } from '../helpers/child.js';
 import { openClient } from '../helpers/client.js';
 import { tempDbPath } from '../helpers/db.js';
 import type { HonkerDatabase } from '../../src/index.js';
@@ -54,11 +54,11 @@ function churn(db: HonkerDatabase, from: number): number {
   return i;
 }
 
-async function receivedAll(c: FixtureChild, upTo: number): Promise<void> {
+async function receivedAll(c: LineChild<Line>, upTo: number): Promise<void> {
   await c.waitFor((l) => l.kind === 'notification' && l.i === upTo - 1, 30_000);
 }
 
-function notificationsOf(c: FixtureChild): number[] {
+function notificationsOf(c: LineChild<Line>): number[] {
   return c.of('notification').map((l) => l.i as number);
 }
 
@@ -72,8 +72,7 @@ test('listener SIGKILLed while parked: the others keep receiving, the WAL checkp
   for (const l of listeners) await receivedAll(l, 1);
 
   const [victim, ...others] = listeners;
-  victim.kill();
-  await victim.exited;
+  await victim.kill();
 
   let next = churn(db, 1);
   for (const l of others) await receivedAll(l, next);
@@ -122,8 +121,7 @@ test('a process SIGKILLed inside a read transaction stops blocking the checkpoin
   const walPeak = walSize(file);
   t.true(walPeak > 0);
 
-  reader.kill();
-  await reader.exited;
+  await reader.kill();
   const cp = await checkpointTruncate(file, 10_000);
   const walAfter = walSize(file);
   t.is(cp.busy, 0, `checkpoint result ${JSON.stringify(cp)}`);

@@ -51,8 +51,7 @@ for (const mode of ['tx', 'raw', 'spill'] as const) {
     if (mode === 'spill') t.true(walBeforeKill > 8 * 1024 * 1024, `uncommitted pages spilled to the WAL (${walBeforeKill} bytes)`);
 
     const killedAt = performance.now();
-    producer.kill();
-    await producer.exited;
+    await producer.kill();
     const exitedAt = performance.now();
 
     // A new writer: fresh connection, BEGIN IMMEDIATE (it also recovers the WAL index if needed).

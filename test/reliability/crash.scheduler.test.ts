@@ -13,7 +13,7 @@
  * once or still due; none lost, none doubled. integrity_check ok.
  */
 import test from 'ava';
-import { fixtureChild, type FixtureChild } from '../helpers/child.js';
+import { fixtureChild } from '../helpers/child.js';
 import { openClient } from '../helpers/client.js';
 import { tempDbPath } from '../helpers/db.js';
 import { report, until } from './crash-helpers.js';
@@ -56,13 +56,12 @@ test('scheduler leader killed during a 500-boundary tick: each boundary enqueued
   if (soak) for (let i = 0; i < 12; i++) killPoints.push(1 + Math.floor(Math.random() * 499));
   const rounds: { at: number; inserts: number; committed: boolean; killAfterMs: number }[] = [];
   for (const at of killPoints) {
-    const child: FixtureChild = fixtureChild(t, 'reliability-crash-scheduler', [file, String(LEASE_S), '2']);
+    const child = fixtureChild(t, 'reliability-crash-scheduler', [file, String(LEASE_S), '2']);
     const started = Date.now();
     if (at === 0) await child.waitFor((l) => l.kind === 'leader' && l.leader === true, 30_000);
     else await child.waitFor((l) => l.kind === 'insert' && (l.n as number) >= at, 30_000);
     const killAfterMs = Date.now() - started;
-    child.kill();
-    await child.exited;
+    await child.kill();
     const inserts = child.of('insert').length;
     const committed = (totalJobs.get() as number) > 0;
     rounds.push({ at, inserts, committed, killAfterMs });

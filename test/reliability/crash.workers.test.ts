@@ -19,7 +19,7 @@
  * kills. Long (soak): 2,000 jobs, kills every 200 ms until drained.
  */
 import test, { type ExecutionContext } from 'ava';
-import { FixtureChild, type Line } from '../helpers/child.js';
+import { fixtureChild, type Line, type LineChild } from '../helpers/child.js';
 import { openClient } from '../helpers/client.js';
 import { tempDbPath } from '../helpers/db.js';
 import { report, sleep, walSize } from './crash-helpers.js';
@@ -33,7 +33,7 @@ const STALL_MS = 30_000;
 
 interface Proc {
   name: string;
-  child: FixtureChild;
+  child: LineChild<Line>;
   killed: boolean;
 }
 
@@ -61,8 +61,7 @@ async function killWorkers(t: ExecutionContext, v: Variant): Promise<void> {
   let seq = 0;
   const start = (): Proc => {
     const name = `w${seq++}`;
-    const child = new FixtureChild(v.fixture, v.args(file, name));
-    t.teardown(() => child.kill());
+    const child = fixtureChild(t, v.fixture, v.args(file, name));
     const p = { name, child, killed: false };
     procs.push(p);
     return p;
@@ -96,8 +95,7 @@ async function killWorkers(t: ExecutionContext, v: Variant): Promise<void> {
     }
     const [victim, slot] = working[Math.floor(Math.random() * working.length)];
     victim.killed = true;
-    victim.child.kill();
-    await victim.child.exited;
+    await victim.child.kill();
     kills++;
     slots[slot] = start();
   }

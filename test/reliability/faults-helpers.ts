@@ -5,12 +5,13 @@
  * else a read-only bind mount) or a small tmpfs, undoing it after the test.
  */
 import type { ExecutionContext } from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/db.js';
+import { fixturePath, LineChild, owned, tsxCommand, type Line } from '../helpers/child.js';
 
-export type Line = Record<string, unknown>;
+export type { Line };
 
 export interface ChildResult {
   lines: Line[];
@@ -21,7 +22,7 @@ export interface ChildResult {
   ms: number;
 }
 
-const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'reliability-faults-child.ts');
+const FIXTURE = fixturePath('reliability-faults-child');
 
 export interface RunOptions {
   /** Command put in front of node (e.g. ['prlimit', '--fsize=N', '--']). */
@@ -32,40 +33,22 @@ export interface RunOptions {
 }
 
 /** Run the faults fixture; never waits longer than timeoutMs (then it kills the child: timedOut). */
-export function runFaultChild(t: ExecutionContext, args: string[], opts: RunOptions = {}): Promise<ChildResult> {
-  const argv = [...(opts.prefix ?? []), process.execPath, '--import=tsx', FIXTURE, ...args];
+export async function runFaultChild(t: ExecutionContext, args: string[], opts: RunOptions = {}): Promise<ChildResult> {
+  const [node, nodeArgs] = tsxCommand(FIXTURE, args);
+  const [command, ...rest] = [...(opts.prefix ?? []), node, ...nodeArgs];
   const started = Date.now();
-  const proc = spawn(argv[0], argv.slice(1), { cwd: repoRoot, stdio: 'pipe' });
-  t.teardown(() => void proc.kill('SIGKILL'));
-  const lines: Line[] = [];
-  let stderr = '';
-  let buffer = '';
-  const handle = { end: () => proc.stdin.end() };
-  proc.stdout.setEncoding('utf8');
-  proc.stdout.on('data', (d: string) => {
-    buffer += d;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!text.trim()) continue;
-      const line = JSON.parse(text) as Line;
-      lines.push(line);
-      opts.onLine?.(line, handle);
-    }
-  });
-  proc.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      proc.kill('SIGKILL');
-    }, opts.timeoutMs ?? 60_000);
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ lines, stderr, code, timedOut, ms: Date.now() - started });
-    });
-  });
+  const child: LineChild<Line> = owned(
+    t,
+    LineChild.json<Line>(command, rest, { label: 'reliability-faults-child', onLine: (line) => opts.onLine?.(line, child) }),
+  );
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.signal('SIGKILL');
+  }, opts.timeoutMs ?? 60_000);
+  const code = await child.exited;
+  clearTimeout(timer);
+  return { lines: child.lines, stderr: child.stderr, code, timedOut, ms: Date.now() - started };
 }
 
 export const errorsOf = (r: ChildResult): Line[] => r.lines.filter((l) => l.kind === 'error');
@@ -94,20 +77,56 @@ export function writable(target: string, isDir: boolean): boolean {
 
 /**
  * Make target read-only even for root: `chattr +i` (ext4 and co), else a
- * read-only bind mount of a directory. Undone after the test. Returns how, or
- * undefined when nothing works here (the caller then t.logs and skips).
+ * read-only bind mount of a directory; `undo` receives what reverts it.
+ * Returns how, or undefined when nothing works here.
  */
-export function makeReadOnly(t: ExecutionContext, target: string, isDir: boolean): string | undefined {
+function readOnly(target: string, isDir: boolean, undo: (revert: () => void) => void): string | undefined {
   if (ok('chattr', ['+i', target])) {
-    t.teardown(() => void ok('chattr', ['-i', target]));
+    undo(() => void ok('chattr', ['-i', target]));
     if (!writable(target, isDir)) return 'chattr +i';
     ok('chattr', ['-i', target]);
   }
   if (isDir && ok('mount', ['--bind', target, target])) {
-    t.teardown(() => void ok('umount', ['-l', target]));
+    undo(() => void ok('umount', ['-l', target]));
     if (ok('mount', ['-o', 'remount,bind,ro', target]) && !writable(target, isDir)) return 'read-only bind mount';
   }
   return undefined;
+}
+
+/** Make target read-only even for root (see readOnly), undone after the test; undefined when nothing works. */
+export function makeReadOnly(t: ExecutionContext, target: string, isDir: boolean): string | undefined {
+  return readOnly(target, isDir, (revert) => t.teardown(revert));
+}
+
+/**
+ * Whether a file (or a directory) in the temp directory can be made
+ * read-only for root here, tried on a scratch one and undone at once: asked
+ * when the tests are declared, to skip those that need it.
+ */
+export function canMakeReadOnly(isDir: boolean): boolean {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-ro-probe-'));
+  const target = path.join(dir, 'target');
+  if (isDir) mkdirSync(target);
+  else writeFileSync(target, 'x');
+  const reverts: Array<() => void> = [];
+  try {
+    return readOnly(target, isDir, (revert) => reverts.push(revert)) !== undefined;
+  } finally {
+    for (const revert of reverts.reverse()) revert();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether a tmpfs can be mounted here, tried on a scratch directory and unmounted at once (asked when tests are declared). */
+export function canMountTmpfs(): boolean {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-tmpfs-probe-'));
+  try {
+    if (!ok('mount', ['-t', 'tmpfs', '-o', 'size=65536', 'tmpfs', dir])) return false;
+    ok('umount', ['-l', dir]);
+    return true;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Mount a tmpfs of sizeBytes on dir (unmounted after the test); false where mounting is not permitted. */

@@ -1,7 +1,7 @@
 /**
  * Faults (issue 6): a read-only database file, a read-only directory (root
- * bypasses permission bits: chattr +i, else a read-only bind mount; skipped
- * with a t.log where neither works), a missing directory, a file that is not a
+ * bypasses permission bits: chattr +i, else a read-only bind mount; reported
+ * as skipped where neither works), a missing directory, a file that is not a
  * database (text, random bytes). Each runs in a child with a bounded wait:
  * open() or the first enqueue throws a SqliteError / Error whose code and
  * message name the problem, the child exits (nothing hangs), and nothing is
@@ -13,8 +13,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { open } from '../../src/index.js';
 import { tempDir } from '../helpers/db.js';
+import { testIf } from '../helpers/test-if.js';
 import { report } from './contention-helpers.js';
-import { errorsOf, makeReadOnly, runFaultChild, type ChildResult, type Line } from './faults-helpers.js';
+import { canMakeReadOnly, errorsOf, makeReadOnly, runFaultChild, type ChildResult, type Line } from './faults-helpers.js';
 
 const BOUND_MS = 30_000; // measured: ~0.5-1 s per child (tsx start-up); the wait is bounded at 30 s
 
@@ -40,17 +41,16 @@ function seeded(file: string): void {
   db.close();
 }
 
-test('a read-only database file (chattr +i): the first write throws SQLITE_READONLY, the file is unchanged', async (t) => {
+const withReadOnlyFile = testIf(canMakeReadOnly(false), 'cannot make a file read-only for root here (no chattr +i)');
+const withReadOnlyDir = testIf(canMakeReadOnly(true), 'cannot make a directory read-only for root here (no chattr +i, no bind mount)');
+
+withReadOnlyFile('a read-only database file (chattr +i): the first write throws SQLITE_READONLY, the file is unchanged', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'ro.db');
   seeded(file);
   const before = readFileSync(file);
   const how = makeReadOnly(t, file, false);
-  if (!how) {
-    t.log('cannot make a file read-only for root here (no chattr +i): skipped');
-    t.pass();
-    return;
-  }
+  if (!how) return t.fail('the probe made a file read-only, this one could not be');
   const r = await runFaultChild(t, ['open', file], { timeoutMs: BOUND_MS });
   const e = oneError(t, r, 'read-only-file');
   t.regex(String(e.code), /^SQLITE_READONLY/);
@@ -58,18 +58,14 @@ test('a read-only database file (chattr +i): the first write throws SQLITE_READO
   t.true(readFileSync(file).equals(before), 'the read-only file changed');
 });
 
-test('a read-only directory: open() of an existing database throws SQLITE_CANTOPEN / READONLY, nothing is created', async (t) => {
+withReadOnlyDir('a read-only directory: open() of an existing database throws SQLITE_CANTOPEN / READONLY, nothing is created', async (t) => {
   const dir = path.join(tempDir(t), 'ro');
   mkdirSync(dir);
   const file = path.join(dir, 'x.db');
   seeded(file);
   const before = readFileSync(file);
   const how = makeReadOnly(t, dir, true);
-  if (!how) {
-    t.log('cannot make a directory read-only for root here (no chattr +i, no bind mount): skipped');
-    t.pass();
-    return;
-  }
+  if (!how) return t.fail('the probe made a directory read-only, this one could not be');
   t.log(`read-only through ${how}`);
   const r = await runFaultChild(t, ['open', file], { timeoutMs: BOUND_MS });
   const e = oneError(t, r, 'read-only-dir');

@@ -4,11 +4,10 @@
  * answer its listeners from this process, and judge its figures.
  */
 import type { ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { open } from '../../src/index.js';
-import { repoRoot } from '../helpers/db.js';
+import { fixturePath, LineChild, owned, tsxCommand, type Line } from '../helpers/child.js';
 
 /** What the churn fixture (test/fixtures/reliability-leaks-churn.ts) runs, passed as JSON. */
 export interface ChurnConfig {
@@ -65,49 +64,30 @@ export interface ChurnRun {
 
 /**
  * Run the churn in a child (node --expose-gc --import=tsx), notifying each
- * round's parked listeners from this process; resolves when the child exits.
- * The child is SIGKILLed at teardown if it is still running.
+ * round's parked listeners from this process; resolves when the child exits
+ * (it is SIGKILLed after timeoutMs, and at teardown if still running).
  */
 export async function runChurn(t: ExecutionContext, cfg: ChurnConfig, timeoutMs: number): Promise<ChurnRun> {
   const began = Date.now();
-  const fixture = path.join(repoRoot, 'test', 'fixtures', 'reliability-leaks-churn.ts');
-  const child = spawn(process.execPath, ['--expose-gc', '--import=tsx', fixture, JSON.stringify(cfg)], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
   const rounds: Round[] = [];
   let done: ChurnRun['done'];
-  let stderr = '';
   let error: string | undefined;
+  const onLine = (line: Line): void => {
+    if (line.kind === 'parked') db.notify(line.channel as string, { from: 'test', round: line.round });
+    else if (line.kind === 'round') rounds.push(line as unknown as Round);
+    else if (line.kind === 'done') done = line as unknown as ChurnRun['done'];
+    else if (line.kind === 'error') error = line.message as string;
+  };
+  const [command, args] = tsxCommand(fixturePath('reliability-leaks-churn'), [JSON.stringify(cfg)], ['--expose-gc']);
+  const child = owned(t, LineChild.json<Line>(command, args, { label: 'reliability-leaks-churn', onLine }));
+  child.end(); // it reads nothing
   // The test process is the other side of the listeners' wake-up: its own connection and commit.
   const db = open(path.join(cfg.dir, 'main.db'));
   t.teardown(() => db.close());
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => (stderr += d));
-  child.stdout.setEncoding('utf8');
-  let buffer = '';
-  child.stdout.on('data', (d: string) => {
-    buffer += d;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = JSON.parse(buffer.slice(0, nl)) as { kind: string } & Record<string, unknown>;
-      buffer = buffer.slice(nl + 1);
-      if (line.kind === 'parked') db.notify(line.channel as string, { from: 'test', round: line.round });
-      else if (line.kind === 'round') rounds.push(line as unknown as Round);
-      else if (line.kind === 'done') done = line as unknown as ChurnRun['done'];
-      else if (line.kind === 'error') error = line.message as string;
-    }
-  });
-  const exitCode = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
+  const timer = setTimeout(() => child.signal('SIGKILL'), timeoutMs);
+  const exitCode = await child.exited;
+  clearTimeout(timer);
+  const stderr = child.stderr;
   if (error) t.log(`churn child error: ${error}`);
   return { rounds, done, exitCode, stderr: error ? `${error}\n${stderr}` : stderr, wallMs: Date.now() - began };
 }

@@ -1,0 +1,31 @@
+/**
+ * `honker enqueue <db> <queue> <json>`: add a job; prints its id.
+ */
+import { intFlag, jsonArg, nameArg, out, parse, type Command } from './args.js';
+import * as fmt from './format.js';
+import { withWritable } from './open.js';
+
+export const enqueue: Command = {
+  usage: `usage: honker enqueue <db> <queue> <json> [--delay SECONDS] [--priority P] [--max-attempts N] [--json]
+
+Adds a job whose payload is the JSON value given; prints its id.`,
+  async run(args) {
+    const p = parse(
+      enqueue,
+      args,
+      { delay: { type: 'string' }, priority: { type: 'string' }, 'max-attempts': { type: 'string' } },
+      [3, 3],
+    );
+    if (!p) return 0;
+    const [file, queueArg, text] = p.positionals as [string, string, string];
+    const queue = nameArg('queue', queueArg);
+    const payload = jsonArg('payload', text);
+    const delayS = intFlag(p, 'delay', 0);
+    const priority = intFlag(p, 'priority', Number.MIN_SAFE_INTEGER);
+    const maxAttempts = intFlag(p, 'max-attempts', 1);
+    const id = withWritable(file, (db) => db.queue(queue).enqueue(payload, { delayS, priority, maxAttempts }));
+    if (out(p).json) fmt.writeJson({ id });
+    else fmt.write(String(id));
+    return 0;
+  },
+};

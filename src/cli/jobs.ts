@@ -1,0 +1,107 @@
+/**
+ * `honker jobs <db> <queue>`: a queue's jobs, all live ones or those of one
+ * state; also the row shapes and the dead-job table `honker dead` prints.
+ */
+import { intFlag, nameArg, out, parse, type Command } from './args.js';
+import { UsageError } from './errors.js';
+import * as fmt from './format.js';
+import { knownQueue, now, withReadOnly } from './open.js';
+
+const STATES = ['pending', 'scheduled', 'processing', 'dead'] as const;
+
+/** A live job as honker_job_list / honker_get_job return it. */
+export interface LiveRow {
+  id: number;
+  queue: string;
+  payload: string;
+  state: string;
+  priority: number;
+  run_at: number;
+  worker_id: string | null;
+  claim_expires_at: number | null;
+  attempts: number;
+  max_attempts: number;
+  created_at: number;
+  expires_at: number | null;
+  last_error: string | null;
+}
+
+/** A dead job as honker_job_list / honker_dead_list return it. */
+export interface DeadRow {
+  id: number;
+  queue: string;
+  payload: string;
+  priority: number;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  created_at: number;
+  died_at: number;
+}
+
+/** Dead jobs as a table (or JSON); shared with `honker dead`. */
+export function printDead(o: fmt.Out, rows: DeadRow[]): void {
+  const parsed = rows.map((r) => ({ ...r, payload: fmt.parseStored(r.payload) }));
+  if (o.json) return fmt.writeJson(parsed);
+  if (parsed.length === 0) return fmt.write('no dead jobs');
+  fmt.table(
+    o,
+    ['ID', 'DIED', 'ATTEMPTS', 'LAST ERROR', 'PAYLOAD'],
+    parsed.map((r) => [String(r.id), fmt.time(r.died_at), `${r.attempts}/${r.max_attempts}`, r.last_error ?? '-', fmt.payload(r.payload)]),
+  );
+}
+
+export const jobs: Command = {
+  usage: `usage: honker jobs <db> <queue> [--state pending|scheduled|processing|dead] [--limit N] [--json]
+
+Lists the queue's jobs: without --state every live job by id; pending = due now,
+in claim order; scheduled = waiting for run_at; processing = claimed; dead =
+dead-lettered, newest first. --limit defaults to 50.`,
+  async run(args) {
+    const p = parse(jobs, args, { state: { type: 'string' }, limit: { type: 'string' } }, [2, 2]);
+    if (!p) return 0;
+    const o = out(p);
+    const [file, queueArg] = p.positionals as [string, string];
+    const queue = nameArg('queue', queueArg);
+    const state = p.values.state as string | undefined;
+    if (state !== undefined && !(STATES as readonly string[]).includes(state)) {
+      throw new UsageError(`--state must be one of ${STATES.join(', ')} (got '${state}')`);
+    }
+    const limit = intFlag(p, 'limit', 0, 50)!;
+    const { rows, t } = withReadOnly(file, (raw) => {
+      knownQueue(raw, queue);
+      const text = raw.prepare('SELECT honker_job_list(?, ?, ?)').pluck().get(queue, state ?? null, limit) as string;
+      return { rows: JSON.parse(text) as unknown[], t: now(raw) };
+    });
+    if (state === 'dead') {
+      printDead(o, rows as DeadRow[]);
+      return 0;
+    }
+    const live = (rows as LiveRow[]).map((r) => ({
+      ...r,
+      payload: fmt.parseStored(r.payload),
+      state: r.state === 'pending' && r.run_at > t ? 'scheduled' : r.state,
+    }));
+    if (o.json) {
+      fmt.writeJson(live);
+    } else if (live.length === 0) {
+      fmt.write(`no ${state ?? 'live'} jobs`);
+    } else {
+      fmt.table(
+        o,
+        ['ID', 'STATE', 'PRIORITY', 'RUN AT', 'ATTEMPTS', 'WORKER', 'PAYLOAD'],
+        live.map((r) => [
+          String(r.id),
+          r.state,
+          String(r.priority),
+          fmt.time(r.run_at),
+          `${r.attempts}/${r.max_attempts}`,
+          r.worker_id ?? '-',
+          fmt.payload(r.payload),
+        ]),
+      );
+    }
+    return 0;
+  },
+};

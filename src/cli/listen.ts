@@ -1,0 +1,37 @@
+/**
+ * `honker listen <db> <channel>`: print each notification as it arrives,
+ * until Ctrl-C.
+ */
+import { nameArg, out, parse, type Command } from './args.js';
+import * as fmt from './format.js';
+import { writable } from './open.js';
+import { stopSignal } from './signals.js';
+
+export const listen: Command = {
+  usage: `usage: honker listen <db> <channel> [--json]
+
+Prints each notification sent on channel from now on, as it arrives (like
+psql's LISTEN), until Ctrl-C. A line per notification: id, time, payload; with
+--json a JSON object per line.`,
+  async run(args) {
+    const p = parse(listen, args, {}, [2, 2]);
+    if (!p) return 0;
+    const o = out(p);
+    const [file, channelArg] = p.positionals as [string, string];
+    const channel = nameArg('channel', channelArg);
+    const db = writable(file);
+    const stop = stopSignal();
+    try {
+      const it = db.listen(channel, { signal: stop.signal });
+      process.stderr.write(`listening on '${channel}' (Ctrl-C to stop)\n`);
+      for await (const n of it) {
+        if (o.json) fmt.writeJson({ id: n.id, channel: n.channel, payload: n.payload, created_at: n.createdAt });
+        else fmt.write(`${n.id}  ${fmt.time(n.createdAt)}  ${fmt.payload(n.payload)}`);
+      }
+    } finally {
+      stop.dispose();
+      db.close();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,23 @@
+/**
+ * `honker notify <db> <channel> <json>`: send a notification; prints its id.
+ */
+import { jsonArg, nameArg, out, parse, type Command } from './args.js';
+import * as fmt from './format.js';
+import { withWritable } from './open.js';
+
+export const notify: Command = {
+  usage: `usage: honker notify <db> <channel> <json> [--json]
+
+Sends a notification (the JSON value given) on channel; prints its id.`,
+  async run(args) {
+    const p = parse(notify, args, {}, [3, 3]);
+    if (!p) return 0;
+    const [file, channelArg, text] = p.positionals as [string, string, string];
+    const channel = nameArg('channel', channelArg);
+    const payload = jsonArg('payload', text);
+    const id = withWritable(file, (db) => db.notify(channel, payload));
+    if (out(p).json) fmt.writeJson({ id });
+    else fmt.write(String(id));
+    return 0;
+  },
+};

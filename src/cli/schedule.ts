@@ -1,0 +1,60 @@
+/**
+ * `honker schedule <db> [list|pause|resume]`: list the cron schedules, or
+ * pause or resume one.
+ */
+import { out, parse, type Command } from './args.js';
+import { CliError, UsageError } from './errors.js';
+import * as fmt from './format.js';
+import { withReadOnly, withWritable } from './open.js';
+
+export const schedule: Command = {
+  usage: `usage: honker schedule <db> [list] [--json]
+       honker schedule <db> pause <name>
+       honker schedule <db> resume <name>
+
+Lists the cron schedules (name, queue, expression, next fire time, state), or
+pauses / resumes one (resume fires from the next boundary after now).`,
+  async run(args) {
+    const p = parse(schedule, args, {}, [1, 3]);
+    if (!p) return 0;
+    const o = out(p);
+    const [file, verb = 'list', name] = p.positionals as [string, string?, string?];
+    if (verb === 'list') {
+      if (name !== undefined) throw new UsageError(`unexpected argument '${name}'`, true);
+      const rows = withReadOnly(file, (raw) => JSON.parse(raw.prepare('SELECT honker_scheduler_list()').pluck().get() as string) as Record<string, unknown>[]);
+      const tasks = rows.map((r) => ({
+        name: r.name as string,
+        queue: r.queue as string,
+        schedule: r.cron_expr as string,
+        payload: fmt.parseStored(r.payload as string),
+        priority: r.priority as number,
+        expires_s: (r.expires_s as number | null) ?? null,
+        next_fire_at: r.next_fire_at as number,
+        enabled: Boolean(r.enabled),
+        max_attempts: r.max_attempts as number,
+      }));
+      if (o.json) fmt.writeJson(tasks);
+      else if (tasks.length === 0) fmt.write('no schedules');
+      else {
+        fmt.table(
+          o,
+          ['NAME', 'QUEUE', 'SCHEDULE', 'NEXT FIRE', 'STATE'],
+          tasks.map((t) => [t.name, t.queue, t.schedule, t.enabled ? fmt.time(t.next_fire_at) : '-', t.enabled ? 'active' : 'paused']),
+        );
+      }
+      return 0;
+    }
+    if (verb !== 'pause' && verb !== 'resume') throw new UsageError(`unknown action '${verb}' (list, pause or resume)`, true);
+    if (name === undefined) throw new UsageError(`${verb} needs a schedule name`, true);
+    const task = withReadOnly(file, (raw) => {
+      const rows = JSON.parse(raw.prepare('SELECT honker_scheduler_list()').pluck().get() as string) as Array<{ name: string; enabled: unknown }>;
+      return rows.find((r) => r.name === name);
+    });
+    if (!task) throw new CliError(`no schedule named '${name}'`);
+    const changed = withWritable(file, (db) => (verb === 'pause' ? db.scheduler().pause(name) : db.scheduler().resume(name)));
+    const state = verb === 'pause' ? 'paused' : 'active';
+    if (o.json) fmt.writeJson({ name, state, changed });
+    else fmt.write(changed ? `${name}: ${state}` : `${name}: already ${state}`);
+    return 0;
+  },
+};

@@ -1,0 +1,61 @@
+/**
+ * `honker tail <db> <stream>`: print a stream's events as they arrive, until
+ * Ctrl-C; with --consumer each printed offset is saved.
+ */
+import type { HonkerDatabase } from '../database.js';
+import { intFlag, nameArg, out, parse, type Command } from './args.js';
+import * as fmt from './format.js';
+import { writable } from './open.js';
+import { stopSignal } from './signals.js';
+
+export const tail: Command = {
+  usage: `usage: honker tail <db> <stream> [--consumer NAME] [--from OFFSET] [--json]
+
+Prints the stream's events as they arrive, until Ctrl-C. Starts after --from,
+else after the consumer's saved offset, else at the end of the stream (new
+events only); --from 0 replays from the start. With --consumer the offset of
+each printed event is saved, so the next run resumes after it.`,
+  async run(args) {
+    const p = parse(tail, args, { consumer: { type: 'string' }, from: { type: 'string' } }, [2, 2]);
+    if (!p) return 0;
+    const o = out(p);
+    const [file, topicArg] = p.positionals as [string, string];
+    const topic = nameArg('stream', topicArg);
+    const consumer = p.values.consumer === undefined ? undefined : nameArg('--consumer', p.values.consumer as string);
+    const from = intFlag(p, 'from', 0);
+    const db = writable(file);
+    const stop = stopSignal();
+    try {
+      const stream = db.stream(topic);
+      let start = from;
+      if (start === undefined && consumer === undefined) {
+        // No position given: new events only (the end of the stream now).
+        start = streamEnd(db, topic);
+      }
+      const it = stream.subscribe({ consumer, fromOffset: start, signal: stop.signal });
+      const at = start ?? stream.offset(consumer!);
+      process.stderr.write(`tailing '${topic}' after offset ${at}${consumer ? ` as consumer '${consumer}'` : ''} (Ctrl-C to stop)\n`);
+      for await (const ev of it) {
+        if (o.json) fmt.writeJson({ offset: ev.offset, topic: ev.topic, key: ev.key, payload: ev.payload, created_at: ev.createdAt });
+        else fmt.write(`${ev.offset}  ${fmt.time(ev.createdAt)}  ${ev.key ?? '-'}  ${fmt.payload(ev.payload)}`);
+        // Printed is done: save now, so Ctrl-C right after does not replay it.
+        if (consumer) stream.saveOffset(consumer, ev.offset);
+      }
+    } finally {
+      stop.dispose();
+      db.close();
+    }
+    return 0;
+  },
+};
+
+/** The offset of the newest event of topic (0 when none), found by paging honker_stream_read_since. */
+function streamEnd(db: HonkerDatabase, topic: string): number {
+  const stream = db.stream(topic);
+  let end = 0;
+  for (;;) {
+    const page = stream.readSince(end, 10000);
+    if (page.length === 0) return end;
+    end = page[page.length - 1]!.offset;
+  }
+}
