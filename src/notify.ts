@@ -83,7 +83,7 @@ async function* listenFrom<T>(
       after = row.id;
       yield { id: row.id, channel: row.channel, payload: parsePayload<T>(row.payload), createdAt: row.created_at };
       // Aborted while the caller held that one: hand out nothing more.
-      if (wake.stopped()) return;
+      if (signal?.aborted) return;
     }
     if (rows.length === PAGE) wake.again();
   }

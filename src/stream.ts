@@ -131,7 +131,7 @@ export class Stream<T = unknown> {
         // The consumer came back for more: the event is finished.
         position = event.offset;
         if (consumer) this.saveOffset(consumer, position);
-        if (wake.stopped()) return; // aborted meanwhile: hand out nothing more
+        if (signal?.aborted) return; // aborted meanwhile: hand out nothing more
       }
       if (events.length === PAGE) wake.again();
     }

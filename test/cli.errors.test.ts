@@ -3,7 +3,7 @@
  * SQLite at all, invalid JSON, unknown queue / schedule: one line on stderr,
  * exit 1 (the command failed) or 2 (usage), and nothing written.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

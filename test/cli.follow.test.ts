@@ -3,7 +3,7 @@
  * child; once it says it is ready (stderr), this process notifies / publishes,
  * reads the child's stdout, then SIGINT ends it with exit 0.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { open } from '../src/index.js';
 import { cliChild, setupDb } from './helpers/cli.js';
 import { tempDbPath } from './helpers/db.js';

@@ -2,7 +2,7 @@
  * cli: the exact errors of the SQL functions behind `honker stats` and
  * `honker jobs` (ext/queue_inspect.c); their values are in test/sql/inspect.sql.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, scalar, sqlError } from './helpers/db.js';
 
 /** [sql, params, exact message] */

@@ -3,7 +3,7 @@
  * `honker schedule`, run as real child processes on real databases, table
  * and --json output. Read-only commands leave the database unchanged.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { runCli, setupDb, snapshot } from './helpers/cli.js';
 import { tempDbPath } from './helpers/db.js';
 

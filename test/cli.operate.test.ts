@@ -3,7 +3,7 @@
  * `honker dead --requeue/--requeue-all/--purge` — as real child processes;
  * their effect is checked through the client.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { open } from '../src/index.js';

@@ -3,7 +3,7 @@
  * its tasks; results come back to the caller in another process; SIGTERM
  * stops it cleanly (exit 0) and it prints what it did.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import path from 'node:path';
 import { open } from '../src/index.js';
 import { cliChild, runCli } from './helpers/cli.js';

@@ -7,7 +7,7 @@
  *   - honker_cron_next_after answers the same through SQL in a sqlite3 CLI
  *     child whose TZ is set, so local time really is the process's zone.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { extStem, repoRoot, tempDir, tempDbPath, openDb } from './helpers/db.js';

@@ -3,7 +3,7 @@
  * (queue.atomicity.test.ts and scheduler.tick.test.ts cover those): a later
  * step is forced to fail and the earlier steps must be undone.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { extPath, freshDb, scalar, sqlError, tempDbPath } from './helpers/db.js';
 

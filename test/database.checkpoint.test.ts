@@ -2,7 +2,7 @@
  * WAL checkpoints of open()'s connection run from a timer, never inside a
  * commit (src/checkpoint.ts), and the WAL stays bounded.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { statSync } from 'node:fs';
 import { open } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';

@@ -2,7 +2,7 @@
  * database.close: after db.close() nothing of honker keeps the database
  * object alive (task registry, watcher, worker, iterators, timers).
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot, tempDbPath } from './helpers/db.js';

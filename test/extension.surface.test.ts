@@ -2,7 +2,7 @@
  * The extension's public surface: the SQL functions it registers, the
  * symbols the library exports, and how it loads (spec/sql.md "Loading").
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -7,7 +7,7 @@
  * pair rolled back; claim (only the committed job exists) and ack; a job
  * retried until dead; notify; stream publish + consumer offset; a lock.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { openDb, python, sqliteCli, tempDbPath, type Db } from './helpers/db.js';
 
 function scenario(h: string): string[] {

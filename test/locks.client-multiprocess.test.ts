@@ -2,7 +2,7 @@
  * db.tryLock and db.tryRateLimit across processes: children
  * (test/fixtures/client-locks-racer.ts) released at once by a barrier file.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { open } from '../src/index.js';

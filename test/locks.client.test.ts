@@ -4,7 +4,7 @@
  * db.tryRateLimit (limit per window), with validation thrown synchronously
  * before anything is written.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import { open, Lock, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import { sleep } from './helpers/scheduler-client.js';

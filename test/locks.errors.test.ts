@@ -2,7 +2,7 @@
  * honker_lock_* and honker_rate_limit_*: every bad argument is an error
  * naming the function and the argument, and writes nothing.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, scalar, sqlError } from './helpers/db.js';
 import { errorCases } from './helpers/errors.js';
 

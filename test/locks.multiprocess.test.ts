@@ -3,7 +3,7 @@
  * (test/fixtures/locks-race.ts) released at once by a barrier file race for
  * the same window or lock; the counts must be exact and nobody may fail.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDb, runFixture, scalar, tempDir } from './helpers/db.js';

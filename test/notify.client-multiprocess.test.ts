@@ -4,11 +4,11 @@
  * the reverse. Each notification arrives exactly once, in order; rolled-back
  * ones never arrive. Latencies (commit -> listener) are logged.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open, type HonkerDatabase, type Notification } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
-import { nowMs, openClient } from './helpers/client.js';
+import { nowMs, openClient, orAfter } from './helpers/client.js';
 import { fixtureChild } from './helpers/child.js';
 import { summary } from './helpers/stream-client.js';
 
@@ -68,7 +68,7 @@ test('a listener here gets 200 notifications sent quickly by a child process exa
   );
   // Nothing more: exactly once.
   const more = db.listen('jobs', { afterId: got[199].id, signal: ac.signal });
-  const r = await Promise.race([more.next(), sleep(200).then(() => 'pending' as const)]);
+  const r = await orAfter(more.next(), 200, 'pending' as const);
   t.is(r, 'pending');
   ac.abort();
 });

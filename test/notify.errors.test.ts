@@ -3,7 +3,7 @@
  * argument is an error naming the function and the argument; big and odd
  * payloads work.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, scalar, sqlError } from './helpers/db.js';
 import { errorCases } from './helpers/errors.js';
 

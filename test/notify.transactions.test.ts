@@ -3,7 +3,7 @@
  * leaves nothing; committed, other connections see it only after the commit.
  * honker_notify_prune joins the caller's transaction the same way.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, openDb, scalar } from './helpers/db.js';
 
 const COUNT = 'SELECT count(*) FROM _honker_notifications';

@@ -4,7 +4,7 @@
  * conflicting row planted beforehand (a _honker_dead row with the job's id
  * makes the dead-letter INSERT fail); the live row must be left unchanged.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, scalar, sqlError, type Db } from './helpers/db.js';
 
 /** Enqueue one job on q and return its id. */

@@ -4,9 +4,10 @@
  * at deadlines (a delayed job's run_at, a lapsed claim) with no commit at all.
  * Latencies are measured and logged (t.log); bounds are generous (shared CI).
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { HonkerError } from '../src/index.js';
 import { nextWithin, openTemp, sleep } from './helpers/queue-client.js';
+import { orAfter } from './helpers/client.js';
 
 const unixNow = (): number => Math.floor(Date.now() / 1000);
 
@@ -236,7 +237,7 @@ test('claim: several iterators on one queue share the work, each job once', asyn
     q.enqueue(i);
     if (i % 7 === 0) await sleep(5);
   }
-  await Promise.race([all, sleep(20_000)]);
+  await orAfter(all, 20_000, undefined);
   ac.abort();
   await Promise.all(loops);
   t.is(got.length, N);

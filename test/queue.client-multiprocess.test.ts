@@ -5,7 +5,7 @@
  * handed out exactly once, waiting iterators wake on commits from other
  * processes and at deadlines, and the wake latency is measured (t.log).
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { sqliteCli } from './helpers/db.js';
 import { child, nextWithin, nowMs, openTemp, percentiles, sleep } from './helpers/queue-client.js';
 

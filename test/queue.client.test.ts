@@ -4,7 +4,7 @@
  * getJob, cancel, expiry sweep, dead letters, and the synchronous errors
  * (exact messages, nothing written).
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { HonkerError, type HonkerDatabase } from '../src/index.js';
 import { openTemp, sleep, syncError } from './helpers/queue-client.js';

@@ -3,7 +3,7 @@
  * (each "fix:" test fails on honker 0.4's behaviour), plus a check that
  * every queue statement is an index search (the claim-cost fix).
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDb, openDb, repoRoot, scalar, sqlError, type Db } from './helpers/db.js';

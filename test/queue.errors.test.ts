@@ -4,7 +4,7 @@
  * and integral REAL accepted wherever an integer is taken (a Fix: honker
  * says "Invalid function parameter type Real at index 2").
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, scalar, sqlError } from './helpers/db.js';
 
 const MAX = 9223372036854775807n;

@@ -3,7 +3,7 @@
  * a start barrier (a file the test creates once every child is connected)
  * so they really run at the same time.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDb, runFixture, scalar, tempDir } from './helpers/db.js';

@@ -5,7 +5,7 @@
  * neither does. Inside a trigger the functions open no savepoint of their own
  * (ext/write_lock.c): the INSERT that fired them is the atomic unit.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, openDb, scalar, thrown, type Db } from './helpers/db.js';
 
 const JOBS = "SELECT count(*) FROM _honker_live WHERE queue = 'emails'";

@@ -2,7 +2,7 @@
  * The README works as printed: its TypeScript quick start (producer, worker,
  * listener in three processes), its sqlite3 CLI session and its outbox trigger.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

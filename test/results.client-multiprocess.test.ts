@@ -4,7 +4,7 @@
  * waiting promise here resolves on its commit (latency logged), or rejects
  * with TIMEOUT when the save comes too late.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { open, HonkerError } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import { fixtureChild } from './helpers/child.js';

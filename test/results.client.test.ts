@@ -3,7 +3,7 @@
  * values, ttlS expiry and sweep, wait (present, saved later, timeout, abort,
  * close) and synchronous argument errors.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open, HonkerError, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';

@@ -5,7 +5,7 @@
  * leader that stops ticking when it resumes. Children:
  * test/fixtures/client-scheduler-runner.ts (via helpers/scheduler-client.ts).
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { open, type HonkerDatabase } from '../src/index.js';

@@ -3,7 +3,7 @@
  * soonest, their validation (thrown synchronously, nothing written), and
  * run(): leadership, renew-with-tick, abort, close.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import { getEventListeners } from 'node:events';
 import { open, type HonkerDatabase, type ScheduleEntry } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';

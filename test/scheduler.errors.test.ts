@@ -3,7 +3,7 @@
  * argument (rules in ext/scheduler.c's header), including the cron parser's
  * message for a bad expression, and that a rejected call writes nothing.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, scalar, sqlError } from './helpers/db.js';
 
 const MAX_UNIX = 253402300799n;

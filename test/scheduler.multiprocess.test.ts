@@ -4,7 +4,7 @@
  * `now` values; every due boundary of every task must be enqueued exactly
  * once (spec/sql.md "Scheduler": two tickers never fire a boundary twice).
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDb, runFixture, tempDir, type Db } from './helpers/db.js';

@@ -4,7 +4,7 @@
  * transaction; its JSON names the jobs it inserted; a second tick at the
  * same now fires nothing.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, scalar, sqlError, type Db } from './helpers/db.js';
 
 /** Register name on queue as '@every <everyS>s' with next_fire_at forced to `next`. */

@@ -9,7 +9,7 @@
  * once per host, top to bottom, on its own fresh bootstrapped database; the
  * case tests then read that run's answers.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -5,7 +5,7 @@
  * never skipping one; live publish here -> subscriber in a child, and the
  * reverse (test/fixtures/client-stream-publisher.ts), with latencies logged.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import { open, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import { nowMs, openClient } from './helpers/client.js';

@@ -3,7 +3,7 @@
  * read_since, consumer offsets that never move back and are independent per
  * (consumer, topic).
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, openDb, scalar } from './helpers/db.js';
 
 const PUBLISH = 'SELECT honker_stream_publish(?, ?, ?)';

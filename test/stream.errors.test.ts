@@ -2,7 +2,7 @@
  * honker_stream_*: every bad argument is an error naming the function and the
  * argument; a 1 MB payload round-trips through read_since.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { freshDb, scalar, sqlError } from './helpers/db.js';
 import { errorCases } from './helpers/errors.js';
 

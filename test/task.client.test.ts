@@ -2,7 +2,7 @@
  * Tasks in one process: the envelope, transactions, argument errors,
  * handle.get() with an in-process worker, and periodicTask with scheduler.tick.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { HonkerError, registeredTasks, type WorkerSummary } from '../src/index.js';
 import { openClient, syncError } from './helpers/client.js';
 import { sqliteCli, tempDbPath } from './helpers/db.js';

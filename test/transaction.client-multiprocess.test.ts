@@ -5,7 +5,7 @@
  * notify + publish) shows none of them anything; a committed one shows each
  * exactly once. Commit-to-delivery latency is logged.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import type { HonkerDatabase } from '../src/index.js';
 import { child, nowMs, openTemp, sleep } from './helpers/queue-client.js';
 

@@ -4,7 +4,7 @@
  * a throw rolls everything back, and an async fn is refused with nothing
  * committed — not even what it would write after an await.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { HonkerError, type HonkerDatabase } from '../src/index.js';
 import { thrown } from './helpers/db.js';

@@ -3,7 +3,7 @@
  * subscribe, results.wait, task get, scheduler run), and ClaimClock, the
  * claim-deadline rule the claim iterator and the worker share.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { HonkerError } from '../src/index.js';
 import { ClaimClock } from '../src/queue.js';

@@ -6,12 +6,13 @@
  * benches' job (bench/wake-latency.ts, bench/idle-cost.ts): bounds here are
  * loose (>= 10x the measured values) because the 2 cores are shared.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import { open, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import type { LineChild } from './helpers/child.js';
 import { quit } from './helpers/watcher.js';
 import { ask, clock, cpuPercent, sleep, startClientChild } from './helpers/watcher-client.js';
+import { orAfter } from './helpers/client.js';
 
 function openDb(t: ExecutionContext): HonkerDatabase {
   const db = open(tempDbPath(t));
@@ -53,7 +54,7 @@ test('a process that aborts its waits and never closes the database exits on its
   const line = JSON.parse(await child.next(30_000)) as { done: boolean; waiters: number };
   doneAt = performance.now();
   t.deepEqual(line, { done: true, waiters: 0 });
-  const { code, afterMs } = await Promise.race([exit, sleep(2000).then(() => ({ code: -1, afterMs: 2000 }))]);
+  const { code, afterMs } = await orAfter(exit, 2000, { code: -1, afterMs: 2000 });
   t.is(code, 0, `exit within 2 s of its last output; stderr: ${child.stderr}`);
   t.log(`exited ${afterMs.toFixed(0)} ms after its last output`);
 });

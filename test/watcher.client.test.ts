@@ -5,13 +5,14 @@
  * and the fallback poll when fs.watch (inotify) is unavailable.
  * Serial: Watcher.count() is per process.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { getEventListeners } from 'node:events';
 import { renameSync, unlinkSync, watch } from 'node:fs';
 import path from 'node:path';
 import { attach, open, HonkerError, type HonkerDatabase } from '../src/index.js';
 import { Watcher } from '../src/watcher.js';
+import { orAfter } from './helpers/client.js';
 import { extPath, tempDbPath } from './helpers/db.js';
 import { fdsOn, sleep, until } from './helpers/watcher-client.js';
 
@@ -173,13 +174,14 @@ for (const how of ['replaced', 'deleted'] as const) {
     else unlinkSync(file);
     const outcomes = await Promise.all(
       running.map((p) =>
-        Promise.race([
+        orAfter(
           p.then(
             () => 'resolved',
             (err: HonkerError) => ({ code: err.code, message: err.message, ms: performance.now() - t0 }),
           ),
-          sleep(1000).then(() => 'still waiting after 1 s'),
-        ]),
+          1000,
+          'still waiting after 1 s',
+        ),
       ),
     );
     const message = `honker: the database file ${file} was ${how} while open; reopen it`;
@@ -216,7 +218,7 @@ for (const blind of [false, true]) {
     await settle();
     const t0 = performance.now();
     replaceFile(file);
-    t.is(await Promise.race([p, sleep(1000).then(() => 'still waiting after 1 s')]), 'WATCHER_DEAD');
+    t.is(await orAfter(p, 1000, 'still waiting after 1 s'), 'WATCHER_DEAD');
     t.log(`rejected after ${(performance.now() - t0).toFixed(0)} ms`);
   });
 }
@@ -306,7 +308,7 @@ for (const [name, make, trustedAtFirst] of noInotify) {
       const pollMs = w.stats().pollMs;
       const t0 = performance.now();
       writer.notify('ch', i);
-      const got = await Promise.race([next, sleep(pollMs + 1000).then(() => undefined)]);
+      const got = await orAfter(next, pollMs + 1000, undefined);
       latencies.push(performance.now() - t0);
       t.like(got, { done: false, value: { payload: i } }, `commit ${i}, poll every ${pollMs} ms`);
     }
@@ -337,7 +339,7 @@ test.serial('a rollback-journal database (no WAL events) is found by the poll, w
     await sleep(5);
     const t0 = performance.now();
     writer.prepare('SELECT notify(?, ?)').get('ch', String(i));
-    const got = await Promise.race([next, sleep(3000).then(() => undefined)]);
+    const got = await orAfter(next, 3000, undefined);
     latencies.push(performance.now() - t0);
     t.like(got, { value: { payload: i } });
   }
@@ -358,7 +360,7 @@ test.serial('with inotify a commit wakes a waiter long before the fallback poll'
     await sleep(3);
     const t0 = performance.now();
     writer.notify('ch', i);
-    const got = await Promise.race([next, sleep(5000).then(() => undefined)]);
+    const got = await orAfter(next, 5000, undefined);
     latencies.push(performance.now() - t0);
     t.like(got, { value: { payload: i } });
   }

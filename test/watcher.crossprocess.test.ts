@@ -3,7 +3,7 @@
  * process — test/c/watcher_wait.c on the C ABI, or /usr/bin/python3 on the
  * SQL functions — and commits made here through better-sqlite3.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';

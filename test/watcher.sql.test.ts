@@ -3,7 +3,7 @@
  * and the sqlite3 CLI): arguments, errors, handle ids, wake/timeout/close.
  * The cross-process behaviour is in watcher.crossprocess.test.ts.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

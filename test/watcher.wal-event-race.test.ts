@@ -16,7 +16,7 @@
  * "WAL event not yet accounted for" flag until a check observes a change,
  * instead of clearing it at every poll.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { watch } from 'node:fs';
 import path from 'node:path';
 import { open } from '../src/index.js';

@@ -3,7 +3,7 @@
  * envelopes, retry/backoff delays, results that are not JSON, stopping with
  * unstarted claimed jobs, and argument errors.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import { HonkerError, type WorkerEventMap, type Worker } from '../src/index.js';
 import { openClient, syncError } from './helpers/client.js';
 

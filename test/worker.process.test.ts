@@ -3,7 +3,7 @@
  * the caller's process, retry with backoff then dead, timeouts, heartbeats
  * against a second worker, and SIGTERM mid-batch.
  */
-import test from 'ava';
+import test from './helpers/test.js';
 import type { HonkerError } from '../src/index.js';
 import { openClient } from './helpers/client.js';
 import { tempDbPath } from './helpers/db.js';

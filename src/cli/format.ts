@@ -56,12 +56,3 @@ export function age(s: number | null | undefined): string {
 export function payload(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? 'null');
 }
-
-/** Stored payload text -> value (text that is not JSON, written by raw SQL, stays text). */
-export function parseStored(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}

@@ -4,6 +4,7 @@
  */
 import { intFlag, nameArg, out, parse, type Command } from './args.js';
 import { UsageError } from './errors.js';
+import { parsePayload } from '../payload.js';
 import * as fmt from './format.js';
 import { knownQueue, now, withReadOnly } from './open.js';
 
@@ -42,7 +43,7 @@ export interface DeadRow {
 
 /** Dead jobs as a table (or JSON); shared with `honker dead`. */
 export function printDead(o: fmt.Out, rows: DeadRow[]): void {
-  const parsed = rows.map((r) => ({ ...r, payload: fmt.parseStored(r.payload) }));
+  const parsed = rows.map((r) => ({ ...r, payload: parsePayload(r.payload) }));
   if (o.json) return fmt.writeJson(parsed);
   if (parsed.length === 0) return fmt.write('no dead jobs');
   fmt.table(
@@ -80,7 +81,7 @@ dead-lettered, newest first. --limit defaults to 50.`,
     }
     const live = (rows as LiveRow[]).map((r) => ({
       ...r,
-      payload: fmt.parseStored(r.payload),
+      payload: parsePayload(r.payload),
       state: r.state === 'pending' && r.run_at > t ? 'scheduled' : r.state,
     }));
     if (o.json) {

@@ -4,6 +4,7 @@
  */
 import { out, parse, type Command } from './args.js';
 import { CliError, UsageError } from './errors.js';
+import { parsePayload } from '../payload.js';
 import * as fmt from './format.js';
 import { withReadOnly, withWritable } from './open.js';
 
@@ -26,7 +27,7 @@ pauses / resumes one (resume fires from the next boundary after now).`,
         name: r.name as string,
         queue: r.queue as string,
         schedule: r.cron_expr as string,
-        payload: fmt.parseStored(r.payload as string),
+        payload: parsePayload(r.payload as string),
         priority: r.priority as number,
         expires_s: (r.expires_s as number | null) ?? null,
         next_fire_at: r.next_fire_at as number,

@@ -14,6 +14,17 @@ export function nowMs(): number {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** p's value, or `late` when p takes longer than ms; the timer is cleared either way (nothing left behind). */
+export async function orAfter<T, U>(p: Promise<T>, ms: number, late: U): Promise<T | U> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<U>((resolve) => (timer = setTimeout(() => resolve(late), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A client database (on a fresh temp file unless given one), closed after the test. */
 export function openClient(t: ExecutionContext, file = tempDbPath(t)): HonkerDatabase {
   const db = open(file);

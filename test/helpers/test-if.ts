@@ -8,11 +8,12 @@
  * A green run then never hides a check that did not run; and once declared
  * to run, a test whose tool fails fails.
  */
-import test, { type Implementation } from 'ava';
+import type { Implementation } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import test from './test.js';
 
 /** Declares a test, or a skipped one titled "<title> (skipped: <reason>)". */
 export type TestIf = (title: string, implementation: Implementation<[]>) => void;

@@ -17,7 +17,7 @@
  * Short (default): 4 s of production; soak: 5 min (the issue's long version).
  * HONKER_CONTENTION_S overrides the production time (e.g. 30 for the issue's 30 s).
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from '../helpers/test.js';
 import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { open } from '../../src/index.js';

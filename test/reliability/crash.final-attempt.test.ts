@@ -14,7 +14,7 @@
  * the job must be dead with attempts 1 and 'max attempts exceeded', no live row left, and the
  * survivor must never have been handed it.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from '../helpers/test.js';
 import { fixtureChild } from '../helpers/child.js';
 import { openClient } from '../helpers/client.js';
 import { tempDbPath } from '../helpers/db.js';

@@ -10,7 +10,7 @@
  * checked, so the measure can fail); once it is SIGKILLed the checkpoint completes and the WAL
  * is empty. Same parameters short and long (a few seconds each).
  */
-import test from 'ava';
+import test from '../helpers/test.js';
 import Database from 'better-sqlite3';
 import { fixtureChild, type Line, type LineChild } from '../helpers/child.js';
 import { openClient } from '../helpers/client.js';

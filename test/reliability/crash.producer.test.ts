@@ -15,7 +15,7 @@
  * loop idle, and a transaction big enough (300 x 64 KB x 3) to spill uncommitted pages into the
  * WAL before the kill. Same parameters short and long (each run takes about a second).
  */
-import test from 'ava';
+import test from '../helpers/test.js';
 import Database from 'better-sqlite3';
 import { fixtureChild } from '../helpers/child.js';
 import { openClient } from '../helpers/client.js';

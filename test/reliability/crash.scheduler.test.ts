@@ -12,7 +12,7 @@
  * due one up to (excluding) the entry's next_fire_at, each once — so every boundary is enqueued
  * once or still due; none lost, none doubled. integrity_check ok.
  */
-import test from 'ava';
+import test from '../helpers/test.js';
 import { fixtureChild } from '../helpers/child.js';
 import { openClient } from '../helpers/client.js';
 import { tempDbPath } from '../helpers/db.js';

@@ -18,7 +18,7 @@
  * was acked later by a later attempt, or died); at least 3 must. Short: 300 jobs, the first 6
  * kills. Long (soak): 2,000 jobs, kills every 200 ms until drained.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from '../helpers/test.js';
 import { fixtureChild, type Line, type LineChild } from '../helpers/child.js';
 import { openClient } from '../helpers/client.js';
 import { tempDbPath } from '../helpers/db.js';

@@ -7,7 +7,7 @@
  * did return an id is in the file afterwards, and nothing else is; the file
  * passes integrity_check; nothing hangs (bounded child).
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from '../helpers/test.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { openDb, tempDir } from '../helpers/db.js';

@@ -7,7 +7,7 @@
  * message name the problem, the child exits (nothing hangs), and nothing is
  * created or changed where it should not be.
  */
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from '../helpers/test.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -7,7 +7,7 @@
  * through inotify at once, else its poll within ~500 ms); the child exits by
  * itself (nothing hangs).
  */
-import test from 'ava';
+import test from '../helpers/test.js';
 import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { open } from '../../src/index.js';

@@ -17,7 +17,7 @@
  *     literal, directly or through a helper parameter / local / array that
  *     only ever holds such constants); the one exception is documented below.
  */
-import test from 'ava';
+import test from '../helpers/test.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { open } from '../../src/index.js';

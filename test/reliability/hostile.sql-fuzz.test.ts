@@ -16,7 +16,7 @@
  * Watcher functions never block: open only ever gets a missing path, waits
  * and closes only unknown handle ids (>= 1e9) or a timeout of 0..2 ms.
  */
-import test from 'ava';
+import test from '../helpers/test.js';
 import type { Statement } from 'better-sqlite3';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';

@@ -26,7 +26,7 @@
  *   to the last). It is the coarse check for native memory the heap does not
  *   see; not judged under ASan (see `sanitized`).
  */
-import test from 'ava';
+import test from '../helpers/test.js';
 import { scale, soak } from './soak.js';
 import { judge, record, runChurn, type ChurnConfig, type Round } from './leaks-helpers.js';
 import { tempDir } from '../helpers/db.js';
