@@ -1,7 +1,7 @@
 /**
  * The build of libhonker_ext, called by package.json scripts.
  *
- *   tsx scripts/build.ts             node-gyp -> build/Release/libhonker_ext.so (npm install runs this)
+ *   tsx scripts/build.ts             node-gyp -> build/Release/honker_ext.node (with -Werror)
  *   tsx scripts/build.ts --cmake     CMake    -> build/cmake/libhonker_ext.so
  *   tsx scripts/build.ts --sanitize  CMake with ASan+UBSan -> build/sanitize/libhonker_ext.so
  *
@@ -16,11 +16,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const libName = process.platform === 'darwin' ? 'libhonker_ext.dylib' : 'libhonker_ext.so';
+const libName = process.platform === 'darwin' ? 'libhonker_ext.dylib' : 'libhonker_ext.so'; // CMake's output
 
 function run(cmd: string, args: string[]): void {
   console.log(`> ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  // Our own builds treat every warning as an error (binding.gyp reads HONKER_WERROR).
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, HONKER_WERROR: '1' } });
   if (r.error) throw new Error(`build: cannot run ${cmd}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`build: ${cmd} ${args.join(' ')} exited with ${r.status}`);
 }
@@ -28,7 +29,7 @@ function run(cmd: string, args: string[]): void {
 function buildWithNodeGyp(): string {
   const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
   run(process.execPath, [nodeGyp, 'rebuild', '--release']);
-  return path.join(root, 'build', 'Release', libName);
+  return path.join(root, 'build', 'Release', 'honker_ext.node');
 }
 
 function buildWithCmake(dir: string, sanitize: boolean): string {

@@ -5,7 +5,8 @@
  */
 import test from './helpers/test.js';
 import { runCli, setupDb, snapshot } from './helpers/cli.js';
-import { tempDbPath } from './helpers/db.js';
+import { extPath, tempDbPath } from './helpers/db.js';
+import { spawnSync } from 'node:child_process';
 
 /** A table's rows split into cells (two or more spaces separate columns). */
 function cells(stdout: string): string[][] {
@@ -136,4 +137,15 @@ test('cli --help: every command prints its usage and exits 0', async (t) => {
   t.is(top.code, 0);
   t.regex(top.stdout, /^usage: honker <command>/);
   t.regex((await runCli(['help', 'tail'])).stdout, /^usage: honker tail /);
+});
+
+test('cli extension-path: prints the library the client loads; it loads into the sqlite3 CLI as printed', async (t) => {
+  const r = await runCli(['extension-path']);
+  t.deepEqual(r, { stdout: `${extPath}\n`, stderr: '', code: 0 });
+  t.deepEqual(await runCli(['extension-path', '--json']), { stdout: `${JSON.stringify({ path: extPath })}\n`, stderr: '', code: 0 });
+  const file = tempDbPath(t);
+  const cli = spawnSync('sqlite3', [file, '-cmd', `.load ${r.stdout.trim()}`, 'SELECT honker_bootstrap()'], { encoding: 'utf8' });
+  t.is(cli.stderr, '');
+  t.is(cli.stdout, '1\n');
+  t.is((await runCli(['extension-path', 'extra'])).code, 2);
 });

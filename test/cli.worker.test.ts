@@ -4,10 +4,12 @@
  * stops it cleanly (exit 0) and it prints what it did.
  */
 import test from './helpers/test.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { open } from '../src/index.js';
 import { cliChild, runCli } from './helpers/cli.js';
-import { repoRoot, tempDbPath } from './helpers/db.js';
+import { repoRoot, tempDbPath, tempDir } from './helpers/db.js';
 
 const tasksModule = path.join(repoRoot, 'test', 'fixtures', 'cli-worker-tasks.ts');
 
@@ -60,4 +62,29 @@ test('cli worker: a missing module or one without tasks is one clear line and ex
   });
   const usage = await runCli(['worker']);
   t.is(usage.code, 2);
+});
+
+test('cli worker: a .ts module in a project without tsx (on a Node that cannot strip types) fails in one line naming what to install', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(path.join(dir, 'node_modules'));
+  symlinkSync(repoRoot, path.join(dir, 'node_modules', 'honker'));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  writeFileSync(path.join(dir, 'tasks.ts'), "import { open } from 'honker';\nopen('app.db').queue('q').task('t', (n: number) => n);\n");
+  // The package's bin runs the compiled CLI with plain node: no tsx from this repository is registered.
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'honker.js'), 'worker', './tasks.ts'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if ((process.features as { typescript?: unknown }).typescript) {
+    t.is(r.status, null, 'this Node strips types itself: the worker ran until the timeout');
+    return;
+  }
+  t.is(r.status, 1);
+  t.is(
+    r.stderr,
+    'honker worker: tasks.ts is TypeScript and nothing here can run it: install tsx in your project (npm install --save-dev tsx), ' +
+      'use Node 23.6+ (or 22.6+ with NODE_OPTIONS=--experimental-strip-types), or compile tasks.ts to JavaScript\n',
+  );
+  t.false(existsSync(path.join(dir, 'app.db')), 'the module never ran');
 });

@@ -4,32 +4,20 @@
  */
 import test from './helpers/test.js';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineChild, owned } from './helpers/child.js';
-import { openDb, repoRoot, sqliteCli, tempDbPath, tempDir } from './helpers/db.js';
+import { extPath, openDb, repoRoot, sqliteCli, tempDbPath, tempDir } from './helpers/db.js';
+import { blockAfter, quickStart, taskFiles } from './helpers/readme.js';
 
 // The user's TypeScript runner; resolved from this repo because the temp dir has no node_modules of its own.
 const tsxImport = `--import=${import.meta.resolve('tsx')}`;
-const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
-
-/** The fenced block of `lang` that follows the line mentioning `marker`. */
-function blockAfter(marker: string, lang: string): string {
-  const at = readme.indexOf(marker);
-  if (at < 0) throw new Error(`README has no "${marker}"`);
-  const open = readme.indexOf('```' + lang + '\n', at);
-  const close = readme.indexOf('\n```', open + 4);
-  return readme.slice(open + lang.length + 4, close + 1);
-}
-
 test('readme: the quick start runs as printed (producer, worker and listener processes)', async (t) => {
   const dir = tempDir(t);
   mkdirSync(path.join(dir, 'node_modules'));
   symlinkSync(repoRoot, path.join(dir, 'node_modules', 'honker'));
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' })); // honker is ESM
-  for (const name of ['producer', 'worker', 'listener']) {
-    writeFileSync(path.join(dir, `${name}.ts`), blockAfter('`' + name + '.ts`', 'ts'));
-  }
+  for (const [name, code] of Object.entries(quickStart())) writeFileSync(path.join(dir, `${name}.ts`), code);
   const run = (name: string) => owned(t, LineChild.text(process.execPath, [tsxImport, `${name}.ts`], { cwd: dir, label: name }));
   // The database must exist before the worker and listener open it; the producer creates it.
   const first = spawnSync(process.execPath, [tsxImport, 'producer.ts'], { cwd: dir, encoding: 'utf8' });
@@ -55,10 +43,12 @@ test('readme: the quick start runs as printed (producer, worker and listener pro
 test('readme: the sqlite3 CLI session prints what the README shows', (t) => {
   const dir = tempDir(t);
   const session = blockAfter('## A session in the sqlite3 CLI', 'text');
-  const lines = session.split('\n').slice(1); // drop "$ sqlite3 app.db"
+  const [command, ...lines] = session.split('\n');
+  // `npx honker extension-path` prints what extensionPath() finds (test/cli.*; in a real install: test:package).
+  t.is(command, '$ sqlite3 app.db -cmd ".load $(npx honker extension-path)"');
   const input = lines.filter((l) => l.startsWith('sqlite> ')).map((l) => l.slice(8));
   const expected = lines.filter((l) => l && !l.startsWith('sqlite> '));
-  const r = spawnSync('sqlite3', ['app.db'], { cwd: dir, input: input.join('\n').replace('./build/', `${repoRoot}/build/`), encoding: 'utf8' });
+  const r = spawnSync('sqlite3', ['app.db', '-cmd', `.load ${extPath}`], { cwd: dir, input: input.join('\n'), encoding: 'utf8' });
   t.is(r.stderr, '');
   const actual = r.stdout.trim().split('\n');
   t.is(actual.length, expected.length);
@@ -88,8 +78,10 @@ test('readme: tasks and workers run as printed (task module, caller, `honker wor
   mkdirSync(path.join(dir, 'node_modules'));
   symlinkSync(repoRoot, path.join(dir, 'node_modules', 'honker'));
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
-  writeFileSync(path.join(dir, 'tasks.ts'), blockAfter('`tasks.ts` — define tasks once', 'ts'));
-  const caller = blockAfter('Call a task anywhere', 'ts').replace("'./tasks.js'", "'./tasks.ts'");
+  // The user's project has its own tsx, which `honker worker` uses for a .ts module.
+  symlinkSync(path.join(repoRoot, 'node_modules', 'tsx'), path.join(dir, 'node_modules', 'tsx'));
+  const { tasks, caller } = taskFiles();
+  writeFileSync(path.join(dir, 'tasks.ts'), tasks);
   writeFileSync(path.join(dir, 'caller.ts'), caller + 'process.exit(0);\n');
   // The README's command, through the package's bin (npx runs the same file).
   const bin = path.join(repoRoot, 'bin', 'honker.js');

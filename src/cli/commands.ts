@@ -2,7 +2,7 @@
  * The subcommands of `honker` (src/cli.ts dispatches here): the global usage
  * and the name -> command map. Each command is a file of its own (stats.ts,
  * jobs.ts, dead.ts, enqueue.ts, notify.ts, listen.ts, tail.ts, schedule.ts,
- * worker.ts); each parses its arguments with node:util parseArgs (args.ts),
+ * worker.ts, extension-path.ts); each parses its arguments with node:util parseArgs (args.ts),
  * checks the database read-only first (open.ts: database.ts would create a
  * missing file), then reads through a read-only connection or writes through
  * the client (open()).
@@ -10,6 +10,7 @@
 import type { Command } from './args.js';
 import { dead } from './dead.js';
 import { enqueue } from './enqueue.js';
+import { extensionPathCommand } from './extension-path.js';
 import { jobs } from './jobs.js';
 import { listen } from './listen.js';
 import { notify } from './notify.js';
@@ -30,6 +31,7 @@ Inspect and operate a honker database (a SQLite file) without SQL:
   tail <db> <stream>                  print stream events as they arrive (--consumer saves offsets)
   schedule <db> [list|pause|resume]   cron schedules
   worker <module>                     run the tasks a module registers
+  extension-path                      print the path of libhonker_ext, for other SQLite hosts
 
 Every command takes --help; listings take --json (JSON instead of a table).
 Exit codes: 0 ok, 1 the command failed, 2 usage error.`;
@@ -44,4 +46,5 @@ export const COMMANDS = new Map<string, Command>([
   ['tail', tail],
   ['schedule', schedule],
   ['worker', worker],
+  ['extension-path', extensionPathCommand],
 ]);

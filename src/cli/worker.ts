@@ -4,8 +4,8 @@
  * Imports the user's module — its `queue.task(...)` calls register the tasks
  * on the databases it opens — then runs one worker per such database until
  * SIGINT/SIGTERM, and prints what it did. A TypeScript module (.ts, .mts,
- * .cts) is loaded through tsx's loader, so `honker worker ./tasks.ts` works
- * without a build step. `--list` prints the registered tasks and exits.
+ * .cts) runs without a build step, through the project's own tsx or Node's
+ * type stripping (typescript.ts). `--list` prints the registered tasks and exits.
  * This file holds the command (its arguments) and runWorker, which does it.
  */
 import { existsSync } from 'node:fs';
@@ -17,13 +17,15 @@ import type { WorkerSummary } from '../worker.js';
 import { intFlag, nameArg, parse, type Command } from './args.js';
 import { CliError } from './errors.js';
 import * as fmt from './format.js';
+import { importTypeScript } from './typescript.js';
 
 export const WORKER_USAGE = `usage: honker worker <module> [--queue Q]... [--concurrency N] [--list]
 
 Imports module (its queue.task(...) calls register the tasks) and runs a worker
 for every database it opened with tasks, until SIGINT or SIGTERM: claiming
 stops, running tasks finish (30 s grace), unstarted jobs go back to pending,
-and what the worker did is printed. A .ts module is loaded with tsx.
+and what the worker did is printed. A .ts module runs through your project's
+tsx (npm install -D tsx) or Node's own type stripping (Node 23.6+).
   --queue Q          work only these queues (repeatable; default: every queue with a task)
   --concurrency N    tasks running at once per database (default 1)
   --list             print the registered tasks and exit`;
@@ -38,11 +40,8 @@ export interface WorkerArgs {
 async function importModule(file: string): Promise<void> {
   const resolved = path.resolve(file);
   if (!existsSync(resolved)) throw new CliError(`no such module: ${file}`);
-  if (/\.[mc]?ts$/.test(resolved)) {
-    const { register } = await import('tsx/esm/api');
-    register();
-  }
-  await import(pathToFileURL(resolved).href);
+  if (/\.[mc]?ts$/.test(resolved)) await importTypeScript(resolved);
+  else await import(pathToFileURL(resolved).href);
 }
 
 function summaryLine(s: WorkerSummary): string {
