@@ -11,6 +11,7 @@ export type HonkerErrorCode =
   | 'TIMEOUT'
   | 'ABORTED'
   | 'JOB_FAILED'
+  | 'CLAIM_LOST'
   | 'EXTENSION_NOT_FOUND';
 
 export class HonkerError extends Error {

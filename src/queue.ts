@@ -10,6 +10,7 @@
 import type { Connection } from './connection.js';
 import { DeadLetters } from './dead.js';
 import { envelopeText } from './envelope.js';
+import { HonkerError } from './errors.js';
 import { parsePayload } from './payload.js';
 import { Scheduler } from './scheduler.js';
 import { defineTask, makeTask, undefineTask, type Task, type TaskContext, type TaskOptions } from './task.js';
@@ -174,6 +175,25 @@ export class Job<T> {
   ack(): boolean {
     this.db.assertOpen('job.ack');
     return this.db.sql('SELECT honker_ack(?, ?)').pluck().get(this.id, this.workerId) === 1;
+  }
+
+  /**
+   * Run fn and ack the job in ONE transaction, and return what fn returned:
+   * fn's writes to this database commit together with the ack, exactly once.
+   * When the claim was lost (it lapsed and another worker took the job, or
+   * it was cancelled), fn's writes roll back and this throws a CLAIM_LOST
+   * HonkerError. fn must be synchronous; inside db.transaction it joins it.
+   */
+  ackWith<R>(fn: () => R): R {
+    if (typeof fn !== 'function') throw validate.invalid('job.ackWith', 'fn', 'be a function', fn);
+    this.db.assertOpen('job.ackWith');
+    return this.db.transaction(() => {
+      const result = fn();
+      if (!this.ack()) {
+        throw new HonkerError('CLAIM_LOST', `job.ackWith: the claim of job ${this.id} was lost (it lapsed or was cancelled); nothing was written`);
+      }
+      return result;
+    });
   }
 
   /** Run it again after delayS (default 0), or dead-letter it when attempts are used up. */

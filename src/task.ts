@@ -25,6 +25,15 @@
  *                dropped (its claim is gone, so it cannot ack).
  *   priority, expiresS   as queue.enqueue.
  *   resultTtlS   seconds a result is kept (default 86400; 0 = forever).
+ *   transaction  true: the handler runs synchronously inside the transaction
+ *                that acks the job and saves its result (each job in its own
+ *                savepoint of the worker's group commit). Whatever it writes
+ *                to this database commits exactly once, together with the
+ *                ack: if the worker dies before the commit, nothing of it
+ *                stays and the job runs again; if the claim was lost, the
+ *                writes roll back. The handler must be synchronous (an async
+ *                one is refused), timeoutS does not apply, and effects
+ *                outside the database are still at-least-once.
  *
  * The handler gets its context as `this` (a `function`, not an arrow) or
  * from currentTask() anywhere in its async call tree: { signal, jobId,
@@ -55,6 +64,12 @@ export interface TaskOptions {
   priority?: number;
   expiresS?: number;
   resultTtlS?: number;
+  /**
+   * Run the handler synchronously inside the transaction that acks the job
+   * and saves its result: its writes to this database commit exactly once,
+   * with the ack, or not at all (default false).
+   */
+  transaction?: boolean;
 }
 
 export interface TaskContext {
@@ -100,9 +115,11 @@ export interface TaskDefinition {
   priority: number;
   expiresS: number | undefined;
   resultTtlS: number;
+  /** Runs inside the settle transaction (TaskOptions.transaction). */
+  transaction: boolean;
 }
 
-const TASK_OPTIONS = ['retries', 'timeoutS', 'retryDelayS', 'backoff', 'priority', 'expiresS', 'resultTtlS'] as const;
+const TASK_OPTIONS = ['retries', 'timeoutS', 'retryDelayS', 'backoff', 'priority', 'expiresS', 'resultTtlS', 'transaction'] as const;
 const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 const registries = new WeakMap<Connection, Map<string, Map<string, TaskDefinition>>>();
@@ -180,6 +197,20 @@ export function defineTask(
   const priority = opts.priority === undefined ? 0 : validate.anyInt(where, 'priority', opts.priority);
   const expiresS = validate.optInt(where, 'expiresS', opts.expiresS, 1);
   const resultTtlS = validate.optInt(where, 'resultTtlS', opts.resultTtlS, 0) ?? DEFAULT_RESULT_TTL_S;
+  const transaction = opts.transaction ?? false;
+  if (typeof transaction !== 'boolean') throw validate.invalid(where, 'transaction', 'be a boolean', transaction);
+  if (transaction && (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction') {
+    throw new HonkerError(
+      'INVALID_ARGUMENT',
+      `${where}: a transaction task's handler must be synchronous (got an async function): it runs inside the transaction that acks the job, which cannot span an await`,
+    );
+  }
+  if (transaction && timeoutS !== undefined) {
+    throw new HonkerError(
+      'INVALID_ARGUMENT',
+      `${where}: timeoutS cannot apply to a transaction task: its handler runs synchronously and cannot be interrupted; drop timeoutS or transaction`,
+    );
+  }
   db.assertOpen(where);
   const def: TaskDefinition = {
     name: name as string,
@@ -192,6 +223,7 @@ export function defineTask(
     priority,
     expiresS,
     resultTtlS,
+    transaction,
   };
   const reg = taskRegistry(db);
   let byName = reg.get(queue.name);
@@ -241,6 +273,7 @@ export interface RegisteredTask {
   priority: number;
   expiresS: number | null;
   resultTtlS: number;
+  transaction: boolean;
 }
 
 /** Every task registered on db (queue.task / queue.periodicTask), ordered by queue then name. */
@@ -258,6 +291,7 @@ export function registeredTasks(db: Connection): RegisteredTask[] {
         priority: d.priority,
         expiresS: d.expiresS ?? null,
         resultTtlS: d.resultTtlS,
+        transaction: d.transaction,
       });
     }
   }

@@ -121,6 +121,15 @@ interface Running {
 
 class ClaimLost extends Error {}
 
+/** The stored result of a successful run; throws (writing nothing) when the value is not JSON. */
+function successText(def: TaskDefinition, value: unknown): string {
+  try {
+    return resultEnvelopeText({ ok: true, value });
+  } catch (err) {
+    throw new Error(`task ${def.name} returned a value that is not JSON: ${errorText(err)}`, { cause: err });
+  }
+}
+
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   if (typeof err === 'string') return err;
@@ -241,11 +250,11 @@ export class Worker extends WorkerEvents {
       for (const wake = wakeLoop(this.db, { signal: stop }); wake.look(); await wake.sleep()) {
         clock.look(wake);
         while (buffer.length > 0 && running.size < this.concurrency) {
-          const r: Running | undefined = this.start(buffer.shift() as Job<unknown>, summary, () => {
-            if (r) running.delete(r);
+          const r: Running = this.start(buffer.shift() as Job<unknown>, summary, () => {
+            running.delete(r);
             slotFreed?.();
           });
-          if (r) running.add(r);
+          running.add(r);
         }
         if (buffer.length > 0 || running.size >= this.concurrency) {
           await Promise.race([new Promise<void>((resolve) => (slotFreed = resolve)), stopWait]);
@@ -326,8 +335,12 @@ export class Worker extends WorkerEvents {
     return { jobId: job.id, queue: job.queue, task, attempt: job.attempts };
   }
 
-  /** Start one claimed job; undefined when it was settled at once (bad envelope, unknown task). */
-  private start(job: Job<unknown>, summary: WorkerSummary, onDone: () => void): Running | undefined {
+  /**
+   * Start one claimed job. It holds a slot until it is settled: an async
+   * handler until it finishes; a transaction task, a bad envelope or an
+   * unknown task until the group commit has run it (settleInSlot).
+   */
+  private start(job: Job<unknown>, summary: WorkerSummary, onDone: () => void): Running {
     const envelope = readEnvelope(job.payload);
     const info = this.info(job, envelope.task);
     const tasks = taskRegistry(this.db).get(job.queue);
@@ -336,10 +349,13 @@ export class Worker extends WorkerEvents {
       const known = [...(tasks?.keys() ?? [])].join(', ') || 'none';
       const problem =
         envelope.problem ?? `unknown task ${JSON.stringify(envelope.task)} on queue ${JSON.stringify(job.queue)} (this worker knows: ${known})`;
-      this.settleLater(() => this.deadNow(job, info, problem, summary));
-      return undefined;
+      return this.settleInSlot(job, info, onDone, () => this.deadNow(job, info, problem, summary));
     }
     const args = envelope.args;
+    if (def.transaction) {
+      // Runs in the next group commit, inside its own savepoint (no timer: it is synchronous).
+      return this.settleInSlot(job, info, onDone, () => this.runInTransaction(job, def, args, info, summary));
+    }
     const controller = new AbortController();
     let interrupt: (o: Outcome) => void = () => undefined;
     const interrupted = new Promise<Outcome>((resolve) => (interrupt = resolve));
@@ -373,6 +389,25 @@ export class Worker extends WorkerEvents {
     return { job, info, controller, interrupt, done };
   }
 
+  /**
+   * A job settled by fn in the next group commit, holding its slot until
+   * then: without the slot, a queue of such jobs would keep the claim loop
+   * claiming (each claim an attempt) without ever yielding to the commit.
+   */
+  private settleInSlot(job: Job<unknown>, info: JobInfo, onDone: () => void, fn: () => void): Running {
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    this.settleLater(() => {
+      try {
+        fn();
+      } finally {
+        onDone();
+        finish();
+      }
+    });
+    return { job, info, controller: new AbortController(), interrupt: () => undefined, done };
+  }
+
   /** Settle a finished job in the next group commit (scheduled for the end of this turn). */
   private settleLater(fn: () => void): void {
     this.pendingSettles.push(fn);
@@ -391,7 +426,12 @@ export class Worker extends WorkerEvents {
   private flushSettles(): void {
     this.flushScheduled = false;
     const batch = this.pendingSettles.splice(0);
-    if (batch.length === 0 || !this.db.isOpen) return;
+    if (batch.length === 0) return;
+    if (!this.db.isOpen) {
+      // Nothing can be written: each settle fails at once (CLOSED) and gives its slot back.
+      for (const fn of batch) this.settleOne(fn);
+      return;
+    }
     const events: Array<() => void> = [];
     const summary = this.currentSummary;
     const before = summary ? { ...summary } : undefined;
@@ -449,9 +489,9 @@ export class Worker extends WorkerEvents {
       let text: string;
       try {
         // Serialized before anything is written, so a value that is not JSON writes nothing.
-        text = resultEnvelopeText({ ok: true, value });
+        text = successText(def, value);
       } catch (err) {
-        this.fail(job, def, info, `task ${def.name} returned a value that is not JSON: ${errorText(err)}`, err, durationMs, summary);
+        this.fail(job, def, info, errorText(err), (err as Error).cause, durationMs, summary);
         return;
       }
       // Inside the group commit. Ack first: a lost claim writes nothing, so no savepoint is needed.
@@ -469,6 +509,37 @@ export class Worker extends WorkerEvents {
           : `worker stopped: task ${def.name} did not finish within the ${this.graceMs} ms grace period`;
     if (outcome.kind === 'abandoned') summary.abandoned++;
     this.fail(job, def, info, error, outcome.kind === 'error' ? outcome.cause : undefined, durationMs, summary);
+  }
+
+  /**
+   * A transaction task (TaskOptions.transaction): the handler, the ack and
+   * the result in one savepoint of the group commit, so the handler's writes
+   * commit exactly once, with the ack. A throw (or a lost claim) rolls back
+   * the savepoint, then the job is retried or dead-lettered as usual.
+   */
+  private runInTransaction(job: Job<unknown>, def: TaskDefinition, args: unknown[], info: JobInfo, summary: WorkerSummary): void {
+    const ctx: TaskContext = { signal: new AbortController().signal, jobId: job.id, attempt: job.attempts, taskName: def.name, queue: job.queue };
+    const started = Date.now();
+    let value: unknown;
+    try {
+      value = this.db.transaction(() => {
+        const v = runWithContext(ctx, () => def.fn.apply(ctx, args));
+        if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') {
+          (v as PromiseLike<unknown>).then(undefined, () => undefined);
+          throw new HonkerError('INVALID_ARGUMENT', `task ${def.name} is a transaction task but returned a Promise: its handler must be synchronous`);
+        }
+        const text = successText(def, v === undefined ? null : v);
+        if (!job.ack()) throw new ClaimLost('claim lost');
+        saveResultText(this.db, job.id, text, def.resultTtlS);
+        return v === undefined ? null : v;
+      });
+    } catch (err) {
+      if (err instanceof ClaimLost) this.lost(info, 'claim lost before the transaction task committed', summary);
+      this.fail(job, def, info, errorText(err), err, Date.now() - started, summary);
+      return;
+    }
+    summary.completed++;
+    this.emit('completed', { ...info, value, durationMs: Date.now() - started });
   }
 
   /** Retry the job (or dead-letter it when attempts are used up, saving the error result). */

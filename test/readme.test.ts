@@ -92,3 +92,26 @@ test('readme: tasks and workers run as printed (task module, caller, `honker wor
   t.is(await worker.kill('SIGTERM'), 0, worker.stderr);
   t.regex(worker.stderr, /stopped \(SIGTERM\): claimed 1, completed 1/);
 });
+
+test('readme: a transaction task writes its row exactly once, with the ack (payments.ts as printed)', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(path.join(dir, 'node_modules'));
+  symlinkSync(repoRoot, path.join(dir, 'node_modules', 'honker'));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  writeFileSync(path.join(dir, 'payments.ts'), blockAfter('### Exactly once, or at least once', 'ts'));
+  writeFileSync(
+    path.join(dir, 'run.ts'),
+    `import { db, recordPayment } from './payments.ts';
+const handle = recordPayment(42, 1999);
+const ac = new AbortController();
+const worker = db.worker({ queues: ['billing'] });
+worker.on('completed', () => ac.abort());
+await worker.run({ signal: ac.signal });
+console.log(JSON.stringify(await handle.get({ timeoutMs: 10_000 })), JSON.stringify(db.raw.prepare('SELECT * FROM payments').all()));
+db.close();
+`,
+  );
+  const r = spawnSync(process.execPath, [tsxImport, 'run.ts'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, '{"orderId":42} [{"order_id":42,"amount":1999}]\n');
+});

@@ -8,7 +8,11 @@
  *     visibility timeout; the ledger row and the ack commit in ONE db.transaction;
  *   - worker runtime (test/fixtures/reliability-crash-runtime.ts): db.worker, concurrency 2,
  *     visibilityTimeoutS 1 (heartbeats every 0.5 s); the runtime saves the result and acks in one
- *     transaction, and a TEMP trigger on the results table writes the ledger row inside it.
+ *     transaction, and a TEMP trigger on the results table writes the ledger row inside it;
+ *   - a transaction task (test/fixtures/reliability-crash-transaction.ts): db.worker runs a
+ *     `transaction: true` task whose handler writes the ledger row itself, synchronously, inside
+ *     the transaction that acks the job (the exactly-once offer of TaskOptions.transaction); it
+ *     works 5 ms, not 30: it holds the write lock while it works.
  * Then:
  *   - every job is in the ledger exactly once (acked once) or dead after max_attempts attempts,
  *     never both; no live row is left (none stuck);
@@ -40,7 +44,9 @@ interface Proc {
 interface Variant {
   scenario: string;
   fixture: string;
-  args: (file: string, name: string) => string[];
+  /** How long each handler run works, in ms. */
+  handlerMs: number;
+  args: (file: string, name: string, handlerMs: number) => string[];
   /** The payload of job n. */
   payload: (n: number) => unknown;
 }
@@ -61,7 +67,7 @@ async function killWorkers(t: ExecutionContext, v: Variant): Promise<void> {
   let seq = 0;
   const start = (): Proc => {
     const name = `w${seq++}`;
-    const child = fixtureChild(t, v.fixture, v.args(file, name));
+    const child = fixtureChild(t, v.fixture, v.args(file, name, v.handlerMs));
     const p = { name, child, killed: false };
     procs.push(p);
     return p;
@@ -154,7 +160,7 @@ async function killWorkers(t: ExecutionContext, v: Variant): Promise<void> {
   report(t, v.scenario, {
     jobs,
     workers: WORKERS,
-    handlerMs: HANDLER_MS,
+    handlerMs: v.handlerMs,
     killEveryMs: KILL_EVERY_MS,
     maxKills: Number.isFinite(maxKills) ? maxKills : 'unlimited',
     kills,
@@ -176,7 +182,8 @@ test('claim-iterator workers SIGKILLed mid-handler every 200 ms: each job acked 
   killWorkers(t, {
     scenario: 'workers-killed-mid-handler-claim',
     fixture: 'reliability-crash-worker',
-    args: (file, name) => [file, name, String(HANDLER_MS)],
+    handlerMs: HANDLER_MS,
+    args: (file, name, ms) => [file, name, String(ms)],
     payload: (n) => ({ n }),
   }));
 
@@ -184,6 +191,17 @@ test('db.worker processes SIGKILLed mid-handler every 200 ms: each job acked exa
   killWorkers(t, {
     scenario: 'workers-killed-mid-handler-runtime',
     fixture: 'reliability-crash-runtime',
-    args: (file, name) => [file, name, String(HANDLER_MS), '2'],
+    handlerMs: HANDLER_MS,
+    args: (file, name, ms) => [file, name, String(ms), '2'],
+    payload: (n) => ({ task: 'work', args: [n], v: 1 }),
+  }));
+
+test('db.worker processes running a transaction task, SIGKILLed mid-handler every 200 ms: the handler’s own ledger rows, each job exactly once', (t) =>
+  killWorkers(t, {
+    scenario: 'workers-killed-mid-handler-transaction-task',
+    fixture: 'reliability-crash-transaction',
+    // Short: the handler holds the write lock while it works (it runs inside the transaction).
+    handlerMs: 5,
+    args: (file, name, ms) => [file, name, String(ms), '2'],
     payload: (n) => ({ task: 'work', args: [n], v: 1 }),
   }));
