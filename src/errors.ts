@@ -11,7 +11,8 @@ export type HonkerErrorCode =
   | 'TIMEOUT'
   | 'ABORTED'
   | 'JOB_FAILED'
-  | 'EXTENSION_NOT_FOUND';
+  | 'EXTENSION_NOT_FOUND'
+  | 'CANNOT_OPEN';
 
 export class HonkerError extends Error {
   readonly code: HonkerErrorCode;
