@@ -3,27 +3,28 @@
  * Ctrl-C; with --consumer each printed offset is saved.
  */
 import type { HonkerDatabase } from '../database.js';
-import { intFlag, nameArg, out, parse, type Command } from './args.js';
+import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, intFlag, nameArg, out, parse, type Command } from './args.js';
 import * as fmt from './format.js';
 import { writable } from './open.js';
 import { stopSignal } from './signals.js';
 
 export const tail: Command = {
-  usage: `usage: honker tail <db> <stream> [--consumer NAME] [--from OFFSET] [--json]
+  usage: `usage: honker tail <db> <stream> [--consumer NAME] [--from OFFSET] [--busy-timeout MS] [--json]
 
 Prints the stream's events as they arrive, until Ctrl-C. Starts after --from,
 else after the consumer's saved offset, else at the end of the stream (new
 events only); --from 0 replays from the start. With --consumer the offset of
-each printed event is saved, so the next run resumes after it.`,
+each printed event is saved, so the next run resumes after it.
+${BUSY_TIMEOUT_USAGE}`,
   async run(args) {
-    const p = parse(tail, args, { consumer: { type: 'string' }, from: { type: 'string' } }, [2, 2]);
+    const p = parse(tail, args, { consumer: { type: 'string' }, from: { type: 'string' }, ...BUSY_TIMEOUT }, [2, 2]);
     if (!p) return 0;
     const o = out(p);
     const [file, topicArg] = p.positionals as [string, string];
     const topic = nameArg('stream', topicArg);
     const consumer = p.values.consumer === undefined ? undefined : nameArg('--consumer', p.values.consumer as string);
     const from = intFlag(p, 'from', 0);
-    const db = writable(file);
+    const db = writable(file, busyTimeoutMs(p));
     const stop = stopSignal();
     try {
       const stream = db.stream(topic);
