@@ -3,7 +3,7 @@
  * parseArgs with the shared --help and --json flags and a count of
  * positionals), and readers of one value (intFlag, jsonArg, nameArg). A bad
  * argument throws UsageError (exit 2) naming the rule it broke; parseArgs' own
- * errors are reworded into that one-line form (unknownOption, optionValue).
+ * errors are reworded into that one-line form (parseError, unknownOption).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest } from '../validate.js';
@@ -81,13 +81,13 @@ function parseError(err: Error & { code?: string }, options: Options): UsageErro
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return unknownOption(option, options);
   if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     if (/does not take an argument/.test(err.message)) return new UsageError(`${option} takes no value`, true);
-    if (/argument missing/.test(err.message)) return new UsageError(`${option.replace(/ .*/, '')} needs a value`, true);
+    if (/argument missing/.test(err.message)) return new UsageError(`${option} needs a value`, true);
     return new UsageError(`${option} needs a value; write ${option}=VALUE for one that starts with '-'`, true);
   }
   return new UsageError(err.message.split(/\.(\s|$)/)[0]!, true);
 }
 
-/** "unknown option '--limt' (did you mean --limit?)", from this command's own option names. */
+/** "unknown option '--limt'; did you mean --limit?", from this command's own option names. */
 function unknownOption(option: string, options: Options): UsageError {
   if (/^-\d/.test(option)) {
     return new UsageError(`unknown option '${option}'; a negative number as an argument goes after --, as in -- ${option}`, true);
