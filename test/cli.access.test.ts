@@ -113,3 +113,14 @@ asNobody("cli access: a writable database in a directory the user cannot write: 
   });
   t.deepEqual(readdirSync(dir), ['a.db']);
 });
+
+asNobody('cli access: a database the user cannot read is named with its owner and mode', async (t) => {
+  const { dir, file } = rootDb(t, 0o755);
+  chmodSync(file, 0o600);
+  t.deepEqual(await runCliAsNobody(['stats', file]), {
+    stdout: '',
+    stderr: `honker stats: cannot read ${file}: permission denied (owned by root, mode 0600)\n`,
+    code: 1,
+  });
+  t.deepEqual(readdirSync(dir), ['a.db']);
+});
