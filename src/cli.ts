@@ -7,13 +7,15 @@
  * Exit codes: 0 done; 1 the command failed (missing file, not a honker
  * database, unknown queue or job, a SQLite error); 2 usage error (unknown
  * command or flag, missing or malformed argument, invalid JSON). Every error
- * is one line on stderr, and nothing is written when a command fails: the
- * database is checked read-only (never created) before anything else.
+ * is one line on stderr (a usage error ends with "(see honker <cmd> --help)"),
+ * and nothing is written when a command fails: the database is checked
+ * read-only (never created) before anything else.
  */
 import { pathToFileURL } from 'node:url';
 import type { Command } from './cli/args.js';
 import { COMMANDS, GLOBAL_USAGE } from './cli/commands.js';
-import { CliError, UsageError } from './cli/errors.js';
+import { CliError, UsageError, busyMessage } from './cli/errors.js';
+import { closest } from './validate.js';
 
 /** Run the command line with argv (without node and the script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -30,18 +32,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd: Command | undefined = COMMANDS.get(name);
   if (!cmd) {
-    process.stderr.write(`honker: unknown command '${name}'\n${GLOBAL_USAGE}\n`);
+    const hint = closest(name, [...COMMANDS.keys()]);
+    process.stderr.write(`honker: unknown command '${name}'${hint ? `; did you mean ${hint}?` : ''} (see honker --help)\n`);
     return 2;
   }
   try {
     return await cmd.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`honker ${name}: ${err.message}\n`);
-      if (err.showUsage) process.stderr.write(cmd.usage + '\n');
+      process.stderr.write(`honker ${name}: ${err.message}${err.showUsage ? ` (see honker ${name} --help)` : ''}\n`);
       return 2;
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = busyMessage(err, cmd.usage.includes('--busy-timeout')) ?? (err instanceof Error ? err.message : String(err));
     process.stderr.write(`honker ${name}: ${err instanceof CliError ? message : message.split('\n')[0]}\n`);
     return 1;
   }

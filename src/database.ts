@@ -6,6 +6,7 @@
  * scheduler.ts, worker.ts). Nothing below imports this file.
  */
 import Database from 'better-sqlite3';
+import { cannotOpen, openFailure, writeProblem } from './access.js';
 import { Connection } from './connection.js';
 import { HonkerError } from './errors.js';
 import { listen, notify, type ListenOptions, type Notification } from './notify.js';
@@ -39,6 +40,9 @@ export function open(file: string, options?: OpenOptions): HonkerDatabase {
   }
   const busyTimeoutMs = validate.optInt('open', 'busyTimeoutMs', opts.busyTimeoutMs, 0) ?? 5000;
   validate.optInt('open', 'watcherIntervalMs', opts.watcherIntervalMs, 1);
+  // Before SQLite: a file this user cannot write would open read-only and leave -wal and -shm files behind.
+  const problem = file.startsWith('file:') ? undefined : writeProblem(file);
+  if (problem) throw cannotOpen('open', problem);
   let raw: Database.Database | undefined;
   try {
     raw = new Database(file);
@@ -49,7 +53,7 @@ export function open(file: string, options?: OpenOptions): HonkerDatabase {
     return new HonkerDatabase(raw, { ...opts, checkpointInBackground: true });
   } catch (err) {
     raw?.close();
-    throw namingFile(err, file);
+    throw openFailure('open', file, err) ?? namingFile(err, file);
   }
 }
 
@@ -68,7 +72,11 @@ export function attach(raw: Database.Database, options?: Pick<OpenOptions, 'watc
   if (raw.memory) {
     throw new HonkerError('INVALID_ARGUMENT', 'attach: an in-memory database cannot be watched by other processes; use a file');
   }
-  return new HonkerDatabase(raw, opts);
+  try {
+    return new HonkerDatabase(raw, opts);
+  } catch (err) {
+    throw openFailure('attach', raw.name, err) ?? err;
+  }
 }
 
 export class HonkerDatabase extends Connection {

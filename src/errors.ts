@@ -12,7 +12,8 @@ export type HonkerErrorCode =
   | 'ABORTED'
   | 'JOB_FAILED'
   | 'CLAIM_LOST'
-  | 'EXTENSION_NOT_FOUND';
+  | 'EXTENSION_NOT_FOUND'
+  | 'CANNOT_OPEN';
 
 export class HonkerError extends Error {
   readonly code: HonkerErrorCode;

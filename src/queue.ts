@@ -311,18 +311,22 @@ export class Queue<T = unknown> {
 
   /** Claim up to n jobs now (possibly none). */
   claimBatch(workerId: string, n: number, options?: { visibilityTimeoutS?: number }): Job<T>[] {
-    const where = 'queue.claimBatch';
+    return this.claimChecked('queue.claimBatch', workerId, n, options);
+  }
+
+  /** Claim one job now, or null when none is due. */
+  claimOne(workerId: string, options?: { visibilityTimeoutS?: number }): Job<T> | null {
+    return this.claimChecked('queue.claimOne', workerId, 1, options)[0] ?? null;
+  }
+
+  /** claimBatch and claimOne: check, then claim; errors name the method called (where). */
+  private claimChecked(where: string, workerId: string, n: number, options: { visibilityTimeoutS?: number } | undefined): Job<T>[] {
     validate.name(where, 'workerId', workerId);
     validate.int(where, 'n', n, 0);
     const opts = validate.options(where, options, ['visibilityTimeoutS']);
     const timeout = validate.optInt(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
     this.db.assertOpen(where);
     return this.claimNow(workerId, n, timeout);
-  }
-
-  /** Claim one job now, or null when none is due. */
-  claimOne(workerId: string, options?: { visibilityTimeoutS?: number }): Job<T> | null {
-    return this.claimBatch(workerId, 1, options)[0] ?? null;
   }
 
   /** Ack several jobs claimed by workerId; returns how many were still validly claimed. */

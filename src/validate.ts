@@ -80,7 +80,8 @@ export function options<T extends object>(where: string, value: T | undefined, k
   return value;
 }
 
-function closest(key: string, known: readonly string[]): string | undefined {
+/** The known name nearest to key (a prefix, or at most 2 edits away), for "did you mean" hints. */
+export function closest(key: string, known: readonly string[]): string | undefined {
   const lower = key.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;

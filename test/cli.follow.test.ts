@@ -89,3 +89,34 @@ test('cli tail --consumer: saves each printed offset, resumes after it; --from r
   t.is(await replay.kill('SIGINT'), 0);
   t.is(events.offset('billing'), 4); // no consumer: nothing saved
 });
+
+test('cli tail --from past the last event: says so once on stderr, then waits for events after it', async (t) => {
+  const file = tempDbPath(t);
+  setupDb(file, 'empty');
+  const db = open(file);
+  t.teardown(() => db.close());
+  const events = db.stream('events');
+  db.transaction(() => {
+    for (let i = 1; i <= 37; i++) events.publish(i);
+  });
+  const end = cliChild(t, ['tail', file, 'events']);
+  await end.waitForStderr('(Ctrl-C to stop)\n');
+  t.is(await end.kill('SIGINT'), 0);
+  t.is(end.stderr, "tailing 'events' after offset 37 (Ctrl-C to stop)\n");
+
+  const past = cliChild(t, ['tail', file, 'events', '--from', '99999']);
+  await past.waitForStderr('waiting for events after 99999\n');
+  events.publish('not after 99999');
+  t.is(await past.kill('SIGINT'), 0);
+  t.is(
+    past.stderr,
+    "tailing 'events' after offset 99999 (Ctrl-C to stop)\n" +
+      "offset 99999 is past the end (the last event of 'events' is 37); waiting for events after 99999\n",
+  );
+  t.deepEqual(past.lines, []);
+
+  const empty = cliChild(t, ['tail', file, 'other', '--from', '5']);
+  await empty.waitForStderr('waiting for events after 5\n');
+  t.is(await empty.kill('SIGINT'), 0);
+  t.is(empty.stderr, "tailing 'other' after offset 5 (Ctrl-C to stop)\noffset 5 is past the end ('other' has no event yet); waiting for events after 5\n");
+});

@@ -64,6 +64,39 @@ test('cli worker: a missing module or one without tasks is one clear line and ex
   t.is(usage.code, 2);
 });
 
+test('cli worker: a module that does not parse is one line with file:line:column and the parser message', async (t) => {
+  const dir = tempDir(t);
+  const bad = path.join(dir, 'bad.ts');
+  writeFileSync(bad, "// a task module\nconst x: number = ;\n");
+  t.deepEqual(await runCli(['worker', bad]), { stdout: '', stderr: `honker worker: ${bad}:2:19: Unexpected ";"\n`, code: 1 });
+  const badJs = path.join(dir, 'bad.cjs');
+  writeFileSync(badJs, 'const x = ;\n');
+  t.deepEqual(await runCli(['worker', badJs]), {
+    stdout: '',
+    stderr: `honker worker: ${badJs}:1:11: SyntaxError: Unexpected token ';'\n`,
+    code: 1,
+  });
+});
+
+test('cli worker: --queue naming a queue with no task is refused (its jobs would be dead-lettered), nothing claimed', async (t) => {
+  const file = tempDbPath(t);
+  const db = open(file);
+  t.teardown(() => db.close());
+  db.queue('nope').enqueue({ task: 'x' });
+  t.deepEqual(await runCli(['worker', tasksModule, '--queue', 'math', '--queue', 'nope'], { env: dbEnv(file) }), {
+    stdout: '',
+    stderr: "honker worker: no task is registered on queue 'nope' (queues with tasks: math)\n",
+    code: 2,
+  });
+  t.deepEqual(db.queue('nope').stats(), { pending: 1, scheduled: 0, processing: 0, dead: 0 });
+});
+
+test('cli worker: --help says that --list imports the module (its top-level code runs)', async (t) => {
+  const r = await runCli(['worker', '--help']);
+  t.is(r.code, 0);
+  t.regex(r.stdout.replace(/\s+/g, ' '), /--list print the registered tasks and exit \(this imports the module, so its top-level code runs, as for a worker\)/);
+});
+
 test('cli worker: a .ts module in a project without tsx (on a Node that cannot strip types) fails in one line naming what to install', (t) => {
   const dir = tempDir(t);
   mkdirSync(path.join(dir, 'node_modules'));

@@ -393,6 +393,16 @@ const errorCases: ErrorCase[] = [
   {
     name: 'claimOne empty worker',
     run: (db) => db.queue('q').claimOne(''),
+    message: 'queue.claimOne: workerId must be a non-empty string (got "")',
+  },
+  {
+    name: 'claimOne option hint',
+    run: (db) => (db.queue('q').claimOne as (w: string, o: unknown) => unknown)('w', { visibilityTimeout: 5 }),
+    message: 'queue.claimOne: unknown option "visibilityTimeout" (did you mean "visibilityTimeoutS"?)',
+  },
+  {
+    name: 'claimBatch empty worker',
+    run: (db) => db.queue('q').claimBatch('', 2),
     message: 'queue.claimBatch: workerId must be a non-empty string (got "")',
   },
   {
@@ -497,7 +507,8 @@ test('calling into a closed database: CLOSED errors naming the method, nothing w
   const before = snapshot(file);
   const cases: Array<[() => unknown, string]> = [
     [() => q.enqueue(3), 'queue.enqueue: the database is closed'],
-    [() => q.claimOne('w'), 'queue.claimBatch: the database is closed'],
+    [() => q.claimOne('w'), 'queue.claimOne: the database is closed'],
+    [() => q.claimBatch('w', 2), 'queue.claimBatch: the database is closed'],
     [() => q.claim('w'), 'queue.claim: the database is closed'],
     [() => q.ackBatch([1], 'w'), 'queue.ackBatch: the database is closed'],
     [() => q.stats(), 'queue.stats: the database is closed'],

@@ -33,7 +33,9 @@ Inspect and operate a honker database (a SQLite file) without SQL:
   worker <module>                     run the tasks a module registers
   extension-path                      print the path of libhonker_ext, for other SQLite hosts
 
-Every command takes --help; listings take --json (JSON instead of a table).
+Every command takes --help; listings take --json (JSON instead of a table);
+commands that write take --busy-timeout MS (how long to wait for another
+process's write; default 5000).
 Exit codes: 0 ok, 1 the command failed, 2 usage error.`;
 
 export const COMMANDS = new Map<string, Command>([

@@ -2,7 +2,7 @@
  * `honker dead <db> <queue>`: list a queue's dead jobs, requeue one or all of
  * them, or purge them.
  */
-import { intFlag, nameArg, out, parse, type Command } from './args.js';
+import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, intFlag, nameArg, out, parse, type Command } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import * as fmt from './format.js';
 import { printDead, type DeadRow, type LiveRow } from './jobs.js';
@@ -12,15 +12,16 @@ const REQUEUE_BATCH = 500;
 
 export const dead: Command = {
   usage: `usage: honker dead <db> <queue> [--limit N] [--json]
-       honker dead <db> <queue> --requeue ID
-       honker dead <db> <queue> --requeue-all
-       honker dead <db> <queue> --purge [--older-than SECONDS]
+       honker dead <db> <queue> --requeue ID [--busy-timeout MS]
+       honker dead <db> <queue> --requeue-all [--busy-timeout MS]
+       honker dead <db> <queue> --purge [--older-than SECONDS] [--busy-timeout MS]
 
 Without an action lists the newest dead jobs (--limit, default 50).
 --requeue ID puts one dead job back to pending (attempts 0, same id).
 --requeue-all does that for every dead job of the queue, in transactions of
 ${REQUEUE_BATCH} (progress on stderr on a terminal). --purge deletes dead jobs, or
-only those that died at least --older-than seconds ago.`,
+only those that died at least --older-than seconds ago.
+${BUSY_TIMEOUT_USAGE}`,
   async run(args) {
     const p = parse(
       dead,
@@ -31,6 +32,7 @@ only those that died at least --older-than seconds ago.`,
         purge: { type: 'boolean' },
         'older-than': { type: 'string' },
         limit: { type: 'string' },
+        ...BUSY_TIMEOUT,
       },
       [2, 2],
     );
@@ -43,6 +45,8 @@ only those that died at least --older-than seconds ago.`,
     if (p.values['older-than'] !== undefined && actions[0] !== 'purge') throw new UsageError('--older-than goes with --purge', true);
     const limit = intFlag(p, 'limit', 0, 50)!;
     const action = actions[0];
+    if (p.values['busy-timeout'] !== undefined && action === undefined) throw new UsageError('--busy-timeout goes with --requeue, --requeue-all or --purge', true);
+    const busyMs = busyTimeoutMs(p);
 
     if (action === undefined) {
       const rows = withReadOnly(file, (raw) => {
@@ -55,7 +59,7 @@ only those that died at least --older-than seconds ago.`,
     if (action === 'requeue') {
       const id = intFlag(p, 'requeue', 1)!;
       withReadOnly(file, (raw) => knownQueue(raw, queue));
-      withWritable(file, (db) => {
+      withWritable(file, busyMs, (db) => {
         db.transaction(() => {
           const moved = db.sql('SELECT honker_dead_requeue(?)').pluck().get(id) === 1;
           const job = moved ? (JSON.parse(db.sql('SELECT honker_get_job(?)').pluck().get(id) as string) as LiveRow) : null;
@@ -71,7 +75,7 @@ only those that died at least --older-than seconds ago.`,
       const total = withReadOnly(file, (raw) => knownQueue(raw, queue).dead);
       const progress = process.stderr.isTTY === true;
       let done = 0;
-      withWritable(file, (db) => {
+      withWritable(file, busyMs, (db) => {
         // Bounded by the count at the start: a job that dies again meanwhile is not requeued twice.
         while (done < total) {
           const n = db.transaction(() => {
@@ -94,7 +98,7 @@ only those that died at least --older-than seconds ago.`,
     }
     const olderThan = intFlag(p, 'older-than', 0, 0)!;
     withReadOnly(file, (raw) => knownQueue(raw, queue));
-    const purged = withWritable(file, (db) => db.sql('SELECT honker_dead_purge(?, ?)').pluck().get(queue, olderThan) as number);
+    const purged = withWritable(file, busyMs, (db) => db.sql('SELECT honker_dead_purge(?, ?)').pluck().get(queue, olderThan) as number);
     if (o.json) fmt.writeJson({ purged });
     else fmt.write(`purged ${purged} dead job${purged === 1 ? '' : 's'} of queue '${queue}'`);
     return 0;

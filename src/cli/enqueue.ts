@@ -1,19 +1,21 @@
 /**
  * `honker enqueue <db> <queue> <json>`: add a job; prints its id.
  */
-import { intFlag, jsonArg, nameArg, out, parse, type Command } from './args.js';
+import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, intFlag, jsonArg, nameArg, out, parse, type Command } from './args.js';
 import * as fmt from './format.js';
 import { withWritable } from './open.js';
 
 export const enqueue: Command = {
-  usage: `usage: honker enqueue <db> <queue> <json> [--delay SECONDS] [--priority P] [--max-attempts N] [--json]
+  usage: `usage: honker enqueue <db> <queue> <json> [--delay SECONDS] [--priority P] [--max-attempts N] [--busy-timeout MS] [--json]
 
-Adds a job whose payload is the JSON value given; prints its id.`,
+Adds a job whose payload is the JSON value given; prints its id. A negative
+priority is written --priority=-3.
+${BUSY_TIMEOUT_USAGE}`,
   async run(args) {
     const p = parse(
       enqueue,
       args,
-      { delay: { type: 'string' }, priority: { type: 'string' }, 'max-attempts': { type: 'string' } },
+      { delay: { type: 'string' }, priority: { type: 'string' }, 'max-attempts': { type: 'string' }, ...BUSY_TIMEOUT },
       [3, 3],
     );
     if (!p) return 0;
@@ -23,7 +25,7 @@ Adds a job whose payload is the JSON value given; prints its id.`,
     const delayS = intFlag(p, 'delay', 0);
     const priority = intFlag(p, 'priority', Number.MIN_SAFE_INTEGER);
     const maxAttempts = intFlag(p, 'max-attempts', 1);
-    const id = withWritable(file, (db) => db.queue(queue).enqueue(payload, { delayS, priority, maxAttempts }));
+    const id = withWritable(file, busyTimeoutMs(p), (db) => db.queue(queue).enqueue(payload, { delayS, priority, maxAttempts }));
     if (out(p).json) fmt.writeJson({ id });
     else fmt.write(String(id));
     return 0;

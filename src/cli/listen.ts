@@ -2,24 +2,25 @@
  * `honker listen <db> <channel>`: print each notification as it arrives,
  * until Ctrl-C.
  */
-import { nameArg, out, parse, type Command } from './args.js';
+import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, nameArg, out, parse, type Command } from './args.js';
 import * as fmt from './format.js';
 import { writable } from './open.js';
 import { stopSignal } from './signals.js';
 
 export const listen: Command = {
-  usage: `usage: honker listen <db> <channel> [--json]
+  usage: `usage: honker listen <db> <channel> [--busy-timeout MS] [--json]
 
 Prints each notification sent on channel from now on, as it arrives (like
 psql's LISTEN), until Ctrl-C. A line per notification: id, time, payload; with
---json a JSON object per line.`,
+--json a JSON object per line.
+${BUSY_TIMEOUT_USAGE}`,
   async run(args) {
-    const p = parse(listen, args, {}, [2, 2]);
+    const p = parse(listen, args, BUSY_TIMEOUT, [2, 2]);
     if (!p) return 0;
     const o = out(p);
     const [file, channelArg] = p.positionals as [string, string];
     const channel = nameArg('channel', channelArg);
-    const db = writable(file);
+    const db = writable(file, busyTimeoutMs(p));
     const stop = stopSignal();
     try {
       const it = db.listen(channel, { signal: stop.signal });

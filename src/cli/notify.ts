@@ -1,21 +1,22 @@
 /**
  * `honker notify <db> <channel> <json>`: send a notification; prints its id.
  */
-import { jsonArg, nameArg, out, parse, type Command } from './args.js';
+import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, jsonArg, nameArg, out, parse, type Command } from './args.js';
 import * as fmt from './format.js';
 import { withWritable } from './open.js';
 
 export const notify: Command = {
-  usage: `usage: honker notify <db> <channel> <json> [--json]
+  usage: `usage: honker notify <db> <channel> <json> [--busy-timeout MS] [--json]
 
-Sends a notification (the JSON value given) on channel; prints its id.`,
+Sends a notification (the JSON value given) on channel; prints its id.
+${BUSY_TIMEOUT_USAGE}`,
   async run(args) {
-    const p = parse(notify, args, {}, [3, 3]);
+    const p = parse(notify, args, BUSY_TIMEOUT, [3, 3]);
     if (!p) return 0;
     const [file, channelArg, text] = p.positionals as [string, string, string];
     const channel = nameArg('channel', channelArg);
     const payload = jsonArg('payload', text);
-    const id = withWritable(file, (db) => db.notify(channel, payload));
+    const id = withWritable(file, busyTimeoutMs(p), (db) => db.notify(channel, payload));
     if (out(p).json) fmt.writeJson({ id });
     else fmt.write(String(id));
     return 0;

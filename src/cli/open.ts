@@ -4,24 +4,45 @@
  * written through the client (open()). Also what several commands read: the
  * queues' stats, the database's clock, and "unknown queue" for a queue with
  * no job.
+ *
+ * Reading creates no file. A read-only connection to a WAL database creates
+ * its -wal and -shm files when they are missing (owned by whoever runs the
+ * command, so the database's owner may then be unable to write), and fails
+ * where it cannot create them. When the -wal file is missing no connection
+ * has the database open, so it is read as an immutable file instead (SQLite's
+ * `immutable=1`: no locks, no -shm); if a writer came meanwhile (a -wal
+ * appeared, or the file changed), what was read may mix two states and is
+ * read again.
  */
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readProblem, writeProblem } from '../access.js';
 import { open, type HonkerDatabase } from '../database.js';
 import { load } from '../extension.js';
 import { CliError } from './errors.js';
 
-/**
- * Check that file is an existing honker database without writing anything
- * (never creates it), and return a read-only connection with the extension loaded.
- */
-export function readOnly(file: string): Database.Database {
+/** How many times a read whose file changed under it is tried as immutable before reading as usual. */
+const IMMUTABLE_TRIES = 3;
+
+/** Fail unless file exists and this user may read it (it is never created). */
+function mustExist(file: string): void {
   if (!existsSync(file)) throw new CliError(`${file}: no such file`);
-  let raw: Database.Database;
+  const problem = readProblem(file);
+  if (problem) throw new CliError(problem.message);
+}
+
+/**
+ * A read-only connection with the extension loaded, to a file that must be a honker
+ * database: immutable (no locks, no -wal or -shm files) or as usual.
+ */
+function readOnly(file: string, immutable: boolean): Database.Database {
+  let raw: Database.Database | undefined;
   try {
-    raw = new Database(file, { readonly: true, fileMustExist: true });
+    raw = (immutable ? openImmutable(file) : undefined) ?? new Database(file, { readonly: true, fileMustExist: true });
   } catch (err) {
-    throw new CliError(`${file}: cannot open: ${(err as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }
   try {
     raw.pragma('busy_timeout = 5000');
@@ -32,7 +53,9 @@ export function readOnly(file: string): Database.Database {
         .pluck()
         .get() as number;
     } catch (err) {
-      throw new CliError(`${file}: not a SQLite database (${(err as Error).message})`);
+      const { code, message } = err as { code?: string; message: string };
+      if (code === 'SQLITE_NOTADB') throw new CliError(`${file}: not a SQLite database (${message})`);
+      throw new CliError(`cannot read ${file}: ${message}`);
     }
     if (tables !== 2) throw new CliError(`${file}: not a honker database (it has no _honker_live table)`);
     load(raw);
@@ -43,25 +66,87 @@ export function readOnly(file: string): Database.Database {
   }
 }
 
-/** Check file read-only, then open it with the client for writing. */
-export function writable(file: string): HonkerDatabase {
-  readOnly(file).close();
-  return open(file);
-}
-
-/** fn on a read-only connection (see readOnly), closed after. */
-export function withReadOnly<T>(file: string, fn: (raw: Database.Database) => T): T {
-  const raw = readOnly(file);
+/**
+ * file opened read-only with `immutable=1`, or undefined when this process cannot: better-sqlite3
+ * takes `file:` URIs only when SQLITE_USE_URI=1 was set at its first connection (the CLI opens
+ * none before this; the variable is not left set for anything else). A URI it does not take is
+ * a name that does not exist, which a read-only open never creates.
+ */
+function openImmutable(file: string): Database.Database | undefined {
+  const was = process.env.SQLITE_USE_URI;
+  if (was === undefined) process.env.SQLITE_USE_URI = '1';
   try {
-    return fn(raw);
+    return new Database(`${pathToFileURL(path.resolve(file)).href}?immutable=1`, { readonly: true, fileMustExist: true });
+  } catch {
+    return undefined;
   } finally {
-    raw.close();
+    if (was === undefined) delete process.env.SQLITE_USE_URI;
   }
 }
 
+/**
+ * While file is a WAL database with no -wal file (so no connection has it open), a stamp
+ * that changes when anything writes it; undefined otherwise (rollback-journal databases are
+ * read as usual: that creates no file).
+ */
+function idleStamp(file: string): string | undefined {
+  if (existsSync(`${file}-wal`)) return undefined;
+  const header = Buffer.alloc(20);
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, header, 0, 20, 0);
+    } finally {
+      closeSync(fd);
+    }
+    // The header's bytes 18 and 19 (file format write and read versions) are 2 in WAL mode.
+    if (header.toString('latin1', 0, 16) !== 'SQLite format 3\0' || header[18] !== 2) return undefined;
+    const s = statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** fn on a read-only connection to the honker database file (see the header), closed after. */
+export function withReadOnly<T>(file: string, fn: (raw: Database.Database) => T): T {
+  mustExist(file);
+  for (let attempt = 1; ; attempt++) {
+    const stamp = attempt <= IMMUTABLE_TRIES ? idleStamp(file) : undefined;
+    const raw = readOnly(file, stamp !== undefined);
+    let outcome: { value: T } | { error: unknown };
+    try {
+      outcome = { value: fn(raw) };
+    } catch (error) {
+      outcome = { error };
+    } finally {
+      raw.close();
+    }
+    // A writer came meanwhile (a -wal appeared, or the file changed): what was read may be torn; read again.
+    if (stamp !== undefined && idleStamp(file) !== stamp) continue;
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
+  }
+}
+
+/**
+ * Check file read-only (withReadOnly), then whether this user may write it, then open it with
+ * the client; its writes wait busyTimeoutMs for another process's write lock.
+ */
+export function writable(file: string, busyTimeoutMs: number): HonkerDatabase {
+  withReadOnly(file, () => undefined);
+  const problem = writeProblem(file);
+  if (problem) {
+    const who = problem.kind === 'read-only' ? 'no user can write it there' : 'run as a user who can write it';
+    throw new CliError(`${problem.message}; ${who}, or use a read-only command (stats, jobs, dead, schedule list)`);
+  }
+  // A name starting with "file:" would be read as a URI by a process that turned URIs on.
+  return open(file.startsWith('file:') ? path.resolve(file) : file, { busyTimeoutMs });
+}
+
 /** fn on the client opened for writing (see writable), closed after. */
-export function withWritable<T>(file: string, fn: (db: HonkerDatabase) => T): T {
-  const db = writable(file);
+export function withWritable<T>(file: string, busyTimeoutMs: number, fn: (db: HonkerDatabase) => T): T {
+  const db = writable(file, busyTimeoutMs);
   try {
     return fn(db);
   } finally {

@@ -2,7 +2,7 @@
  * `honker schedule <db> [list|pause|resume]`: list the cron schedules, or
  * pause or resume one.
  */
-import { out, parse, type Command } from './args.js';
+import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, out, parse, type Command } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import { parsePayload } from '../payload.js';
 import * as fmt from './format.js';
@@ -10,18 +10,20 @@ import { withReadOnly, withWritable } from './open.js';
 
 export const schedule: Command = {
   usage: `usage: honker schedule <db> [list] [--json]
-       honker schedule <db> pause <name>
-       honker schedule <db> resume <name>
+       honker schedule <db> pause <name> [--busy-timeout MS]
+       honker schedule <db> resume <name> [--busy-timeout MS]
 
 Lists the cron schedules (name, queue, expression, next fire time, state), or
-pauses / resumes one (resume fires from the next boundary after now).`,
+pauses / resumes one (resume fires from the next boundary after now).
+${BUSY_TIMEOUT_USAGE}`,
   async run(args) {
-    const p = parse(schedule, args, {}, [1, 3]);
+    const p = parse(schedule, args, BUSY_TIMEOUT, [1, 3]);
     if (!p) return 0;
     const o = out(p);
     const [file, verb = 'list', name] = p.positionals as [string, string?, string?];
     if (verb === 'list') {
       if (name !== undefined) throw new UsageError(`unexpected argument '${name}'`, true);
+      if (p.values['busy-timeout'] !== undefined) throw new UsageError('--busy-timeout goes with pause or resume', true);
       const rows = withReadOnly(file, (raw) => JSON.parse(raw.prepare('SELECT honker_scheduler_list()').pluck().get() as string) as Record<string, unknown>[]);
       const tasks = rows.map((r) => ({
         name: r.name as string,
@@ -47,12 +49,13 @@ pauses / resumes one (resume fires from the next boundary after now).`,
     }
     if (verb !== 'pause' && verb !== 'resume') throw new UsageError(`unknown action '${verb}' (list, pause or resume)`, true);
     if (name === undefined) throw new UsageError(`${verb} needs a schedule name`, true);
+    const busyMs = busyTimeoutMs(p);
     const task = withReadOnly(file, (raw) => {
       const rows = JSON.parse(raw.prepare('SELECT honker_scheduler_list()').pluck().get() as string) as Array<{ name: string; enabled: unknown }>;
       return rows.find((r) => r.name === name);
     });
     if (!task) throw new CliError(`no schedule named '${name}'`);
-    const changed = withWritable(file, (db) => (verb === 'pause' ? db.scheduler().pause(name) : db.scheduler().resume(name)));
+    const changed = withWritable(file, busyMs, (db) => (verb === 'pause' ? db.scheduler().pause(name) : db.scheduler().resume(name)));
     const state = verb === 'pause' ? 'paused' : 'active';
     if (o.json) fmt.writeJson({ name, state, changed });
     else fmt.write(changed ? `${name}: ${state}` : `${name}: already ${state}`);

@@ -3,27 +3,28 @@
  * Ctrl-C; with --consumer each printed offset is saved.
  */
 import type { HonkerDatabase } from '../database.js';
-import { intFlag, nameArg, out, parse, type Command } from './args.js';
+import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, intFlag, nameArg, out, parse, type Command } from './args.js';
 import * as fmt from './format.js';
 import { writable } from './open.js';
 import { stopSignal } from './signals.js';
 
 export const tail: Command = {
-  usage: `usage: honker tail <db> <stream> [--consumer NAME] [--from OFFSET] [--json]
+  usage: `usage: honker tail <db> <stream> [--consumer NAME] [--from OFFSET] [--busy-timeout MS] [--json]
 
 Prints the stream's events as they arrive, until Ctrl-C. Starts after --from,
 else after the consumer's saved offset, else at the end of the stream (new
 events only); --from 0 replays from the start. With --consumer the offset of
-each printed event is saved, so the next run resumes after it.`,
+each printed event is saved, so the next run resumes after it.
+${BUSY_TIMEOUT_USAGE}`,
   async run(args) {
-    const p = parse(tail, args, { consumer: { type: 'string' }, from: { type: 'string' } }, [2, 2]);
+    const p = parse(tail, args, { consumer: { type: 'string' }, from: { type: 'string' }, ...BUSY_TIMEOUT }, [2, 2]);
     if (!p) return 0;
     const o = out(p);
     const [file, topicArg] = p.positionals as [string, string];
     const topic = nameArg('stream', topicArg);
     const consumer = p.values.consumer === undefined ? undefined : nameArg('--consumer', p.values.consumer as string);
     const from = intFlag(p, 'from', 0);
-    const db = writable(file);
+    const db = writable(file, busyTimeoutMs(p));
     const stop = stopSignal();
     try {
       const stream = db.stream(topic);
@@ -35,6 +36,11 @@ each printed event is saved, so the next run resumes after it.`,
       const it = stream.subscribe({ consumer, fromOffset: start, signal: stop.signal });
       const at = start ?? stream.offset(consumer!);
       process.stderr.write(`tailing '${topic}' after offset ${at}${consumer ? ` as consumer '${consumer}'` : ''} (Ctrl-C to stop)\n`);
+      const last = streamEnd(db, topic, at);
+      if (at > last) {
+        const none = last === 0 ? `'${topic}' has no event yet` : `the last event of '${topic}' is ${last}`;
+        process.stderr.write(`offset ${at} is past the end (${none}); waiting for events after ${at}\n`);
+      }
       for await (const ev of it) {
         if (o.json) fmt.writeJson({ offset: ev.offset, topic: ev.topic, key: ev.key, payload: ev.payload, created_at: ev.createdAt });
         else fmt.write(`${ev.offset}  ${fmt.time(ev.createdAt)}  ${ev.key ?? '-'}  ${fmt.payload(ev.payload)}`);
@@ -49,13 +55,25 @@ each printed event is saved, so the next run resumes after it.`,
   },
 };
 
-/** The offset of the newest event of topic (0 when none), found by paging honker_stream_read_since. */
-function streamEnd(db: HonkerDatabase, topic: string): number {
+/**
+ * The offset of the newest event of topic (0 when none): the least x with no event after it,
+ * found with O(log end) reads of one event (honker_stream_read_since), doubling from 1 (or
+ * from the bound given) and then halving.
+ */
+function streamEnd(db: HonkerDatabase, topic: string, bound = 1): number {
   const stream = db.stream(topic);
-  let end = 0;
-  for (;;) {
-    const page = stream.readSince(end, 10000);
-    if (page.length === 0) return end;
-    end = page[page.length - 1]!.offset;
+  const after = (x: number) => stream.readSince(x, 1).length > 0;
+  let lo = 0; // an event lies after lo (or lo is 0)
+  let hi = Math.max(1, bound);
+  while (after(hi)) {
+    lo = hi;
+    hi *= 2;
   }
+  // Now no event lies after hi: the end is in [lo, hi].
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (after(mid)) lo = mid;
+    else hi = mid;
+  }
+  return after(lo) ? hi : lo;
 }

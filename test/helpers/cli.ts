@@ -9,6 +9,7 @@ import path from 'node:path';
 import { open } from '../../src/index.js';
 import { LineChild, owned, tsxCommand } from './child.js';
 import { repoRoot, runTsx, type ScriptResult } from './db.js';
+import { AS_NOBODY } from './test-if.js';
 
 const cliEntry = path.join(repoRoot, 'src', 'cli.ts');
 
@@ -17,6 +18,11 @@ export type CliResult = ScriptResult;
 /** Run `honker <args>` to completion. */
 export function runCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return runTsx(cliEntry, args, { ...opts, label: `honker ${args.join(' ')}` });
+}
+
+/** Run `honker <args>` to completion as the user nobody (see AS_NOBODY in test-if.ts). */
+export function runCliAsNobody(args: string[]): Promise<CliResult> {
+  return runTsx(cliEntry, args, { prefix: AS_NOBODY, label: `nobody: honker ${args.join(' ')}` });
 }
 
 /** A running `honker <args>` (env added to this process's) whose stdout lines can be awaited; killed after the test. */

@@ -101,14 +101,18 @@ export interface ScriptResult {
   code: number | null;
 }
 
-/** Run `script` (a path) with tsx from the repository root; rejects after timeoutMs (default 60 s). */
+/**
+ * Run `script` (a path) with tsx from the repository root; rejects after timeoutMs (default 60 s).
+ * prefix: a command that runs node (e.g. `setpriv … ` to run it as another user).
+ */
 export function runTsx(
   script: string,
   args: string[],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; label?: string } = {},
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; label?: string; prefix?: string[] } = {},
 ): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', script, ...args], {
+    const [command, ...argv] = [...(opts.prefix ?? []), process.execPath, '--import=tsx', script, ...args];
+    const child = spawn(command!, argv, {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
@@ -130,7 +134,7 @@ export function runTsx(
 }
 
 /** Spawn a test fixture (test/fixtures/<name>.ts) with tsx; resolves with its output. */
-export function runFixture(name: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<ScriptResult> {
+export function runFixture(name: string, args: string[], opts: { timeoutMs?: number; prefix?: string[] } = {}): Promise<ScriptResult> {
   const fixture = path.join(repoRoot, 'test', 'fixtures', `${name}.ts`);
   return runTsx(fixture, args, { ...opts, label: `fixture ${name}` });
 }

@@ -40,3 +40,12 @@ export function ccBuilds(flags: string[]): boolean {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A command prefix that runs a program as the unprivileged user nobody (uid and gid 65534, no
+ * groups) with util-linux's setpriv: permission tests need it, because root passes every
+ * permission check. Only possible as root; nobodyMissing says why not, else undefined.
+ */
+export const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+export const nobodyMissing: string | undefined =
+  process.getuid?.() !== 0 ? 'not running as root' : !hasCommand('setpriv') ? 'no setpriv (util-linux)' : undefined;

@@ -3,9 +3,10 @@
  * bypasses permission bits: chattr +i, else a read-only bind mount; reported
  * as skipped where neither works), a missing directory, a file that is not a
  * database (text, random bytes). Each runs in a child with a bounded wait:
- * open() or the first enqueue throws a SqliteError / Error whose code and
- * message name the problem, the child exits (nothing hangs), and nothing is
- * created or changed where it should not be.
+ * open() throws an error whose code and message name the problem (a
+ * CANNOT_OPEN HonkerError for the first three, src/access.ts; SQLITE_NOTADB
+ * for the last), the child exits (nothing hangs), and nothing is created or
+ * changed where it should not be.
  */
 import test, { type ExecutionContext } from '../helpers/test.js';
 import { randomBytes } from 'node:crypto';
@@ -44,7 +45,7 @@ function seeded(file: string): void {
 const withReadOnlyFile = testIf(canMakeReadOnly(false), 'cannot make a file read-only for root here (no chattr +i)');
 const withReadOnlyDir = testIf(canMakeReadOnly(true), 'cannot make a directory read-only for root here (no chattr +i, no bind mount)');
 
-withReadOnlyFile('a read-only database file (chattr +i): the first write throws SQLITE_READONLY, the file is unchanged', async (t) => {
+withReadOnlyFile('a read-only database file (chattr +i): open() throws CANNOT_OPEN naming it, the file is unchanged', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'ro.db');
   seeded(file);
@@ -53,12 +54,14 @@ withReadOnlyFile('a read-only database file (chattr +i): the first write throws 
   if (!how) return t.fail('the probe made a file read-only, this one could not be');
   const r = await runFaultChild(t, ['open', file], { timeoutMs: BOUND_MS });
   const e = oneError(t, r, 'read-only-file');
-  t.regex(String(e.code), /^SQLITE_READONLY/);
-  t.regex(String(e.message), /readonly|read-only/i);
+  t.is(e.stage, 'open');
+  t.is(e.code, 'CANNOT_OPEN');
+  t.true(String(e.message).startsWith(`open: cannot write ${file}: `), String(e.message));
+  t.deepEqual(readdirSync(dir), ['ro.db'], 'no -wal or -shm beside it');
   t.true(readFileSync(file).equals(before), 'the read-only file changed');
 });
 
-withReadOnlyDir('a read-only directory: open() of an existing database throws SQLITE_CANTOPEN / READONLY, nothing is created', async (t) => {
+withReadOnlyDir('a read-only directory: open() of an existing database throws CANNOT_OPEN naming the WAL files, nothing is created', async (t) => {
   const dir = path.join(tempDir(t), 'ro');
   mkdirSync(dir);
   const file = path.join(dir, 'x.db');
@@ -69,24 +72,26 @@ withReadOnlyDir('a read-only directory: open() of an existing database throws SQ
   t.log(`read-only through ${how}`);
   const r = await runFaultChild(t, ['open', file], { timeoutMs: BOUND_MS });
   const e = oneError(t, r, 'read-only-dir');
-  t.regex(String(e.code), /^SQLITE_(CANTOPEN|READONLY)/);
-  t.regex(String(e.message), /unable to open|readonly|read-only/i);
+  t.is(e.code, 'CANNOT_OPEN');
+  t.true(String(e.message).startsWith(`open: cannot write ${file}: WAL mode needs x.db-wal and x.db-shm beside it, and cannot create them in ${dir}: `), String(e.message));
   t.deepEqual(readdirSync(dir), ['x.db'], 'files created in the read-only directory');
   t.true(readFileSync(file).equals(before));
   // A new database there: the same, and no file appears.
   const r2 = await runFaultChild(t, ['open', path.join(dir, 'new.db')], { timeoutMs: BOUND_MS });
   const e2 = oneError(t, r2, 'read-only-dir-new');
-  t.regex(String(e2.code), /^SQLITE_(CANTOPEN|READONLY)/);
+  t.is(e2.code, 'CANNOT_OPEN');
+  t.true(String(e2.message).startsWith(`open: cannot create ${path.join(dir, 'new.db')} in ${dir}: `), String(e2.message));
   t.deepEqual(readdirSync(dir), ['x.db']);
 });
 
-test('a missing directory: open() throws "directory does not exist", nothing is created', async (t) => {
+test('a missing directory: open() throws CANNOT_OPEN "the directory … does not exist", nothing is created', async (t) => {
   const base = tempDir(t);
   const file = path.join(base, 'missing', 'sub', 'x.db');
   const r = await runFaultChild(t, ['open', file], { timeoutMs: BOUND_MS });
   const e = oneError(t, r, 'missing-dir');
   t.is(e.stage, 'open');
-  t.regex(String(e.message), /directory does not exist/i);
+  t.is(e.code, 'CANNOT_OPEN');
+  t.is(e.message, `open: cannot create ${file}: the directory ${path.dirname(file)} does not exist; create the directory first`);
   t.false(existsSync(path.join(base, 'missing')), 'the missing directory was created');
   t.deepEqual(readdirSync(base), []);
 });
