@@ -104,6 +104,8 @@ static const char WORKERS_LIST_SQL[] =
 static const char WORKER_PUT_SQL[] =
     "INSERT OR REPLACE INTO _honker_workers (worker_id, slot, pid, host, token, registered_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char WORKER_OWN_SQL[] =
+    "SELECT count(*) FROM _honker_workers WHERE slot = ?1 AND pid = ?2 AND token = ?3";
 static const char WORKER_DELETE_SQL[] = "DELETE FROM _honker_workers WHERE slot = ?1";
 static const char WORKER_DELETE_OWN_SQL[] =
     "DELETE FROM _honker_workers WHERE slot = ?1 AND pid = ?2 AND token = ?3";
@@ -389,34 +391,36 @@ static void honker_worker_register_fn(sqlite3_context *ctx, int argc, sqlite3_va
   int n_worker_id, count;
   char *path;
   unsigned mode;
-  sqlite3_int64 now, slot;
+  sqlite3_int64 now, slot, has_row = 0;
+  HonkerTxn txn;
   if (honker_arg_name(ctx, argv, 0, "worker_id", &worker_id, &n_worker_id)) return;
   if (lifeline_require(ctx, &path, &mode)) return;
-  if (honker_now(ctx, &now)) {
-    sqlite3_free(path);
-    return;
-  }
   sqlite3 *db = honker_db(ctx);
-  HonkerTxn txn;
-  int rc = honker_write_begin(ctx, &txn);
-  if (rc == SQLITE_OK) {
-    slot = lifeline_slot_find(db, worker_id, n_worker_id, +1, &count);
-    if (slot >= 0) {
-      /* Nested: rewrite the row (a rolled-back transaction may have taken it away). */
-      rc = lifeline_put_row(ctx, worker_id, n_worker_id, slot, now);
-      rc = honker_write_end(ctx, &txn, rc);
-      if (rc != SQLITE_OK) lifeline_slot_find(db, worker_id, n_worker_id, -1, &count);
-    } else {
-      LifelineFile *f = NULL;
-      int err = lifeline_file_open(path, 1, mode, &f);
-      if (err) rc = lifeline_os_error(ctx, "cannot open the lock file", path, err);
-      if (rc == SQLITE_OK)
-        rc = lifeline_register_new(ctx, f, path, worker_id, n_worker_id, now, &slot);
-      int taken = rc == SQLITE_OK;
-      rc = honker_write_end(ctx, &txn, rc);
-      if (rc != SQLITE_OK && taken) lifeline_slot_drop(db, worker_id, n_worker_id);
-      lifeline_file_close(f); /* the slot holds its own reference */
+  int rc = honker_now(ctx, &now);
+  slot = lifeline_slot_find(db, worker_id, n_worker_id, 0, &count);
+  if (rc == SQLITE_OK && slot >= 0) {
+    /* Nested: the same slot. Its row is read back (a rolled-back transaction may
+    ** have taken it away) and written only when missing. */
+    sqlite3_stmt *s = honker_stmt(ctx, WORKER_OWN_SQL);
+    if (!s) rc = SQLITE_ERROR;
+    if (s) {
+      sqlite3_bind_int64(s, 1, slot);
+      sqlite3_bind_int64(s, 2, lifeline_self_pid());
+      sqlite3_bind_int64(s, 3, lifeline_self_token());
+      rc = honker_query_int(ctx, s, 0, &has_row);
     }
+    if (rc == SQLITE_OK && !has_row) rc = lifeline_put_row(ctx, worker_id, n_worker_id, slot, now);
+    if (rc == SQLITE_OK) lifeline_slot_find(db, worker_id, n_worker_id, +1, &count);
+  } else if (rc == SQLITE_OK && (rc = honker_write_begin(ctx, &txn)) == SQLITE_OK) {
+    LifelineFile *f = NULL;
+    int err = lifeline_file_open(path, 1, mode, &f);
+    if (err) rc = lifeline_os_error(ctx, "cannot open the lock file", path, err);
+    if (rc == SQLITE_OK)
+      rc = lifeline_register_new(ctx, f, path, worker_id, n_worker_id, now, &slot);
+    int taken = rc == SQLITE_OK;
+    rc = honker_write_end(ctx, &txn, rc);
+    if (rc != SQLITE_OK && taken) lifeline_slot_drop(db, worker_id, n_worker_id);
+    lifeline_file_close(f); /* the slot holds its own reference */
   }
   sqlite3_free(path);
   if (rc == SQLITE_OK) sqlite3_result_int64(ctx, slot);
