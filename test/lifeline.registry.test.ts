@@ -147,6 +147,26 @@ test('lifeline.rescue: one worker_id in two processes is dead only when both are
   t.is(scalar(db, 'SELECT honker_workers_rescue()'), 2);
 });
 
+test('lifeline.rescue: an unregistered process killed with its claims keeps the visibility-timeout rule', async (t) => {
+  const { db, file } = freshDb(t);
+  enqueue(db, 'q', 2);
+  const registered = await sqlHost(t, file, 'registered');
+  const unregistered = await sqlHost(t, file, 'unregistered');
+  await registered.sql("SELECT honker_worker_register('reg')");
+  await registered.sql("SELECT honker_claim_batch('q', 'reg', 1, 300)");
+  await unregistered.sql("SELECT honker_claim_batch('q', 'raw', 1, 300)"); // honker 0.4 style: no registration
+  await Promise.all([registered.kill(), unregistered.kill()]);
+  t.is(scalar(db, 'SELECT honker_workers_rescue()'), 1);
+  t.deepEqual(
+    claims(db).map((c) => [c.worker_id, c.left < 0, c.left > 200]),
+    [
+      ['reg', true, false],
+      ['raw', false, true],
+    ],
+  );
+  t.is(JSON.parse(scalar(db, "SELECT honker_claim_batch('q', 'ts', 5, 300)")).length, 1, "only the registered worker's job comes back");
+});
+
 test('lifeline.rescue: a stopped process (SIGSTOP) is alive: its claims are kept', async (t) => {
   const { db, file } = freshDb(t);
   enqueue(db, 'q', 1);
