@@ -82,12 +82,14 @@
 ** only ever shortened here, never extended; claims of unregistered workers
 ** are never touched.
 */
+/* strerror_r (XSI), stat: must precede every include. */
+#define _XOPEN_SOURCE 700
 #include "lifeline.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include <errno.h>
 
 static const char WORKERS_TABLE_SQL[] =
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_honker_workers'";
@@ -134,6 +136,7 @@ static void lifeline_rows_free(LifelineRows *rows) {
 static char *lifeline_column_dup(sqlite3_stmt *s, int i, int *n) {
   const unsigned char *z = sqlite3_column_text(s, i);
   *n = sqlite3_column_bytes(s, i);
+  if (!z && sqlite3_column_type(s, i) != SQLITE_NULL) return NULL; /* OOM converting it */
   char *copy = sqlite3_malloc(*n + 1);
   if (!copy) return NULL;
   if (*n > 0) memcpy(copy, z, (size_t)*n);
@@ -218,8 +221,9 @@ static int lifeline_os_error(sqlite3_context *ctx, const char *what, const char 
     sqlite3_result_error_nomem(ctx);
     return SQLITE_NOMEM;
   }
-  honker_result_errorf(ctx, "%s '%s': %s", what, path,
-                       err == ENOSPC ? "no free slot" : strerror(err));
+  char why[128] = "no free slot";
+  if (err != ENOSPC && strerror_r(err, why, sizeof why)) snprintf(why, sizeof why, "errno %d", err);
+  honker_result_errorf(ctx, "%s '%s': %s", what, path, why);
   return SQLITE_ERROR;
 }
 

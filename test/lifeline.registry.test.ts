@@ -5,7 +5,7 @@
  * (test/fixtures/lifeline-sql.py): a worker takes part with SQL alone.
  */
 import test from './helpers/test.js';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDb, openDb, repoRoot, scalar, sqlError, tempDbPath, type Db } from './helpers/db.js';
 import { sqlHost, workers } from './helpers/lifeline.js';
@@ -68,6 +68,20 @@ test('lifeline.register: errors name the function and what to change', (t) => {
   );
   t.is(scalar(mem, 'SELECT honker_workers_rescue()'), 0);
   t.is(scalar(mem, 'SELECT honker_workers()'), '[]');
+  // A lock file that cannot be opened: the reason, with the path; the claim path goes on without it.
+  const blockedFile = tempDbPath(t, 'blocked.db');
+  const blocked = openDb(blockedFile);
+  t.teardown(() => blocked.close());
+  mkdirSync(`${blockedFile}-honker`);
+  t.is(
+    sqlError(t, blocked, "SELECT honker_worker_register('w')"),
+    `honker_worker_register: cannot open the lock file '${blockedFile}-honker': Is a directory`,
+  );
+  blocked.prepare("INSERT INTO _honker_workers VALUES ('w', 0, 1, 'elsewhere', 0, 1)").run();
+  t.is(sqlError(t, blocked, 'SELECT honker_workers_rescue()'), `honker_workers_rescue: cannot open the lock file '${blockedFile}-honker': Is a directory`);
+  enqueue(blocked, 'q', 1);
+  t.is(JSON.parse(scalar(blocked, "SELECT honker_claim_batch('q', 'w', 1, 300)")).length, 1);
+  t.is(scalar(blocked, 'SELECT count(*) FROM _honker_workers'), 1, 'nothing judged: the visibility timeout decides');
   const old = openDb(tempDbPath(t, 'old.db'));
   t.teardown(() => old.close());
   old.exec('DROP TABLE _honker_workers'); // as bootstrapped by schema 1
