@@ -22,8 +22,9 @@ typedef struct HonkerStmtSlot {
 
 struct HonkerConn {
   sqlite3 *db;
-  int refs;     /* one per registered function and module, plus the creator's */
-  int anchored; /* the eponymous anchor table is connected */
+  int refs;                       /* one per registered function and module, plus the creator's */
+  int anchored;                   /* the eponymous anchor table is connected */
+  sqlite3_int64 lifeline_checked; /* lifeline.c: unix second of the last rescue check */
   HonkerStmtSlot slots[HONKER_STMT_SLOTS];
 };
 

@@ -23,6 +23,7 @@ static const HonkerRegisterFn honker_concerns[] = {
     honker_locks_register,
     honker_scheduler_register_functions,
     honker_watcher_register,
+    honker_lifeline_register, /* worker liveness: after the queue it rescues */
 };
 
 HONKER_API int sqlite3_honkerext_init(sqlite3 *db, char **pzErrMsg,

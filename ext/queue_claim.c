@@ -14,6 +14,9 @@
 **     move to _honker_dead ('max attempts exceeded'); expired rows are skipped
 **     and left for honker_sweep_expired. When a read shows nothing due and no
 **     lapsed claim (or n = 0), it returns '[]' without taking the write lock.
+**     First, at most once a second per connection, it expires the claims of
+**     registered workers whose process died (lifeline.c: a read, and a write
+**     only when a dead worker is found).
 **     Example: SELECT honker_claim_batch('emails', 'worker-1', 10, 300);
 **
 **   honker_queue_next_claim_at(queue) -> unix second, or 0.
@@ -27,6 +30,9 @@
 **     to _honker_dead, instead of it staying 'processing' until some
 **     unrelated commit wakes a worker. Pending rows without attempts left
 **     (only raw SQL makes them) are not waited for: a claim buries them.
+**     While the queue has processing rows and _honker_workers has a row, at
+**     most now + 1: waiters look once a second, and the claim made then
+**     rescues the jobs of a registered worker whose process died (lifeline.c).
 **     Example: SELECT honker_queue_next_claim_at('emails');
 **
 **   honker_sweep_expired(queue) -> rows moved to _honker_dead ('expired'):
@@ -51,6 +57,7 @@
 */
 #include "util.h"
 
+#include "lifeline.h"
 #include "queue.h"
 
 #include <stdint.h>
@@ -283,6 +290,8 @@ void honker_claim_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
   if (honker_now(ctx, &now)) return;
   if (honker_add_seconds(ctx, "visibility_timeout_s", now, timeout, &until)) return;
   sqlite3_int64 claimable = 0;
+  /* Worker liveness (lifeline.c): a dead registered worker's claims lapse now. */
+  if (n > 0 && lifeline_rescue_due(ctx, now)) return;
   if (n > 0) {
     /* An idle worker wakes on every commit to the file: answer it from a read
     ** (two index seeks) instead of taking the write lock each time, which
@@ -341,17 +350,25 @@ void honker_queue_next_claim_at_fn(sqlite3_context *ctx, int argc, sqlite3_value
     return;
   }
   sqlite3_int64 next = 0; /* 0: nothing to wait for (honker's convention) */
+  int in_flight = sqlite3_column_type(s, 2) != SQLITE_NULL;
   if (sqlite3_column_int64(s, 0)) {
     next = now;
   } else {
     if (sqlite3_column_type(s, 1) != SQLITE_NULL) next = sqlite3_column_int64(s, 1);
-    if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+    if (in_flight) {
       sqlite3_int64 lapse = sqlite3_column_int64(s, 2);
       sqlite3_int64 at = lapse < now ? now : (lapse == INT64_MAX ? lapse : lapse + 1);
       if (next == 0 || at < next) next = at;
     }
   }
   honker_stmt_done(s);
+  if (in_flight && (next == 0 || next > now + 1)) {
+    /* Jobs in flight and registered workers: look once a second, so the claim
+    ** made then finds a dead worker's jobs (lifeline.c). */
+    int registered = 0;
+    if (lifeline_workers_present(ctx, &registered)) return;
+    if (registered) next = now + 1;
+  }
   sqlite3_result_int64(ctx, next);
 }
 

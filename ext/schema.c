@@ -22,14 +22,18 @@
 **     in-flight rows (the claim-cost fix);
 **   - _honker_live_unique: one live job per (queue, unique_key);
 **   - _honker_job_errors: the error text of every failed attempt;
-**   - _honker_dead_queue: dead rows by queue and age, for purge and stats.
+**   - _honker_dead_queue: dead rows by queue and age, for purge and stats;
+**   - _honker_workers (schema 2): registered workers, one row per slot of the
+**     lock file "<db>-honker" (worker liveness, lifeline.c). token is a random
+**     number per process and copy of the library (it tells this process's
+**     rows from those of a dead process whose pid it reuses).
 */
 #include "util.h"
 
 #include <string.h>
 
 /* Bump when the DDL below changes; bootstrap then migrates. */
-#define HONKER_SCHEMA_VERSION 1
+#define HONKER_SCHEMA_VERSION 2 /* 2: _honker_workers */
 
 static const char SCHEMA_DDL[] =
     "CREATE TABLE IF NOT EXISTS _honker_live ("
@@ -116,7 +120,14 @@ static const char SCHEMA_DDL[] =
     " error TEXT NOT NULL,"
     " created_at INTEGER NOT NULL DEFAULT (unixepoch()),"
     " PRIMARY KEY (job_id, attempt));"
-    "CREATE INDEX IF NOT EXISTS _honker_dead_queue ON _honker_dead(queue, died_at);";
+    "CREATE INDEX IF NOT EXISTS _honker_dead_queue ON _honker_dead(queue, died_at);"
+    "CREATE TABLE IF NOT EXISTS _honker_workers ("
+    " worker_id TEXT NOT NULL,"
+    " slot INTEGER PRIMARY KEY,"
+    " pid INTEGER NOT NULL,"
+    " host TEXT NOT NULL,"
+    " registered_at INTEGER NOT NULL,"
+    " token INTEGER NOT NULL);";
 
 /* Indexes on columns that older databases only get from the migration below. */
 static const char SCHEMA_DDL_AFTER_MIGRATION[] =

@@ -11,6 +11,7 @@
 **   - a statement that fails reports "<fn>: <sqlite3_errmsg>" with its code.
 */
 #include "conn.h"
+#include "lifeline.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -30,7 +31,8 @@ void honker_stmt_cache_clear(HonkerConn *conn) {
 ** Why: sqlite3_close() refuses to close a connection that still has prepared
 ** statements (better-sqlite3 calls sqlite3_close, not _v2), and SQLite has no
 ** close hook for functions. It does disconnect every virtual table before it
-** checks for open statements, so the anchor's xDisconnect finalizes our cache.
+** checks for open statements, so the anchor's xDisconnect finalizes our cache
+** (and releases the worker slots the connection registered: lifeline.c).
 ** honker_stmt() connects the anchor before it caches the first statement.
 */
 typedef struct AnchorVtab {
@@ -61,6 +63,7 @@ static int anchor_connect(sqlite3 *db, void *aux, int argc, const char *const *a
 static int anchor_disconnect(sqlite3_vtab *vt) {
   AnchorVtab *v = (AnchorVtab *)vt;
   honker_stmt_cache_clear(v->conn);
+  lifeline_slot_drop(v->conn->db, NULL, 0); /* a closing connection frees its worker slots */
   v->conn->anchored = 0;
   sqlite3_free(v);
   return SQLITE_OK;

@@ -13,6 +13,7 @@
 **     inexact REAL is an error that names the argument and shows the value.
 */
 #include "conn.h"
+#include "lifeline.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -92,6 +93,11 @@ sqlite3 *honker_db(sqlite3_context *ctx) { return sqlite3_context_db_handle(ctx)
 HonkerConn *honker_ctx_conn(sqlite3_context *ctx) {
   HonkerFnData *d = (HonkerFnData *)sqlite3_user_data(ctx);
   return d ? d->conn : 0;
+}
+
+sqlite3_int64 *honker_conn_lifeline_checked(sqlite3_context *ctx) {
+  HonkerConn *conn = honker_ctx_conn(ctx);
+  return conn ? &conn->lifeline_checked : 0;
 }
 
 /* --- errors ---------------------------------------------------------------- */

@@ -162,6 +162,7 @@ void honker_result_str(sqlite3_context *ctx, sqlite3_str *out);
 /* --- one registration function per concern (called by honker_ext.c) ------- */
 int honker_schema_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_queue_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_lifeline_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_notify_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_stream_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_results_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);

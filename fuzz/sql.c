@@ -99,6 +99,10 @@ static const struct {
     {"honker_update_watcher_open", 2},
     {"honker_update_watcher_open", 3},
     {"honker_update_watcher_wait", 2},
+    {"honker_worker_register", 1},
+    {"honker_worker_unregister", 1},
+    {"honker_workers", 0},
+    {"honker_workers_rescue", 0},
     {"notify", 2},
 };
 #define FUZZ_N_FNS ((int)(sizeof fuzz_fns / sizeof fuzz_fns[0]))

@@ -5,12 +5,15 @@
  * The claim iterator claims in batches, hands jobs out one at a time, and
  * when the queue is empty sleeps on the database's watcher until a commit
  * from any process, the queue's next deadline (a delayed job's run_at or a
- * lapsed claim) or an abort — never a fixed poll of the queue table.
+ * lapsed claim) or an abort — never a fixed poll of the queue table. While it
+ * runs its workerId is registered (lifeline.ts): if this process dies, its
+ * jobs are claimable again within about a second.
  */
 import type { Connection } from './connection.js';
 import { DeadLetters } from './dead.js';
 import { envelopeText } from './envelope.js';
 import { HonkerError } from './errors.js';
+import { Lifeline } from './lifeline.js';
 import { parsePayload } from './payload.js';
 import { Scheduler } from './scheduler.js';
 import { defineTask, makeTask, undefineTask, type Task, type TaskContext, type TaskOptions } from './task.js';
@@ -367,10 +370,12 @@ export class Queue<T = unknown> {
     timeoutS: number,
   ): AsyncGenerator<Job<T>, void, undefined> {
     const clock = new ClaimClock();
+    const lifeline = new Lifeline(this.db, workerId);
     let unhanded: Job<T>[] = [];
     try {
       for (const wake = wakeLoop(this.db, { signal }); wake.look(); await wake.sleep()) {
         clock.look(wake);
+        lifeline.ensure();
         const jobs = this.claimNow(workerId, batchSize, timeoutS);
         if (jobs.length === 0) {
           clock.schedule(wake, nextClaimAt(this.db, [this.name]));
@@ -386,6 +391,7 @@ export class Queue<T = unknown> {
       }
     } finally {
       if (unhanded.length > 0 && this.db.isOpen) releaseJobs(this.db, unhanded);
+      lifeline.release();
     }
   }
 

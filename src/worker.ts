@@ -31,6 +31,9 @@
  *     the event loop: a handler that blocks it (synchronous CPU work) for
  *     longer than the visibility timeout can lose its claim (the job then
  *     runs again elsewhere and this worker's late ack is refused: 'lost').
+ *   - liveness: while run() runs, workerId is registered (lifeline.ts): if
+ *     the process dies, its jobs are claimable again within about a second
+ *     (a blocked event loop keeps them: the OS lock lives with the process).
  * Stopping (signal abort, or SIGINT/SIGTERM with handleSignals): claiming
  * stops; claimed jobs that never started go back to pending with their
  * attempt given back (honker_release); running handlers get graceMs
@@ -49,6 +52,7 @@ import type { Connection } from './connection.js';
 import { DEFAULT_RESULT_TTL_S, readEnvelope, resultEnvelopeText, type TaskResultEnvelope } from './envelope.js';
 import { HonkerError } from './errors.js';
 import { WorkerEvents, type JobInfo, type WorkerEventMap, type WorkerEventName } from './events.js';
+import { Lifeline } from './lifeline.js';
 import { ClaimClock, nextClaimAt, Queue, releaseJobs, type Job } from './queue.js';
 import { saveResultText } from './results.js';
 import { retryDelay, runWithContext, taskRegistry, type TaskContext, type TaskDefinition } from './task.js';
@@ -245,10 +249,12 @@ export class Worker extends WorkerEvents {
     });
     const queueNames = queues.map((q) => q.name);
     const clock = new ClaimClock();
+    const lifeline = new Lifeline(this.db, this.workerId);
     let rotation = 0;
     try {
       for (const wake = wakeLoop(this.db, { signal: stop }); wake.look(); await wake.sleep()) {
         clock.look(wake);
+        lifeline.ensure();
         while (buffer.length > 0 && running.size < this.concurrency) {
           const r: Running = this.start(buffer.shift() as Job<unknown>, summary, () => {
             running.delete(r);
@@ -298,6 +304,7 @@ export class Worker extends WorkerEvents {
     } finally {
       clearInterval(heartbeat);
       if (buffer.length > 0 && this.db.isOpen) this.releaseAll(buffer.splice(0), summary);
+      lifeline.release();
     }
   }
 

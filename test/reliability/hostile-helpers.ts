@@ -99,6 +99,7 @@ export const HONKER_TABLES: readonly string[] = [
   '_honker_stream_consumers',
   '_honker_meta',
   '_honker_job_errors',
+  '_honker_workers',
 ];
 
 /** Every index honker_bootstrap creates. */

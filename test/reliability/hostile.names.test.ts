@@ -125,6 +125,14 @@ test('names with quotes, SQL, NULs, unicode and 10,000 chars round-trip through 
     t.is(one('SELECT honker_scheduler_pause(?)', n), 1, label);
     t.is(one('SELECT honker_scheduler_resume(?)', n), 1, label);
     t.is(one('SELECT honker_scheduler_unregister(?)', n), 1, label);
+    // worker liveness: the name as worker id (a sibling id is another registration)
+    const slot = one<number>('SELECT honker_worker_register(?)', n);
+    t.is(one('SELECT honker_worker_register(?)', sib), slot + 1, `${label}: a sibling id takes the next slot`);
+    const listed = JSON.parse(one<string>('SELECT honker_workers()')) as Record<string, unknown>[];
+    t.deepEqual(listed.map((w) => [w.worker_id, w.alive]), [[n, true], [sib, true]], `${label}: workers`);
+    t.is(one('SELECT honker_worker_unregister(?)', sib), 1, label);
+    t.is(one('SELECT honker_worker_unregister(?)', n), 1, label);
+    t.is(one('SELECT honker_workers()'), '[]', label);
     // results hold the name as their value
     t.is(one('SELECT honker_result_save(?, ?, 60)', id, n), 1, label);
     t.is(one('SELECT honker_result_get(?)', id), n, label);

@@ -110,6 +110,10 @@ const SIGS: Record<string, { args: Kind[]; shape: Shape }> = {
   'honker_update_watcher_open/2': { args: ['path', 'backend'], shape: 'int' },
   'honker_update_watcher_open/3': { args: ['path', 'backend', 'intnull'], shape: 'int' },
   'honker_update_watcher_wait/2': { args: ['watcher', 'timeout'], shape: 'wait' },
+  'honker_worker_register/1': { args: ['name'], shape: 'int' },
+  'honker_worker_unregister/1': { args: ['name'], shape: 'flag' },
+  'honker_workers/0': { args: [], shape: 'array' },
+  'honker_workers_rescue/0': { args: [], shape: 'int' },
   'notify/2': { args: ['name', 'text'], shape: 'int' },
 };
 
