@@ -241,8 +241,9 @@ export class Worker extends WorkerEvents {
     const buffer: Job<unknown>[] = [];
     let slotFreed: (() => void) | undefined;
     const beatMs = Math.min((this.visibilityTimeoutS * 1000) / 2, MAX_TIMER_MS);
+    // Ref'd: a running worker keeps its process alive, like a server, even while every handler
+    // awaits something that does not (otherwise the process could exit mid-job with code 0).
     const heartbeat = setInterval(() => this.heartbeatAll(running, buffer, summary), beatMs);
-    heartbeat.unref();
     const stopWait = new Promise<void>((resolve) => {
       if (stop.aborted) resolve();
       else stop.addEventListener('abort', () => resolve(), { once: true });

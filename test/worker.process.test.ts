@@ -5,7 +5,8 @@
  */
 import test from './helpers/test.js';
 import type { HonkerError } from '../src/index.js';
-import { openClient } from './helpers/client.js';
+import { fixtureChild } from './helpers/child.js';
+import { openClient, sleep } from './helpers/client.js';
 import { tempDbPath } from './helpers/db.js';
 import { workerChild } from './helpers/worker.js';
 import { defineTasks } from './fixtures/worker-defs.js';
@@ -132,4 +133,15 @@ test('SIGTERM mid-batch loses nothing and runs nothing twice', async (t) => {
   t.is((s1.completed as number) + (second.of('summary')[0].completed as number), 20);
   // Released jobs kept their attempt: every job ran exactly once, as attempt 1.
   t.true([...first.of('start'), ...second.of('start')].every((l) => l.attempt === 1));
+});
+
+test('a running worker keeps its process alive while every handler awaits something that does not; SIGTERM stops it', async (t) => {
+  const file = tempDbPath(t);
+  const child = fixtureChild(t, 'worker-hanging-handler', [file]);
+  await child.nextMatching((l) => l.kind === 'started');
+  await sleep(1500);
+  t.true(child.running, 'the process is still alive with the handler pending');
+  child.signal('SIGTERM');
+  t.is(await child.exited, 0);
+  t.like(child.lines.find((l) => l.kind === 'summary'), { kind: 'summary', stoppedBy: 'SIGTERM', abandoned: 1 });
 });
