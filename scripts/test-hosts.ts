@@ -122,7 +122,7 @@ const hosts: Host[] = [
       const dir = path.join(out, 'go');
       mkdirSync(dir, { recursive: true });
       cpSync(example('go', 'go.mod'), path.join(dir, 'go.mod'));
-      const goEnv = { ...env, GOPROXY: 'off', GOFLAGS: '-mod=mod', GOCACHE: path.join(dir, 'cache') };
+      const goEnv = { ...env, GOPROXY: 'off', GOCACHE: path.join(dir, 'cache') };
       run('go', ['mod', 'edit', `-replace=github.com/mattn/go-sqlite3=${goSqlite}`, path.join(dir, 'go.mod')], { env: goEnv });
       run('go', ['build', `-modfile=${path.join(dir, 'go.mod')}`, '-o', path.join(dir, 'honker-go'), '.'], { cwd: example('go'), env: goEnv });
     },

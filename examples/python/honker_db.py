@@ -2,6 +2,7 @@
 import os
 import sqlite3
 import subprocess
+import sys
 
 
 def extension_path():
@@ -16,7 +17,9 @@ def connect(path):
     # implicit transactions would start a deferred one and hide the IMMEDIATE).
     db = sqlite3.connect(path, isolation_level=None, timeout=5)  # timeout=5: busy_timeout 5000
     db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
-    db.enable_load_extension(True)  # AttributeError here: this Python cannot load extensions
+    if not hasattr(db, "enable_load_extension"):  # see README.md: not every Python can
+        sys.exit(f"{sys.executable} cannot load SQLite extensions; use another (Debian's /usr/bin/python3)")
+    db.enable_load_extension(True)
     db.load_extension(extension_path())
     db.enable_load_extension(False)
     db.execute("SELECT honker_bootstrap()")  # creates honker's tables once; cheap after that
