@@ -19,8 +19,9 @@
  *      commit time is read just after COMMIT returns: p50 and p90 per host.
  *
  * Prints a table (host, version, status, wake p50/p90) and exits 1 if any installed host failed.
- * A host that is not installed is skipped with its install line. HONKER_EXT is set to this
- * checkout's build/Release/honker_ext.node, so no npm install of honker is needed.
+ * A host that is not installed is skipped with its install line. The examples get HONKER_EXT =
+ * this checkout's build/Release/honker_ext.node (unless HONKER_EXT is set), so no npm install of
+ * honker is needed.
  */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
@@ -31,7 +32,8 @@ import { fileURLToPath } from 'node:url';
 import { LineChild } from '../test/helpers/child.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ext = path.join(root, 'build', 'Release', 'honker_ext.node');
+/** $HONKER_EXT (another build, e.g. a sanitizer one), else this checkout's `npm install` build. */
+const ext = path.resolve(process.env.HONKER_EXT || path.join(root, 'build', 'Release', 'honker_ext.node'));
 const out = path.join(root, 'build', 'hosts');
 /** bun and deno, when .ci/run installed them with npm into build/hosts/tools. */
 const toolsBin = path.join(out, 'tools', 'node_modules', '.bin');
