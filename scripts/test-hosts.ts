@@ -19,9 +19,9 @@
  *      commit time is read just after COMMIT returns: p50 and p90 per host.
  *
  * Prints a table (host, version, status, wake p50/p90) and exits 1 if any installed host failed.
- * A host that is not installed is skipped with its install line. The examples get HONKER_EXT =
- * this checkout's build/Release/honker_ext.node (unless HONKER_EXT is set), so no npm install of
- * honker is needed.
+ * A host that is not installed is skipped with its install line. The examples get HONKER_EXT (and
+ * the Node one HONKER_EXT_PATH) = this checkout's build/Release/honker_ext.node unless HONKER_EXT
+ * is set, so no npm install of honker is needed.
  */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
@@ -37,7 +37,7 @@ const ext = path.resolve(process.env.HONKER_EXT || path.join(root, 'build', 'Rel
 const out = path.join(root, 'build', 'hosts');
 /** bun and deno, when .ci/run installed them with npm into build/hosts/tools. */
 const toolsBin = path.join(out, 'tools', 'node_modules', '.bin');
-const env = { ...process.env, HONKER_EXT: ext, PATH: `${process.env.PATH}:${toolsBin}` };
+const env = { ...process.env, HONKER_EXT: ext, HONKER_EXT_PATH: ext, PATH: `${process.env.PATH}:${toolsBin}` };
 
 const JOBS_PER_PRODUCER = 20;
 const WAKE_SAMPLES = 15;
@@ -63,8 +63,8 @@ interface Host {
 const example = (lang: string, file = ''): string => path.join(root, 'examples', lang, file);
 
 /** Run a command to completion: its stdout, or throw with its output. */
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: opts.env ?? env, cwd: opts.cwd ?? root, timeout: 600_000 });
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: opts.env ?? env, cwd: opts.cwd ?? root, timeout: 600_000, input: opts.input });
   if (r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal ?? r.error?.message}: ${`${r.stdout}${r.stderr}`.trim().slice(-1500)}`);
   }
@@ -100,6 +100,7 @@ const jdbcJar = '/usr/share/java/sqlite-jdbc.jar';
 const sqliteHeader = '/usr/include/sqlite3.h';
 const denoFlags = ['run', '--allow-read', '--allow-write', '--allow-env', '--allow-run', '--allow-ffi'];
 const phpFlags = ['-d', `sqlite3.extension_dir=${path.dirname(ext)}`];
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
 const hosts: Host[] = [
   {
@@ -239,6 +240,50 @@ const hosts: Host[] = [
     version: () => run('php', ['-r', 'echo PHP_VERSION, ", SQLite ", SQLite3::version()["versionString"];']),
     producer: (db, q, n) => ['php', [...phpFlags, example('php', 'producer.php'), db, q, String(n)]],
     worker: (db, q, id) => ['php', [...phpFlags, example('php', 'worker.php'), db, q, id]],
+  },
+  {
+    name: 'node',
+    install: 'npm install honker tsx (here: npm install && npm run build:ts)',
+    missing: () => need([], [[path.join(root, 'dist', 'index.js'), 'dist/ (npm run build:ts)'], [tsx, 'tsx']]),
+    version: () => `${process.version}, the honker package (better-sqlite3)`,
+    // The package loads its own library: HONKER_EXT_PATH is its override.
+    producer: (db, q, n) => [tsx, [example('node', 'producer.ts'), db, q, String(n)]],
+    worker: (db, q, id) => [tsx, [example('node', 'worker.ts'), db, q, id]],
+  },
+  {
+    name: 'perl',
+    install: 'apt-get install libdbd-sqlite3-perl',
+    missing() {
+      if (!which('perl')) return 'no perl';
+      return spawnSync('perl', ['-MDBD::SQLite', '-e', '1']).status === 0 ? undefined : 'no DBD::SQLite (libdbd-sqlite3-perl)';
+    },
+    version: () => run('perl', ['-MDBD::SQLite', '-e', 'printf "%vd, DBD::SQLite %s, SQLite %s", $^V, $DBD::SQLite::VERSION, $DBD::SQLite::sqlite_version']),
+    producer: (db, q, n) => ['perl', [example('perl', 'producer.pl'), db, q, String(n)]],
+    worker: (db, q, id) => ['perl', [example('perl', 'worker.pl'), db, q, id]],
+  },
+  {
+    name: 'tcl',
+    install: 'apt-get install tcl libsqlite3-tcl',
+    missing() {
+      if (!which('tclsh')) return 'no tclsh';
+      const r = spawnSync('tclsh', [], { input: 'exit [catch {package require sqlite3}]\n' });
+      return r.status === 0 ? undefined : 'no sqlite3 Tcl package (libsqlite3-tcl)';
+    },
+    version: () => run('tclsh', [], { input: 'package require sqlite3; sqlite3 db :memory:; puts "[info patchlevel], SQLite [db version]"' }).trim(),
+    producer: (db, q, n) => ['tclsh', [example('tcl', 'producer.tcl'), db, q, String(n)]],
+    worker: (db, q, id) => ['tclsh', [example('tcl', 'worker.tcl'), db, q, id]],
+  },
+  {
+    name: 'erlang',
+    install: 'apt-get install erlang-p1-sqlite3',
+    missing() {
+      if (!which('escript')) return 'no escript';
+      const r = spawnSync('erl', ['-noshell', '-eval', 'halt(case code:which(sqlite3) of non_existing -> 1; _ -> 0 end).']);
+      return r.status === 0 ? undefined : 'no Erlang sqlite3 driver (erlang-p1-sqlite3)';
+    },
+    version: () => `OTP ${run('erl', ['-noshell', '-eval', 'io:put_chars(erlang:system_info(otp_release)), halt().'])}, p1_sqlite3 (Debian)`,
+    producer: (db, q, n) => ['escript', [example('erlang', 'honker_example.escript'), 'producer', db, q, String(n)]],
+    worker: (db, q, id) => ['escript', [example('erlang', 'honker_example.escript'), 'worker', db, q, id]],
   },
 ];
 
@@ -442,7 +487,7 @@ function report(): void {
   const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
   console.log('');
   for (const row of table) console.log(row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join('  '));
-  console.log(`\n(wake: a ${WAKE_SAMPLES}-commit round per host; this process commits with better-sqlite3, the worker prints when its watcher wait returned)`);
+  console.log(`\n(wake: ${WAKE_SAMPLES} commits per host from this process (better-sqlite3) while that host's worker waits; its time to wake, wall clock)`);
 }
 
 async function main(): Promise<number> {

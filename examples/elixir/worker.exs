@@ -4,6 +4,9 @@ alias HonkerDB, as: DB
 
 defaults = ["app.db", "orders", "elixir-#{System.pid()}"]
 [path, queue, worker] = System.argv() ++ Enum.drop(defaults, length(System.argv()))
+# SIGTERM would stop the VM gracefully, which waits for the driver's call, blocked in the watcher
+# wait: halt at once instead (a claimed job comes back after its 30 s). Ctrl-C: BREAK, then a.
+System.trap_signal(:sigterm, fn -> :erlang.halt(0, flush: false) end)
 DB.connect(path)
 now_ms = fn -> System.os_time(:microsecond) / 1000 end
 
