@@ -101,6 +101,9 @@ const sqliteHeader = '/usr/include/sqlite3.h';
 const denoFlags = ['run', '--allow-read', '--allow-write', '--allow-env', '--allow-run', '--allow-ffi'];
 const phpFlags = ['-d', `sqlite3.extension_dir=${path.dirname(ext)}`];
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+/** A one-liner printing the SQLite version of a JavaScript runtime's own SQLite module. */
+const sqliteVersionJs = (mod: string, cls: string, prepare: string): string =>
+  `import { ${cls} } from '${mod}'; console.log(new ${cls}(':memory:').${prepare}('SELECT sqlite_version() AS v').get().v)`;
 
 const hosts: Host[] = [
   {
@@ -182,7 +185,7 @@ const hosts: Host[] = [
     name: 'cpp',
     install: 'apt-get install g++ libsqlite3-dev',
     missing: () => need(['c++'], [[sqliteHeader, 'libsqlite3-dev']]),
-    version: () => `g++ ${firstLine('c++', ['-dumpfullversion'])}`,
+    version: () => `g++ ${firstLine('c++', ['-dumpfullversion'])}, SQLite ${firstLine('sqlite3', ['--version']).split(' ')[0] || '?'}`,
     build() {
       mkdirSync(path.join(out, 'cpp'), { recursive: true });
       const src = example('cpp', 'honker_example.cpp');
@@ -206,7 +209,7 @@ const hosts: Host[] = [
     name: 'bun',
     install: 'npm install bun',
     missing: () => need(['bun']),
-    version: () => `${firstLine('bun', ['--version'])}, bun:sqlite`,
+    version: () => `${firstLine('bun', ['--version'])}, bun:sqlite, SQLite ${run('bun', ['-e', sqliteVersionJs('bun:sqlite', 'Database', 'query')]).trim()}`,
     producer: (db, q, n) => ['bun', [example('bun', 'producer.ts'), db, q, String(n)]],
     worker: (db, q, id) => ['bun', [example('bun', 'worker.ts'), db, q, id]],
   },
@@ -214,7 +217,7 @@ const hosts: Host[] = [
     name: 'deno',
     install: 'npm install deno',
     missing: () => need(['deno']),
-    version: () => `${firstLine('deno', ['--version']).replace(/^deno /, '').replace(/ \(.*/, '')}, node:sqlite`,
+    version: () => `${firstLine('deno', ['--version']).replace(/^deno /, '').replace(/ \(.*/, '')}, node:sqlite, SQLite ${run('deno', ['eval', sqliteVersionJs('node:sqlite', 'DatabaseSync', 'prepare')]).trim()}`,
     producer: (db, q, n) => ['deno', [...denoFlags, example('deno', 'producer.ts'), db, q, String(n)]],
     worker: (db, q, id) => ['deno', [...denoFlags, example('deno', 'worker.ts'), db, q, id]],
   },
@@ -297,6 +300,8 @@ interface Row {
   wakes: number[];
   /** Wake samples dropped: the worker was already awake when we committed. */
   early: number;
+  /** The queue its worker claims from. */
+  queue: string;
   worker?: LineChild<WorkerLine>;
 }
 
@@ -307,7 +312,7 @@ interface WorkerLine {
   woke_ms: number;
 }
 
-const rows: Row[] = hosts.map((host) => ({ host, version: '', status: 'ok', why: '', wakes: [], early: 0 }));
+const rows: Row[] = hosts.map((host) => ({ host, version: '', status: 'ok', why: '', wakes: [], early: 0, queue: '' }));
 const live = (): Row[] => rows.filter((r) => r.status === 'ok');
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
@@ -370,16 +375,15 @@ function openDb(file: string): Database.Database {
   return db;
 }
 
-const queueOf = (i: number): string => `ring-${i}`;
-
 async function startWorkers(db: Database.Database, file: string): Promise<void> {
   const enqueue = db.prepare('SELECT honker_enqueue(?, ?, NULL, NULL, 0, 3, NULL)').pluck();
   await Promise.all(
     live().map(async (row, i) => {
-      const [cmd, args] = row.host.worker(file, queueOf(i), row.host.name);
+      row.queue = `ring-${i}`;
+      const [cmd, args] = row.host.worker(file, row.queue, row.host.name);
       row.worker = LineChild.json<WorkerLine>(cmd, args, { env, label: `${row.host.name} worker`, timeoutMs: 60_000 });
       // The first ack shows the worker is up (JVM, BEAM and compilers included) and waiting.
-      const warmup = enqueue.get(queueOf(i), '{"warmup":true}') as number;
+      const warmup = enqueue.get(row.queue, '{"warmup":true}') as number;
       try {
         await row.worker.waitFor((l) => l.id === warmup && l.outcome === 'acked');
       } catch (err) {
@@ -394,11 +398,11 @@ async function ring(db: Database.Database, file: string): Promise<void> {
   const n = ring.length;
   if (n === 0) return;
   // Each queue gets one job whose handler fails: retried until dead (3 attempts, 1 s apart).
-  const poison = ring.map((_, i) => db.prepare("SELECT honker_enqueue(?, '{\"fail\":true}', NULL, NULL, 0, 3, NULL)").pluck().get(queueOf(i)) as number);
-  // Host i's producer feeds host i+1's worker (ring-<i+1 mod n>), all at once.
+  const poison = ring.map((row) => db.prepare("SELECT honker_enqueue(?, '{\"fail\":true}', NULL, NULL, 0, 3, NULL)").pluck().get(row.queue) as number);
+  // Host i's producer feeds host i+1's worker (its queue), all at once.
   const produced = await Promise.all(
     ring.map(async (row, i) => {
-      const [cmd, args] = row.host.producer(file, queueOf((i + 1) % n), JOBS_PER_PRODUCER);
+      const [cmd, args] = row.host.producer(file, ring[(i + 1) % n].queue, JOBS_PER_PRODUCER);
       try {
         const lines = await LineChild.json<{ order: number; job: number }>(cmd, args, { env, label: `${row.host.name} producer` }).finish(60_000);
         if (lines.length !== JOBS_PER_PRODUCER) throw new Error(`printed ${lines.length} jobs, not ${JOBS_PER_PRODUCER}`);
@@ -442,8 +446,8 @@ async function ring(db: Database.Database, file: string): Promise<void> {
       if (by.length !== 1 || by[0] !== consumer.host.name) fail(consumer, `job ${job} from ${row.host.name} was acked by [${by.join(', ')}], want ${consumer.host.name} once`);
       if (orderExists.get(order) !== 1) fail(row, `order ${order} of job ${job} is not in orders`);
     }
-    const left = liveRows.get(queueOf(i)) as number;
-    if (left !== 0) fail(row, `${left} jobs left in ${queueOf(i)}`);
+    const left = liveRows.get(row.queue) as number;
+    if (left !== 0) fail(row, `${left} jobs left in ${row.queue}`);
     const d = dead.get(poison[i]) as { attempts: number; last_error: string } | undefined;
     if (d?.attempts !== 3 || d.last_error !== 'payload asked to fail') fail(row, `failing job ${poison[i]} is not dead after 3 attempts: ${JSON.stringify(d)}`);
   });
@@ -453,7 +457,7 @@ async function ring(db: Database.Database, file: string): Promise<void> {
 async function wakeRounds(db: Database.Database): Promise<void> {
   const insert = db.prepare('INSERT INTO orders(item) VALUES (?)');
   const enqueue = db.prepare("SELECT honker_enqueue(?, json_object('order', ?), NULL, NULL, 0, 3, NULL)").pluck();
-  for (const [i, row] of live().entries()) {
+  for (const row of live()) {
     // A sample counts only when the worker was waiting: a wake before our BEGIN means another
     // commit had woken it and it found our job on its way (then the round takes one more).
     for (let s = 0; row.wakes.length < WAKE_SAMPLES && s < 3 * WAKE_SAMPLES && row.status === 'ok'; s++) {
@@ -461,7 +465,7 @@ async function wakeRounds(db: Database.Database): Promise<void> {
       const beginMs = nowMs();
       db.exec('BEGIN IMMEDIATE');
       const order = insert.run(`wake ${row.host.name} ${s}`).lastInsertRowid;
-      const job = enqueue.get(queueOf(i), order) as number;
+      const job = enqueue.get(row.queue, order) as number;
       db.exec('COMMIT');
       const committedMs = nowMs();
       try {
