@@ -3,9 +3,9 @@ require "json"
 require_relative "honker_db"
 
 path, queue, worker = ARGV[0] || "app.db", ARGV[1] || "orders", ARGV[2] || "ruby-#{Process.pid}"
-# Ctrl-C ends the process even inside a wait (Ruby would only see it when the wait returns);
-# a job it had claimed is claimable again once its 30 s visibility timeout passes.
-trap("INT", "SYSTEM_DEFAULT")
+# Ctrl-C and SIGTERM end the process even inside a wait (Ruby's own handlers run only when the
+# wait returns); a job it had claimed is claimable again once its 30 s visibility timeout passes.
+%w[INT TERM].each { |sig| trap(sig, "SYSTEM_DEFAULT") }
 $stdout.sync = true
 db = HonkerDB.connect(path)
 now_ms = -> { Process.clock_gettime(Process::CLOCK_REALTIME, :float_millisecond) }
