@@ -19,8 +19,8 @@
  *      commit time is read just after COMMIT returns: p50 and p90 per host.
  *
  * Prints a table (host, version, status, wake p50/p90) and exits 1 if any installed host failed.
- * A host that is not installed is skipped with its install line. The examples get HONKER_EXT (and
- * the Node one HONKER_EXT_PATH) = this checkout's build/Release/honker_ext.node unless HONKER_EXT
+ * A host that is not installed is skipped with its install line. The examples (the Node one
+ * through the client) get HONKER_EXT_PATH = this checkout's build/Release/honker_ext.node unless HONKER_EXT_PATH
  * is set, so no npm install of honker is needed.
  */
 import Database from 'better-sqlite3';
@@ -32,12 +32,12 @@ import { fileURLToPath } from 'node:url';
 import { LineChild } from '../test/helpers/child.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** $HONKER_EXT (another build, e.g. a sanitizer one), else this checkout's `npm install` build. */
-const ext = path.resolve(process.env.HONKER_EXT || path.join(root, 'build', 'Release', 'honker_ext.node'));
+/** $HONKER_EXT_PATH (another build, e.g. a sanitizer one), else this checkout's `npm install` build. */
+const ext = path.resolve(process.env.HONKER_EXT_PATH || path.join(root, 'build', 'Release', 'honker_ext.node'));
 const out = path.join(root, 'build', 'hosts');
 /** bun and deno, when .ci/run installed them with npm into build/hosts/tools. */
 const toolsBin = path.join(out, 'tools', 'node_modules', '.bin');
-const env = { ...process.env, HONKER_EXT: ext, HONKER_EXT_PATH: ext, PATH: `${process.env.PATH}:${toolsBin}` };
+const env = { ...process.env, HONKER_EXT_PATH: ext, PATH: `${process.env.PATH}:${toolsBin}` };
 
 const JOBS_PER_PRODUCER = 20;
 const WAKE_SAMPLES = 15;

@@ -1,9 +1,9 @@
 // Open app.db the honker way: shared by producer.ts and worker.ts.
 import { Database } from 'bun:sqlite';
 
-/** $HONKER_EXT, else ask the npm package where its library is. */
+/** $HONKER_EXT_PATH, else ask the npm package where its library is. */
 export function extensionPath(): string {
-  if (process.env.HONKER_EXT) return process.env.HONKER_EXT;
+  if (process.env.HONKER_EXT_PATH) return process.env.HONKER_EXT_PATH;
   const r = Bun.spawnSync(['npx', 'honker', 'extension-path']);
   if (!r.success) throw new Error(`npx honker extension-path failed: ${r.stderr.toString()}`);
   return r.stdout.toString().trim();

@@ -55,10 +55,10 @@ static double now_ms(void) {
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-/* $HONKER_EXT, else what the npm package says. */
+/* $HONKER_EXT_PATH, else what the npm package says. */
 static const char *extension_path(void) {
   static char path[PATH_MAX];
-  const char *env = getenv("HONKER_EXT");
+  const char *env = getenv("HONKER_EXT_PATH");
   if (env && *env) return env;
   FILE *p = popen("npx honker extension-path", "r");
   if (!p || !fgets(path, sizeof path, p) || pclose(p) != 0) {
@@ -115,7 +115,8 @@ static void work(const char *path, const char *ext, const char *queue, const cha
     fprintf(stderr, "watcher: %s\n", watcher_open ? err : dlerror());
     exit(1);
   }
-  /* once available: VALUE("SELECT honker_worker_register(?)", "s", worker); */
+  /* Registered: if this process dies, its jobs come back within about a second. */
+  VALUE("SELECT honker_worker_register(?)", "s", worker);
   setvbuf(stdout, NULL, _IOLBF, 0);
   double woke_ms = now_ms();
   for (;;) {

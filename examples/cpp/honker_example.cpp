@@ -67,9 +67,9 @@ static double now_ms() {
   return duration<double, std::milli>(system_clock::now().time_since_epoch()).count();
 }
 
-// $HONKER_EXT, else what the npm package says.
+// $HONKER_EXT_PATH, else what the npm package says.
 static std::string extension_path() {
-  if (const char* env = std::getenv("HONKER_EXT"); env && *env) return env;
+  if (const char* env = std::getenv("HONKER_EXT_PATH"); env && *env) return env;
   char buf[4096] = {0};
   FILE* p = popen("npx honker extension-path", "r");
   if (!p || !fgets(buf, sizeof buf, p) || pclose(p) != 0) throw std::runtime_error("npx honker extension-path failed");
@@ -108,7 +108,8 @@ static void produce(Db& db, const std::string& queue, int count) {
 static void work(Db& db, const std::string& path, const std::string& queue, const std::string& worker) {
   // The watcher's poller thread wakes our wait on any commit to the file, from any process.
   auto watcher = db.value("SELECT honker_update_watcher_open(?, 'poll')", {std::filesystem::absolute(path).string()});
-  // once available: db.value("SELECT honker_worker_register(?)", {worker});
+  // Registered: if this process dies, its jobs come back within about a second.
+  db.value("SELECT honker_worker_register(?)", {worker});
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   double woke_ms = now_ms();
   for (;;) {

@@ -1,9 +1,9 @@
 // Open app.db the honker way: shared by producer.ts and worker.ts.
 import { DatabaseSync } from 'node:sqlite';
 
-/** $HONKER_EXT, else ask the npm package where its library is. */
+/** $HONKER_EXT_PATH, else ask the npm package where its library is. */
 export function extensionPath(): string {
-  const fromEnv = Deno.env.get('HONKER_EXT');
+  const fromEnv = Deno.env.get('HONKER_EXT_PATH');
   if (fromEnv) return fromEnv;
   const r = new Deno.Command('npx', { args: ['honker', 'extension-path'] }).outputSync();
   if (!r.success) throw new Error(`npx honker extension-path failed: ${new TextDecoder().decode(r.stderr)}`);

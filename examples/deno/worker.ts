@@ -11,7 +11,8 @@ const db = connect(path);
 // The watcher's poller thread wakes our wait on any commit to the file, from any process. The wait
 // blocks this thread, which is all a worker process does.
 const watcher = one<number>(db, "SELECT honker_update_watcher_open(?, 'poll')", resolve(path));
-// once available: one(db, 'SELECT honker_worker_register(?)', worker);
+// Registered: if this process dies, its jobs come back within about a second.
+one(db, 'SELECT honker_worker_register(?)', worker);
 
 let wokeMs = nowMs();
 for (;;) {

@@ -1,9 +1,9 @@
 # Open app.db the honker way: shared by producer.exs and worker.exs. It uses Debian's Erlang
 # SQLite driver (erlang-p1-sqlite3, module :sqlite3); Hex (exqlite) is not reachable here.
 defmodule HonkerDB do
-  # $HONKER_EXT, else ask the npm package where its library is.
+  # $HONKER_EXT_PATH, else ask the npm package where its library is.
   def extension_path do
-    System.get_env("HONKER_EXT") ||
+    System.get_env("HONKER_EXT_PATH") ||
       case System.cmd("npx", ["honker", "extension-path"]) do
         {out, 0} -> String.trim(out)
         {_, code} -> raise "npx honker extension-path failed (#{code}): is honker installed here?"

@@ -12,7 +12,8 @@ now_ms = fn -> System.os_time(:microsecond) / 1000 end
 
 # The watcher's poller thread wakes our wait on any commit to the file, from any process.
 watcher = DB.value!("SELECT honker_update_watcher_open(?, 'poll')", [Path.expand(path)])
-# once available: DB.query!("SELECT honker_worker_register(?)", [worker])
+# Registered: if this process dies, its jobs come back within about a second.
+DB.query!("SELECT honker_worker_register(?)", [worker])
 
 Stream.iterate(now_ms.(), fn woke_ms ->
   # Claim up to 10 jobs for 30 s each, in a statement of its own: a claim inside a statement that

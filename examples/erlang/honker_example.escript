@@ -18,7 +18,8 @@ main(["worker" | Args]) ->
     ok = gen_event:swap_handler(erl_signal_server, {erl_signal_handler, []}, {?MODULE, []}),
     %% The watcher's poller thread wakes our wait on any commit to the file, from any process.
     Watcher = value("SELECT honker_update_watcher_open(?, 'poll')", [bin(filename:absname(Path))]),
-    %% once available: query("SELECT honker_worker_register(?)", [bin(Worker)]),
+    %% Registered: if this process dies, its jobs come back within about a second.
+    query("SELECT honker_worker_register(?)", [bin(Worker)]),
     work(bin(Queue), bin(Worker), Watcher, now_ms());
 main(_) ->
     io:format(standard_error, "usage: honker_example.escript producer|worker [db] [queue] [count|worker_id]~n", []),
@@ -30,9 +31,9 @@ handle_event(sigterm, _) -> erlang:halt(0, [{flush, false}]);
 handle_event(_, State) -> {ok, State}.
 handle_call(_, State) -> {ok, ok, State}.
 
-%% $HONKER_EXT, else ask the npm package where its library is.
+%% $HONKER_EXT_PATH, else ask the npm package where its library is.
 extension_path() ->
-    case os:getenv("HONKER_EXT") of
+    case os:getenv("HONKER_EXT_PATH") of
         Path when Path =/= false, Path =/= "" -> Path;
         _ -> string:trim(os:cmd("npx honker extension-path"))
     end.

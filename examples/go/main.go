@@ -17,9 +17,9 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// extensionPath is $HONKER_EXT, else what the npm package says.
+// extensionPath is $HONKER_EXT_PATH, else what the npm package says.
 func extensionPath() string {
-	if p := os.Getenv("HONKER_EXT"); p != "" {
+	if p := os.Getenv("HONKER_EXT_PATH"); p != "" {
 		return p
 	}
 	out, err := exec.Command("npx", "honker", "extension-path").Output()
@@ -70,7 +70,8 @@ func work(db *sql.DB, path, queue, worker string) {
 	abs, _ := filepath.Abs(path)
 	var watcher int64 // its poller thread wakes our wait on any commit to the file, from any process
 	must(db.QueryRow("SELECT honker_update_watcher_open(?, 'poll')", abs).Scan(&watcher))
-	// once available: must1(db.Exec("SELECT honker_worker_register(?)", worker))
+	// Registered: if this process dies, its jobs come back within about a second.
+	must1(db.Exec("SELECT honker_worker_register(?)", worker))
 	woke := nowMs()
 	for {
 		var claimed string // up to 10 jobs, each for 30 s

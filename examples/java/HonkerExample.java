@@ -13,9 +13,9 @@ import java.util.List;
 import org.sqlite.SQLiteConfig;
 
 public class HonkerExample {
-  /** $HONKER_EXT, else ask the npm package where its library is. */
+  /** $HONKER_EXT_PATH, else ask the npm package where its library is. */
   static String extensionPath() throws IOException, InterruptedException {
-    String fromEnv = System.getenv("HONKER_EXT");
+    String fromEnv = System.getenv("HONKER_EXT_PATH");
     if (fromEnv != null && !fromEnv.isEmpty()) return fromEnv;
     Process p = new ProcessBuilder("npx", "honker", "extension-path").start();
     String out = new String(p.getInputStream().readAllBytes()).trim();
@@ -77,7 +77,8 @@ public class HonkerExample {
   static void work(Connection db, String path, String queue, String worker) throws SQLException {
     // The watcher's poller thread wakes our wait on any commit to the file, from any process.
     long watcher = value(db, "SELECT honker_update_watcher_open(?, 'poll')", Path.of(path).toAbsolutePath().toString());
-    // once available: value(db, "SELECT honker_worker_register(?)", worker);
+    // Registered: if this process dies, its jobs come back within about a second.
+    value(db, "SELECT honker_worker_register(?)", worker);
     double wokeMs = nowMs();
     while (true) {
       // Claim up to 10 jobs for 30 s each, in a statement of its own: a claim inside a statement

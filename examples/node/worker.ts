@@ -7,7 +7,8 @@ const db = open(path);
 const ac = new AbortController();
 process.on('SIGINT', () => ac.abort()); // stop claiming; the loop ends and the file closes
 process.on('SIGTERM', () => ac.abort());
-// once available: the client will register the worker (honker_worker_register) itself.
+// The iterator registers the worker (honker_worker_register): if this process dies, its jobs come
+// back within about a second.
 
 // The iterator claims up to 10 jobs for 30 s each and, when none is due, sleeps until a commit
 // from any process (its own inotify watcher) or the next due time: no polling.

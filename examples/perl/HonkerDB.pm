@@ -4,9 +4,9 @@ use strict;
 use warnings;
 use DBI;
 
-# $HONKER_EXT, else ask the npm package where its library is.
+# $HONKER_EXT_PATH, else ask the npm package where its library is.
 sub extension_path {
-    return $ENV{HONKER_EXT} if $ENV{HONKER_EXT};
+    return $ENV{HONKER_EXT_PATH} if $ENV{HONKER_EXT_PATH};
     chomp(my $path = `npx honker extension-path`);
     die "npx honker extension-path failed: is honker installed here?\n" if $? != 0;
     return $path;

@@ -17,7 +17,8 @@ my $one = sub { my ($sql, @args) = @_; ($db->selectrow_array($sql, undef, @args)
 
 # The watcher's poller thread wakes our wait on any commit to the file, from any process.
 my $watcher = $one->(q{SELECT honker_update_watcher_open(?, 'poll')}, abs_path($path));
-# once available: $one->('SELECT honker_worker_register(?)', $worker);
+# Registered: if this process dies, its jobs come back within about a second.
+$one->('SELECT honker_worker_register(?)', $worker);
 
 my $woke_ms = time * 1000;
 while (1) {

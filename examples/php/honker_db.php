@@ -1,10 +1,10 @@
 <?php
 // Open app.db the honker way: shared by producer.php and worker.php.
 // SQLite3::loadExtension() only takes a file name inside the ini setting sqlite3.extension_dir,
-// which can only be set at startup: php -d sqlite3.extension_dir="$(dirname "$HONKER_EXT")" ...
+// which can only be set at startup: php -d sqlite3.extension_dir="$(dirname "$HONKER_EXT_PATH")" ...
 function honker_connect(string $path): SQLite3
 {
-    $ext = getenv('HONKER_EXT') ?: trim((string) shell_exec('npx honker extension-path'));
+    $ext = getenv('HONKER_EXT_PATH') ?: trim((string) shell_exec('npx honker extension-path'));
     if (realpath(ini_get('sqlite3.extension_dir')) !== dirname(realpath($ext))) {
         fwrite(STDERR, "run with: php -d sqlite3.extension_dir=" . dirname($ext) . " ...\n");
         exit(2);

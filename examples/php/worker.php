@@ -6,7 +6,8 @@ require __DIR__ . '/honker_db.php';
 $db = honker_connect($path);
 // The watcher's poller thread wakes our wait on any commit to the file, from any process.
 $watcher = honker_value($db, "SELECT honker_update_watcher_open(?, 'poll')", [realpath($path)]);
-// once available: honker_value($db, 'SELECT honker_worker_register(?)', [$worker]);
+// Registered: if this process dies, its jobs come back within about a second.
+honker_value($db, 'SELECT honker_worker_register(?)', [$worker]);
 
 $wokeMs = microtime(true) * 1000;
 while (true) {

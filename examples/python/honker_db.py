@@ -6,8 +6,8 @@ import sys
 
 
 def extension_path():
-    # $HONKER_EXT, else ask the npm package where its library is.
-    return os.environ.get("HONKER_EXT") or subprocess.run(
+    # $HONKER_EXT_PATH, else ask the npm package where its library is.
+    return os.environ.get("HONKER_EXT_PATH") or subprocess.run(
         ["npx", "honker", "extension-path"], capture_output=True, text=True, check=True
     ).stdout.strip()
 

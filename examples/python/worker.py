@@ -15,7 +15,8 @@ signal.signal(signal.SIGINT, signal.SIG_DFL)
 db = connect(path)
 # The watcher's poller thread wakes our wait on any commit to the file, from any process.
 watcher = db.execute("SELECT honker_update_watcher_open(?, 'poll')", (os.path.abspath(path),)).fetchone()[0]
-# once available: db.execute("SELECT honker_worker_register(?)", (worker,))
+# Registered: if this process dies, its jobs come back within about a second.
+db.execute("SELECT honker_worker_register(?)", (worker,))
 
 
 def one(sql, *args):

@@ -2,9 +2,9 @@
 require "sqlite3"
 
 module HonkerDB
-  # $HONKER_EXT, else ask the npm package where its library is.
+  # $HONKER_EXT_PATH, else ask the npm package where its library is.
   def self.extension_path
-    return ENV["HONKER_EXT"] if ENV["HONKER_EXT"]
+    return ENV["HONKER_EXT_PATH"] if ENV["HONKER_EXT_PATH"]
 
     path = `npx honker extension-path`.strip
     raise "npx honker extension-path failed: is honker installed here (npm install honker)?" unless $?.success?

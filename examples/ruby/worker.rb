@@ -11,7 +11,8 @@ db = HonkerDB.connect(path)
 now_ms = -> { Process.clock_gettime(Process::CLOCK_REALTIME, :float_millisecond) }
 # The watcher's poller thread wakes our wait on any commit to the file, from any process.
 watcher = db.get_first_value("SELECT honker_update_watcher_open(?, 'poll')", [File.expand_path(path)])
-# once available: db.execute("SELECT honker_worker_register(?)", [worker])
+# Registered: if this process dies, its jobs come back within about a second.
+db.execute("SELECT honker_worker_register(?)", [worker])
 
 woke_ms = now_ms.call
 loop do

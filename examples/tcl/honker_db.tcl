@@ -1,9 +1,9 @@
 # Open app.db the honker way: shared by producer.tcl and worker.tcl.
 package require sqlite3
 
-# $HONKER_EXT, else ask the npm package where its library is.
+# $HONKER_EXT_PATH, else ask the npm package where its library is.
 proc extension_path {} {
-    if {[info exists ::env(HONKER_EXT)] && $::env(HONKER_EXT) ne ""} { return $::env(HONKER_EXT) }
+    if {[info exists ::env(HONKER_EXT_PATH)] && $::env(HONKER_EXT_PATH) ne ""} { return $::env(HONKER_EXT_PATH) }
     return [string trim [exec npx honker extension-path]]
 }
 

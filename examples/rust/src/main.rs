@@ -7,9 +7,9 @@ use std::{env, error::Error, path::Path, process::Command};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-/// $HONKER_EXT, else what the npm package says.
+/// $HONKER_EXT_PATH, else what the npm package says.
 fn extension_path() -> Result<String> {
-    if let Ok(path) = env::var("HONKER_EXT") {
+    if let Ok(path) = env::var("HONKER_EXT_PATH") {
         return Ok(path);
     }
     let out = Command::new("npx").args(["honker", "extension-path"]).output()?;
@@ -63,7 +63,8 @@ fn work(db: Connection, path: &str, queue: &str, worker: &str) -> Result<()> {
     // The watcher's poller thread wakes our wait on any commit to the file, from any process.
     let abs = std::fs::canonicalize(Path::new(path))?;
     let watcher = int("SELECT honker_update_watcher_open(?, 'poll')", &[&abs.to_string_lossy()])?;
-    // once available: int("SELECT honker_worker_register(?)", &[&worker])?;
+    // Registered: if this process dies, its jobs come back within about a second.
+    int("SELECT honker_worker_register(?)", &[&worker])?;
     let mut woke_ms = now_ms();
     loop {
         let claimed: String = db.query_row("SELECT honker_claim_batch(?, ?, 10, 30)", [queue, worker], |r| r.get(0))?; // 10 jobs, 30 s each
