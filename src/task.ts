@@ -15,7 +15,8 @@
  *   retries      retries after the first attempt (default: queue maxAttempts - 1);
  *                `retries: 3` = up to 4 runs in all; the job's max_attempts = retries + 1.
  *   retryDelayS  delay before retry k (k = 1 for the first retry) is
- *                round(retryDelayS * backoff^(k-1)) seconds (default 0), at most 1 year.
+ *                round(retryDelayS * backoff^(k-1)) seconds (default 0); retryDelayS
+ *                is at most 1 year (31536000), and so is each delay backoff grows.
  *   backoff      multiplier >= 1 (default 1: a constant delay).
  *   timeoutS     the handler's time limit (1 .. 2147483 s); when it passes, the handler's
  *                AbortSignal aborts and the job is retried (or dies) with the
@@ -104,6 +105,7 @@ export interface TaskDefinition {
 
 const TASK_OPTIONS = ['retries', 'timeoutS', 'retryDelayS', 'backoff', 'priority', 'expiresS', 'resultTtlS'] as const;
 const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_RETRY_DELAY_S = 365 * 86400;
 
 const registries = new WeakMap<Connection, Map<string, Map<string, TaskDefinition>>>();
 /**
@@ -151,7 +153,7 @@ export function runWithContext<T>(ctx: TaskContext, fn: () => T): T {
 /** @internal the retry delay before retry number `retry` (1-based). */
 export function retryDelay(def: Pick<TaskDefinition, 'retryDelayS' | 'backoff'>, retry: number): number {
   const d = Math.round(def.retryDelayS * Math.pow(def.backoff, retry - 1));
-  return Number.isFinite(d) ? Math.min(d, 365 * 86400) : 365 * 86400;
+  return Number.isFinite(d) ? Math.min(d, MAX_RETRY_DELAY_S) : MAX_RETRY_DELAY_S;
 }
 
 /** @internal check and register a task; returns its definition. */
@@ -169,7 +171,8 @@ export function defineTask(
   const retries = validate.optInt(where, 'retries', opts.retries, 0) ?? queue.maxAttempts - 1;
   // At most what setTimeout can wait (~24.8 days).
   const timeoutS = opts.timeoutS === undefined ? undefined : validate.int(where, 'timeoutS', opts.timeoutS, 1, MAX_TIMEOUT_S);
-  const retryDelayS = validate.optInt(where, 'retryDelayS', opts.retryDelayS, 0) ?? 0;
+  const retryDelayS =
+    opts.retryDelayS === undefined ? 0 : validate.int(where, 'retryDelayS', opts.retryDelayS, 0, MAX_RETRY_DELAY_S);
   let backoff = 1;
   if (opts.backoff !== undefined) {
     if (typeof opts.backoff !== 'number' || !Number.isFinite(opts.backoff) || opts.backoff < 1) {
@@ -178,8 +181,8 @@ export function defineTask(
     backoff = opts.backoff;
   }
   const priority = opts.priority === undefined ? 0 : validate.anyInt(where, 'priority', opts.priority);
-  const expiresS = validate.optInt(where, 'expiresS', opts.expiresS, 1);
-  const resultTtlS = validate.optInt(where, 'resultTtlS', opts.resultTtlS, 0) ?? DEFAULT_RESULT_TTL_S;
+  const expiresS = validate.optSeconds(where, 'expiresS', opts.expiresS, 1);
+  const resultTtlS = validate.optSeconds(where, 'resultTtlS', opts.resultTtlS, 0) ?? DEFAULT_RESULT_TTL_S;
   db.assertOpen(where);
   const def: TaskDefinition = {
     name: name as string,

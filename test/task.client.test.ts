@@ -159,3 +159,25 @@ test('another language enqueues the envelope with raw SQL and reads the result e
   const got = sqliteCli(file, `SELECT honker_result_get(${id});`);
   t.is(got.stdout.trim(), '{"ok":true,"value":5}');
 });
+
+test('a task call refuses arguments JSON would change, naming the path; nothing is enqueued', (t) => {
+  const db = openClient(t);
+  const q = db.queue('q');
+  const book = q.task('book', (_who: string, _opts: unknown) => 1);
+  t.is(
+    syncError(t, () => book('ann', { when: new Date('nope') })).message,
+    'task book: args[1].when must be a valid Date (got Invalid Date): JSON would store null; pass null or a valid Date',
+  );
+  t.is(
+    syncError(t, () => book('ann', { seats: new Map([['a1', true]]) })).message,
+    'task book: args[1].seats must be a plain object or array (got a Map): JSON would store {}; pass Object.fromEntries(map)',
+  );
+  t.is(
+    syncError(t, () => book('ann', { price: NaN })).message,
+    'task book: args[1].price must be a finite number (got NaN): JSON would store null; pass null or a number',
+  );
+  t.is(q.stats().pending, 0);
+  // a Date is its ISO string, as JSON writes it
+  const h = book('ann', { when: new Date(Date.UTC(2030, 0, 1)) });
+  t.is(db.raw.prepare('SELECT payload FROM _honker_live WHERE id = ?').pluck().get(h.id), '{"task":"book","args":["ann",{"when":"2030-01-01T00:00:00.000Z"}],"v":1}');
+});
