@@ -36,7 +36,9 @@
  * carry {"task":name,"args":[],"v":1}; run db.scheduler().run() somewhere.
  *
  * Tasks register in a per-database registry (queue -> name -> task) that
- * db.worker() reads; registering the same queue/name again replaces it.
+ * db.worker() reads. Registering a name the queue already has is an error
+ * (nothing is registered or written): a silent replacement would make calls
+ * of the first task run the second one's code.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Connection } from './connection.js';
@@ -184,6 +186,13 @@ export function defineTask(
   const expiresS = validate.optSeconds(where, 'expiresS', opts.expiresS, 1);
   const resultTtlS = validate.optSeconds(where, 'resultTtlS', opts.resultTtlS, 0) ?? DEFAULT_RESULT_TTL_S;
   db.assertOpen(where);
+  if (taskRegistry(db).get(queue.name)?.has(name as string)) {
+    throw new HonkerError(
+      'INVALID_ARGUMENT',
+      `${where}: name must not repeat a task of queue ${JSON.stringify(queue.name)} (got ${JSON.stringify(name)}): ` +
+        'give this task another name, or register it once and import it where it is needed',
+    );
+  }
   const def: TaskDefinition = {
     name: name as string,
     queue: queue.name,

@@ -275,19 +275,31 @@ export function options<T extends object>(where: string, value: T | undefined, k
   return value;
 }
 
+/**
+ * The known name nearest to key, if near enough. Ignoring case, a name costs
+ * the characters missing when one is a prefix of the other (delay -> delayS:
+ * 1), else its edit distance; the cost is weighed against the longer name, so
+ * "retry" is nearer "retries" (3 of 7) than "retryDelayS" (6 of 11), and
+ * "visibility" finds "visibilityTimeoutS" (8 of 18). The nearest is offered
+ * when it is a prefix differing by at most 60%, or a misspelling by less
+ * than half ("since" suggests nothing rather than "signal").
+ */
 function closest(key: string, known: readonly string[]): string | undefined {
   const lower = key.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestShare = Infinity;
+  let bestIsPrefix = false;
   for (const candidate of known) {
     const c = candidate.toLowerCase();
-    const d = c.startsWith(lower) || lower.startsWith(c) ? 1 : editDistance(lower, c);
-    if (d < bestDistance) {
+    const prefix = c.startsWith(lower) || lower.startsWith(c);
+    const share = (prefix ? Math.abs(c.length - lower.length) : editDistance(lower, c)) / Math.max(c.length, lower.length);
+    if (share < bestShare) {
       best = candidate;
-      bestDistance = d;
+      bestShare = share;
+      bestIsPrefix = prefix;
     }
   }
-  return bestDistance <= 2 ? best : undefined;
+  return bestShare <= 0.6 && (bestIsPrefix || bestShare < 0.5) ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {
