@@ -25,8 +25,9 @@
  *     which reads back the same in JavaScript (`obj.x === undefined`);
  *   - symbol-keyed and non-enumerable properties: not data (structuredClone
  *     skips them too), as are extra non-index properties of an array.
- * Cost: one JSON.stringify and one walk of the value that allocates nothing
- * unless it fails (about a fifth of the stringify's time).
+ * Cost: one JSON.stringify and one walk of the value with an explicit stack
+ * (no recursion limit below JSON.stringify's), about a fifth of the
+ * stringify's time; the path is only searched for once a change is found.
  *
  * Names (name()) are non-empty strings that are not blank (only whitespace,
  * as \s sees it; ext/util.c refuses the same where a row is stored under one).
@@ -137,27 +138,32 @@ export function json(where: string, label: string, value: unknown): string {
   }
   if (text === undefined) throw invalid(where, label, 'be JSON-serialisable', value);
   // JSON.stringify succeeded: no BigInt, no cycle, so the walk ends.
-  const change = jsonChange(value, false);
-  if (change) {
-    const path = change.path.reverse().join('');
-    throw new HonkerError('INVALID_ARGUMENT', `${where}: ${label}${path} must ${change.rule} (got ${change.got}): ${change.hint}`);
+  const found = jsonChange(value);
+  if (found) {
+    const { rule, got, hint } = found.change;
+    throw new HonkerError('INVALID_ARGUMENT', `${where}: ${label}${found.path} must ${rule} (got ${got}): ${hint}`);
   }
   return text;
 }
 
-/** What JSON.stringify would silently change, found by jsonChange; path is built innermost first. */
+/** What JSON.stringify would silently change: the message's rule, value and hint. */
 interface JsonChange {
   rule: string;
   got: string;
   hint: string;
-  path: string[];
 }
 
-const change = (rule: string, got: string, hint: string): JsonChange => ({ rule, got, hint, path: [] });
+const change = (rule: string, got: string, hint: string): JsonChange => ({ rule, got, hint });
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
-/** The first silent change JSON would make to value (an array element when inArray), or undefined. */
-function jsonChange(value: unknown, inArray: boolean): JsonChange | undefined {
+/** The common case, checked in the loops without a call: a string, a boolean, null or a finite number. */
+function kept(x: unknown): boolean {
+  const t = typeof x;
+  return t === 'string' || t === 'boolean' || x === null || (t === 'number' && Number.isFinite(x));
+}
+
+/** What JSON would change in a value that is not an object (an array element when inArray), or undefined. */
+function leafChange(value: unknown, inArray: boolean): JsonChange | undefined {
   switch (typeof value) {
     case 'number':
       return Number.isFinite(value) ? undefined : change('be a finite number', String(value), 'JSON would store null; pass null or a number');
@@ -170,48 +176,90 @@ function jsonChange(value: unknown, inArray: boolean): JsonChange | undefined {
         typeof value === 'function' ? 'a function' : String(value),
         inArray ? 'JSON would store null; pass null' : 'JSON would drop it; leave it out or pass null',
       );
-    case 'object':
-      return value === null ? undefined : objectChange(value);
-    default: // string, boolean (bigint: JSON.stringify threw already)
+    default: // string, boolean, null (bigint: JSON.stringify threw already)
       return undefined;
   }
 }
 
-function objectChange(value: object): JsonChange | undefined {
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    if (value instanceof Date && Number.isNaN(value.getTime())) {
-      return change('be a valid Date', 'Invalid Date', 'JSON would store null; pass null or a valid Date');
-    }
-    return undefined; // its toJSON is its chosen JSON form
+/**
+ * A silent change JSON would make to value, with its path (`.items[2]`), or
+ * undefined. An explicit stack instead of recursion walks any depth
+ * JSON.stringify accepts (recursion ran out of stack at about half of it);
+ * a node's own values are checked before what is nested in them. The path is
+ * only searched for once a change is found (pathTo), so the walk itself keeps
+ * nothing but the stack.
+ */
+function jsonChange(value: unknown): { change: JsonChange; path: string } | undefined {
+  if (typeof value !== 'object' || value === null) {
+    const found = leafChange(value, false);
+    return found && { change: found, path: '' };
   }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      const found =
-        item === undefined && !(i in value)
-          ? change('not be a hole of a sparse array', 'an empty slot', 'JSON would store null; pass null')
-          : jsonChange(item, true);
-      if (found) {
-        found.path.push(`[${i}]`);
-        return found;
+  const stack: object[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop() as object;
+    if (typeof (node as { toJSON?: unknown }).toJSON === 'function') {
+      if (node instanceof Date && Number.isNaN(node.getTime())) {
+        const found = change('be a valid Date', 'Invalid Date', 'JSON would store null; pass null or a valid Date');
+        return { change: found, path: pathTo(value, node) };
       }
+      continue; // its toJSON is its chosen JSON form
     }
-    return undefined;
-  }
-  const proto: unknown = Object.getPrototypeOf(value);
-  // Plain: Object.prototype (of any realm: its own prototype is null) or null.
-  if (proto !== null && Object.getPrototypeOf(proto) !== null) return notPlain(value);
-  const record = value as Record<string, unknown>;
-  // for-in allocates no array of keys (a third faster than Object.keys here); an inherited
-  // enumerable property (a polluted Object.prototype) is skipped, as JSON.stringify skips it.
-  for (const key in record) {
-    const found = jsonChange(record[key], false);
-    if (found && Object.hasOwn(record, key)) {
-      found.path.push(IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
-      return found;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const item: unknown = node[i];
+        if (kept(item)) continue;
+        if (typeof item === 'object') {
+          stack.push(item as object);
+          continue;
+        }
+        const found =
+          item === undefined && !(i in node)
+            ? change('not be a hole of a sparse array', 'an empty slot', 'JSON would store null; pass null')
+            : leafChange(item, true);
+        if (found) return { change: found, path: pathTo(value, node) + segment(i) };
+      }
+      continue;
+    }
+    const proto: unknown = Object.getPrototypeOf(node);
+    // Plain: Object.prototype (of any realm: its own prototype is null) or null.
+    if (proto !== Object.prototype && proto !== null && Object.getPrototypeOf(proto) !== null) {
+      return { change: notPlain(node), path: pathTo(value, node) };
+    }
+    const record = node as Record<string, unknown>;
+    // for-in allocates no array of keys (a third faster than Object.keys here); an inherited
+    // enumerable property (a polluted Object.prototype) is skipped, as JSON.stringify skips it.
+    for (const key in record) {
+      const item = record[key];
+      if (kept(item) || !Object.hasOwn(record, key)) continue;
+      if (typeof item === 'object') {
+        stack.push(item as object);
+        continue;
+      }
+      const found = leafChange(item, false);
+      if (found) return { change: found, path: pathTo(value, node) + segment(key) };
     }
   }
   return undefined;
+}
+
+/** The path from root to target, an object jsonChange met under root ('' for root itself). */
+function pathTo(root: object, target: object): string {
+  const stack: [object, string][] = [[root, '']];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop() as [object, string];
+    if (node === target) return path;
+    if (typeof (node as { toJSON?: unknown }).toJSON === 'function') continue;
+    const entries: [string | number, unknown][] = Array.isArray(node) ? node.map((item, i) => [i, item]) : Object.entries(node);
+    for (const [key, item] of entries) {
+      if (typeof item === 'object' && item !== null) stack.push([item, path + segment(key)]);
+    }
+  }
+  return '';
+}
+
+/** One step of a path: `[2]`, `.name` or `["odd key"]`. */
+function segment(key: string | number): string {
+  return typeof key === 'number' ? `[${key}]` : IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 
 /** An object JSON would turn into {} or strip of its class, and what to pass instead. */

@@ -655,3 +655,16 @@ test('job.retry and job.heartbeat refuse a time past 9999-12-31 and keep the cla
   t.deepEqual(row(), before);
   t.true(job.ack());
 });
+
+test('queue.enqueue: the JSON check walks any depth JSON.stringify takes, without recursion', (t) => {
+  const { db } = openTemp(t);
+  const q = db.queue('q');
+  let deep: unknown = 1;
+  for (let i = 0; i < 3000; i++) deep = i % 2 ? { a: deep } : [deep];
+  t.true(q.enqueue(deep) > 0);
+  let bad: unknown = NaN;
+  for (let i = 0; i < 3000; i++) bad = i % 2 ? { a: bad } : [bad];
+  const err = syncError(t, () => q.enqueue(bad));
+  t.is(err.message, `queue.enqueue: payload${'.a[0]'.repeat(1500)} must be a finite number (got NaN): JSON would store null; pass null or a number`);
+  t.is(q.stats().pending, 1);
+});
