@@ -7,7 +7,9 @@
 **     had expired (expires_at <= now: replaced), or owner already held it.
 **     A re-acquire by the holder does NOT extend the lease (as in honker; use
 **     honker_lock_renew). 0 when another owner holds an unexpired lease.
-**     New leases expire at now + ttl_s. ttl_s >= 1.
+**     New leases expire at now + ttl_s. ttl_s >= 1, and now + ttl_s must end
+**     by 9999-12-31T23:59:59Z (util.h HONKER_MAX_UNIX). name and owner must
+**     not be blank (only whitespace): acquire stores them.
 **     Example: SELECT honker_lock_acquire('backup', 'host-a:123', 60);  -> 1
 **
 **   honker_lock_release(name, owner) -> 1/0
@@ -17,7 +19,8 @@
 **   honker_lock_renew(name, owner, ttl_s) -> 1/0
 **     Sets the lease to now + ttl_s, only for the current owner whose lease
 **     has not expired (fix: honker also renews an expired lease, which may
-**     already have been taken over in the holder's view). ttl_s >= 1.
+**     already have been taken over in the holder's view). ttl_s >= 1, ending
+**     by 9999-12-31T23:59:59Z as for acquire.
 **     Example: SELECT honker_lock_renew('backup', 'host-a:123', 60);  -> 1
 **
 **   honker_rate_limit_try(name, limit, per_s) -> 1/0
@@ -25,7 +28,10 @@
 **     and returns 1 while the window has had fewer than limit counted calls;
 **     otherwise 0, and the rejected call is not counted. limit >= 0: a limit
 **     of 0 rejects every call and writes nothing (honker raises an error for
-**     0; the TypeScript client accepts 0). per_s >= 1.
+**     0; the TypeScript client accepts 0). per_s >= 1, with no upper bound:
+**     the stored window_start is at most now, so no time past
+**     9999-12-31T23:59:59Z is ever computed, and a per_s longer than all
+**     time is one window for ever. name must not be blank.
 **     Example: SELECT honker_rate_limit_try('api', 10, 60);  -> 1
 **
 **   honker_rate_limit_sweep(older_than_s) -> INTEGER
@@ -33,8 +39,12 @@
 **     rule); returns the count. older_than_s >= 0.
 **     Example: SELECT honker_rate_limit_sweep(3600);  -> 12
 **
-** Names and owners are non-empty TEXT. Errors name function and argument:
+** Names and owners are non-empty TEXT (release and renew accept a blank
+** one, so a lock another writer stored under it can still be let go).
+** Errors name function and argument:
 **   honker_lock_acquire: ttl_s must be >= 1 (got 0)
+**   honker_lock_acquire: ttl_s must end by 9999-12-31T23:59:59Z (got 9007199254740991)
+**   honker_rate_limit_try: name must not be blank (got TEXT ' ')
 **
 ** Invariants: at most one unexpired holder per name; a window's count never
 ** exceeds its limit. Both hold across processes because every write below
@@ -74,11 +84,17 @@ static const char RATE_LIMIT_TRY_SQL[] =
 static const char RATE_LIMIT_SWEEP_SQL[] =
     "DELETE FROM _honker_rate_limits WHERE window_start < unixepoch() - ?1";
 
+/* How a function reads its names: honker_arg_new_name (acquire stores them) or
+** honker_arg_name (release and renew find a held lock, whatever its name). */
+typedef int (*LocksNameReader)(sqlite3_context *, sqlite3_value **, int, const char *,
+                               const char **, int *);
+
 /* Read name (arg 0), owner (arg 1) and, when the ttl_s pointer is given, ttl_s (arg 2, >= 1). */
-static int locks_read_args(sqlite3_context *ctx, sqlite3_value **argv, const char **name,
-                           int *n_name, const char **owner, int *n_owner, sqlite3_int64 *ttl_s) {
-  if (honker_arg_name(ctx, argv, 0, "name", name, n_name)) return SQLITE_ERROR;
-  if (honker_arg_name(ctx, argv, 1, "owner", owner, n_owner)) return SQLITE_ERROR;
+static int locks_read_args(sqlite3_context *ctx, sqlite3_value **argv, LocksNameReader read_name,
+                           const char **name, int *n_name, const char **owner, int *n_owner,
+                           sqlite3_int64 *ttl_s) {
+  if (read_name(ctx, argv, 0, "name", name, n_name)) return SQLITE_ERROR;
+  if (read_name(ctx, argv, 1, "owner", owner, n_owner)) return SQLITE_ERROR;
   if (!ttl_s) return SQLITE_OK;
   if (honker_arg_int(ctx, argv, 2, "ttl_s", ttl_s)) return SQLITE_ERROR;
   return honker_check_min(ctx, "ttl_s", *ttl_s, 1);
@@ -132,7 +148,8 @@ static void honker_lock_acquire_fn(sqlite3_context *ctx, int argc, sqlite3_value
   const char *name, *owner;
   int n_name, n_owner, held = 0;
   sqlite3_int64 ttl_s;
-  if (locks_read_args(ctx, argv, &name, &n_name, &owner, &n_owner, &ttl_s)) return;
+  if (locks_read_args(ctx, argv, honker_arg_new_name, &name, &n_name, &owner, &n_owner, &ttl_s))
+    return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
   int rc = locks_acquire(ctx, name, n_name, owner, n_owner, ttl_s, &held);
@@ -144,7 +161,7 @@ static void honker_lock_release_fn(sqlite3_context *ctx, int argc, sqlite3_value
   (void)argc;
   const char *name, *owner;
   int n_name, n_owner;
-  if (locks_read_args(ctx, argv, &name, &n_name, &owner, &n_owner, 0)) return;
+  if (locks_read_args(ctx, argv, honker_arg_name, &name, &n_name, &owner, &n_owner, 0)) return;
   sqlite3_stmt *s = honker_stmt(ctx, LOCK_RELEASE_SQL);
   if (!s) return;
   locks_bind_name_owner(s, name, n_name, owner, n_owner);
@@ -157,7 +174,7 @@ static void honker_lock_renew_fn(sqlite3_context *ctx, int argc, sqlite3_value *
   const char *name, *owner;
   int n_name, n_owner, renewed = 0;
   sqlite3_int64 ttl_s, now = 0, expires_at = 0;
-  if (locks_read_args(ctx, argv, &name, &n_name, &owner, &n_owner, &ttl_s)) return;
+  if (locks_read_args(ctx, argv, honker_arg_name, &name, &n_name, &owner, &n_owner, &ttl_s)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
   int rc = locks_lease(ctx, ttl_s, &now, &expires_at);
@@ -179,7 +196,7 @@ static void honker_rate_limit_try_fn(sqlite3_context *ctx, int argc, sqlite3_val
   const char *name;
   int n_name;
   sqlite3_int64 limit, per_s;
-  if (honker_arg_name(ctx, argv, 0, "name", &name, &n_name)) return;
+  if (honker_arg_new_name(ctx, argv, 0, "name", &name, &n_name)) return;
   if (honker_arg_int(ctx, argv, 1, "limit", &limit)) return;
   if (honker_check_min(ctx, "limit", limit, 0)) return;
   if (honker_arg_int(ctx, argv, 2, "per_s", &per_s)) return;

@@ -7,8 +7,11 @@
 **     It is a plain INSERT in the caller's transaction: listeners (who watch
 **     the database for commits and select new rows by channel) see it only
 **     once that transaction commits; a rollback leaves no row.
-**     channel: non-empty TEXT; payload: TEXT (may be empty).
+**     channel: non-empty TEXT, not blank (only whitespace); payload: TEXT
+**     (may be empty). honker_notify_read_since accepts a blank channel, so
+**     rows another writer stored under one stay readable.
 **     Errors: notify: channel must be non-empty TEXT (got NULL)
+**             notify: channel must not be blank (got TEXT ' ')
 **     Example: SELECT notify('orders', '{"id":42}');  -> 1
 **
 **   honker_notify_prune(older_than_s|NULL, max_keep|NULL) -> INTEGER
@@ -70,7 +73,7 @@ static void notify_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   const char *channel, *payload;
   int n_channel, n_payload;
-  if (honker_arg_name(ctx, argv, 0, "channel", &channel, &n_channel)) return;
+  if (honker_arg_new_name(ctx, argv, 0, "channel", &channel, &n_channel)) return;
   if (honker_arg_text(ctx, argv, 1, "payload", &payload, &n_payload)) return;
   sqlite3_stmt *s = honker_stmt(ctx, NOTIFY_INSERT_SQL);
   if (!s) return;

@@ -6,18 +6,29 @@
 ** in queue_inspect.c; this file registers all of them.
 **
 ** Argument rules shared by every queue function (spec/sql.md "Arguments"):
-**   queue, worker_id, key   non-empty TEXT
+**   queue, worker_id, key   non-empty TEXT; where a row is stored under the
+**                           name (enqueue's queue and key, claim's worker_id)
+**                           also not blank: "honker_enqueue: queue must not be
+**                           blank (got TEXT '  ')". Functions that only find
+**                           rows take any non-empty name, so jobs another
+**                           writer stored under a blank one stay reachable.
 **   payload, error          any TEXT (opaque: stored as given, not parsed as JSON)
 **   id                      any integer (a missing id is a 0 / '' result)
 **   integers                INTEGER or integral REAL (3.0 ok, 3.5 an error)
-**   time sums               now + seconds overflowing 64 bits is an error
+**   times                   no time is stored past 9999-12-31T23:59:59Z
+**                           (253402300799, util.h HONKER_MAX_UNIX): now + a
+**                           number of seconds must end by then ("honker_enqueue:
+**                           delay must end by 9999-12-31T23:59:59Z (got
+**                           9007199254740991)"), and so must a run_at
 **
 **   honker_enqueue(queue, payload, run_at|NULL, delay|NULL, priority,
 **                  max_attempts, expires|NULL) -> new job id
-**     run_at (unix s, any integer) is used when delay is NULL; delay (s, >= 0)
-**     wins over run_at: run_at = now + delay; both NULL: run_at = now.
-**     priority: any integer, higher is claimed first. max_attempts >= 1.
-**     expires (s, >= 1): expires_at = now + expires, NULL = never.
+**     run_at (unix s, any integer up to 253402300799; a larger one is an
+**     error that names milliseconds when it looks like them) is used when
+**     delay is NULL; delay (s, >= 0) wins over run_at: run_at = now + delay;
+**     both NULL: run_at = now. priority: any integer, higher is claimed
+**     first. max_attempts >= 1. expires (s, >= 1): expires_at = now +
+**     expires, NULL = never. run_at and expires_at end by 9999-12-31T23:59:59Z.
 **     Writes no notification row (the commit wakes watchers).
 **     Example: SELECT honker_enqueue('emails', '{"to":"a@b"}', NULL, 60, 0, 3, NULL);
 **
@@ -187,6 +198,7 @@ static int queue_read_schedule(sqlite3_context *ctx, sqlite3_value **argv, int i
   sqlite3_int64 run_at, delay, expires, now;
   int run_at_null, delay_null;
   if (honker_arg_int_or_null(ctx, argv, i, "run_at", &run_at, &run_at_null)) return 1;
+  if (!run_at_null && honker_check_time(ctx, "run_at", run_at)) return 1;
   if (honker_arg_int_or_null(ctx, argv, i + 1, "delay", &delay, &delay_null)) return 1;
   if (!delay_null && honker_check_min(ctx, "delay", delay, 0)) return 1;
   if (honker_arg_int(ctx, argv, i + 2, "priority", &job->priority)) return 1;
@@ -224,7 +236,7 @@ static void queue_bind_job(sqlite3_stmt *s, const QueueJob *job) {
 static void honker_enqueue_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   QueueJob job;
-  if (honker_arg_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
+  if (honker_arg_new_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
   if (honker_arg_text(ctx, argv, 1, "payload", &job.payload, &job.n_payload)) return;
   if (queue_read_schedule(ctx, argv, 2, &job)) return;
   sqlite3_stmt *s = honker_stmt(ctx, ENQUEUE_SQL);
@@ -242,8 +254,8 @@ static void honker_enqueue_unique_fn(sqlite3_context *ctx, int argc, sqlite3_val
   QueueJob job;
   const char *key;
   int n_key;
-  if (honker_arg_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
-  if (honker_arg_name(ctx, argv, 1, "key", &key, &n_key)) return;
+  if (honker_arg_new_name(ctx, argv, 0, "queue", &job.queue, &job.n_queue)) return;
+  if (honker_arg_new_name(ctx, argv, 1, "key", &key, &n_key)) return;
   if (honker_arg_text(ctx, argv, 2, "payload", &job.payload, &job.n_payload)) return;
   if (queue_read_schedule(ctx, argv, 3, &job)) return;
   HonkerTxn txn;

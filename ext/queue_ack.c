@@ -16,7 +16,8 @@
 **     JSON | a JSON object | element 2 of type text)". Duplicates count once.
 **     Example: SELECT honker_ack_batch('[17,18]', 'worker-1');
 **   honker_retry(id, worker_id, delay_s, error) -> 1 if handled, else 0.
-**     delay_s >= 0. The error text is appended to _honker_job_errors as
+**     delay_s >= 0, and now + delay_s must end by 9999-12-31T23:59:59Z
+**     (queue.c "times"). The error text is appended to _honker_job_errors as
 **     (id, attempt = attempts so far, error). With attempts < max_attempts the
 **     job goes back to pending at now + delay_s, worker and claim cleared, and
 **     _honker_live.last_error = error (readable through honker_get_job);
@@ -26,7 +27,8 @@
 **     The error is recorded as for retry and becomes the dead row's last_error.
 **     Example: SELECT honker_fail(17, 'worker-1', 'invalid address');
 **   honker_heartbeat(id, worker_id, extend_s) -> 1 if extended, else 0.
-**     extend_s >= 1: claim_expires_at = now + extend_s (it may shorten a claim).
+**     extend_s >= 1: claim_expires_at = now + extend_s (it may shorten a
+**     claim), which must end by 9999-12-31T23:59:59Z.
 **     A late heartbeat (claim already lapsed) is 0: the job may be reclaimed.
 **     Example: SELECT honker_heartbeat(17, 'worker-1', 300);
 **   honker_release(id, worker_id) -> 1 if handed back, else 0.  (ours)

@@ -7,7 +7,8 @@
 **     of {"id","queue","payload","worker_id","attempts","claim_expires_at"},
 **     best first (priority DESC, run_at ASC, id ASC); payload is a JSON string
 **     holding the stored text; attempts counts this claim. n >= 0 (0 -> '[]'),
-**     visibility_timeout_s >= 1: claim_expires_at = now + visibility_timeout_s.
+**     visibility_timeout_s >= 1: claim_expires_at = now + visibility_timeout_s,
+**     which must end by 9999-12-31T23:59:59Z. worker_id must not be blank.
 **     Claimable: not expired (expires_at NULL or > now), attempts < max_attempts,
 **     and either pending with run_at <= now or processing with a lapsed claim
 **     (claim_expires_at < now). Rows met on the way with attempts >= max_attempts
@@ -282,7 +283,7 @@ void honker_claim_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
   int n_queue, n_worker;
   sqlite3_int64 n, timeout, now, until;
   if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
-  if (honker_arg_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
+  if (honker_arg_new_name(ctx, argv, 1, "worker_id", &worker, &n_worker)) return;
   if (honker_arg_int(ctx, argv, 2, "n", &n)) return;
   if (honker_check_min(ctx, "n", n, 0)) return;
   if (honker_arg_int(ctx, argv, 3, "visibility_timeout_s", &timeout)) return;

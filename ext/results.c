@@ -4,9 +4,11 @@
 **   honker_result_save(job_id, value, ttl_s) -> 1
 **     Stores value for job_id, replacing any earlier one (upsert; created_at
 **     is the first save's). ttl_s > 0: the result expires at now + ttl_s;
-**     ttl_s <= 0: it never expires (honker's rule). job_id: any integer;
+**     ttl_s <= 0: it never expires (honker's rule); now + ttl_s must end by
+**     9999-12-31T23:59:59Z (util.h HONKER_MAX_UNIX). job_id: any integer;
 **     value: TEXT (may be empty; NULL is an error, as in honker).
-**     Errors: honker_result_save: ttl_s is too large (got 9223372036854775807)
+**     Errors: honker_result_save: ttl_s must end by 9999-12-31T23:59:59Z
+**     (got 9223372036854775807)
 **     Example: SELECT honker_result_save(42, '{"ok":true}', 3600);  -> 1
 **
 **   honker_result_get(job_id) -> TEXT or NULL

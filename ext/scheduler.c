@@ -21,9 +21,11 @@
 **                             expires_s|NULL [, max_attempts]) -> 1
 **     Upserts the task: every column is replaced and next_fire_at becomes
 **     the next boundary after now; enabled is kept, so a paused task stays
-**     paused when re-registered. name, queue: non-empty TEXT; payload: TEXT;
-**     expires_s: 1 .. 253402300799 seconds after each fire, or NULL (the jobs
-**     never expire); max_attempts >= 1, default 3.
+**     paused when re-registered. name, queue: non-empty TEXT, not blank (only
+**     whitespace); payload: TEXT; expires_s: seconds after each fire, >= 1 and
+**     such that the first fire's jobs expire by 9999-12-31T23:59:59Z
+**     ("expires_s must end by 9999-12-31T23:59:59Z (got ...)"), or NULL (the
+**     jobs never expire); max_attempts >= 1, default 3.
 **     Example: SELECT honker_scheduler_register('nightly', 'reports',
 **                '0 3 * * *', '{"kind":"nightly"}', 0, NULL);
 **
@@ -43,7 +45,9 @@
 **     A NULL expr, payload or priority leaves that column as it is. expires_s
 **     is applied only when touch_expires is 1 (then NULL clears it), likewise
 **     max_attempts with touch_max_attempts (then NULL resets it to 3); the
-**     touch flags are 0 or 1. A new expr recomputes next_fire_at from now.
+**     touch flags are 0 or 1. A new expires_s follows register's rule, from
+**     the new expr's next boundary, or from now when expr is NULL. A new expr recomputes
+*next_fire_at from now.
 **     Returns 1 when the task exists and something was asked to change, 0
 **     otherwise (honker's rule: a call that changes nothing returns 0).
 **     Example: SELECT honker_scheduler_update('nightly', '0 4 * * *', NULL,
@@ -54,7 +58,9 @@
 **     For each enabled task with next_fire_at <= now (in name order), one
 **     job per due boundary is inserted into _honker_live: run_at = the
 **     boundary, expires_at = boundary + expires_s (or NULL), the task's
-**     queue, payload, priority and max_attempts. At most 64 boundaries per
+**     queue, payload, priority and max_attempts (an expiry past
+**     9999-12-31T23:59:59Z, possible only for rows stored before that bound
+**     or by honker 0.4, is stored as 253402300799). At most 64 boundaries per
 **     task per tick: the older ones are enqueued, the rest skipped, and
 **     next_fire_at moves to the first boundary after now. now: 0 ..
 **     253402300799. A task whose stored cron_expr does not parse (written by
@@ -167,6 +173,25 @@ static int scheduler_next_after_now(sqlite3_context *ctx, const CronSpec *spec,
   return scheduler_next(ctx, spec, now, next);
 }
 
+/* The first job's expiry, fire_at + expires_s, must end by HONKER_MAX_UNIX
+** (util.h): "<fn>: expires_s must end by 9999-12-31T23:59:59Z (got ...)". */
+static int scheduler_check_expiry(sqlite3_context *ctx, sqlite3_int64 fire_at,
+                                  sqlite3_int64 expires_s) {
+  sqlite3_int64 expires_at;
+  return honker_add_seconds(ctx, "expires_s", fire_at, expires_s, &expires_at);
+}
+
+/* The expires_at of a job fired at fire_at (<= HONKER_MAX_UNIX). register and
+** update refuse an expires_s that passes HONKER_MAX_UNIX at the first fire,
+** but a row stored before that rule (or by honker 0.4, which has none) or a
+** boundary late in year 9999 may still reach past it: such a job expires at
+** HONKER_MAX_UNIX, effectively never, rather than failing the tick of every
+** task. */
+static sqlite3_int64 scheduler_expiry(sqlite3_int64 fire_at, sqlite3_int64 expires_s) {
+  if (expires_s > 0 && expires_s > HONKER_MAX_UNIX - fire_at) return HONKER_MAX_UNIX;
+  return fire_at + expires_s;
+}
+
 /* Read an integer "or NULL" argument that must be >= min when present. */
 static int scheduler_arg_opt(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
                              sqlite3_int64 min, sqlite3_int64 max, sqlite3_int64 *out,
@@ -239,8 +264,8 @@ static void honker_scheduler_register_fn(sqlite3_context *ctx, int argc, sqlite3
   int name_n, queue_n, expr_n, payload_n, expires_null;
   sqlite3_int64 priority, expires_s, max_attempts = SCHEDULER_DEFAULT_ATTEMPTS, next;
   CronSpec spec;
-  if (honker_arg_name(ctx, argv, 0, "name", &name, &name_n)) return;
-  if (honker_arg_name(ctx, argv, 1, "queue", &queue, &queue_n)) return;
+  if (honker_arg_new_name(ctx, argv, 0, "name", &name, &name_n)) return;
+  if (honker_arg_new_name(ctx, argv, 1, "queue", &queue, &queue_n)) return;
   if (honker_arg_text(ctx, argv, 2, "expr", &expr, &expr_n)) return;
   if (honker_arg_text(ctx, argv, 3, "payload", &payload, &payload_n)) return;
   if (honker_arg_int(ctx, argv, 4, "priority", &priority)) return;
@@ -252,6 +277,7 @@ static void honker_scheduler_register_fn(sqlite3_context *ctx, int argc, sqlite3
   }
   if (scheduler_parse(ctx, expr, expr_n, &spec)) return;
   if (scheduler_next_after_now(ctx, &spec, &next)) return;
+  if (!expires_null && scheduler_check_expiry(ctx, next, expires_s)) return;
 
   sqlite3_stmt *s = honker_stmt(ctx, REGISTER_SQL);
   if (!s) return;
@@ -385,6 +411,12 @@ static void honker_scheduler_update_fn(sqlite3_context *ctx, int argc, sqlite3_v
     if (scheduler_parse(ctx, expr, expr_n, &spec)) return;
     if (scheduler_next_after_now(ctx, &spec, &next)) return;
   }
+  if (touch_expires && !expires_null) {
+    /* Without a new expr the stored next_fire_at (>= now) is not read: now is the bound's base. */
+    sqlite3_int64 base = next;
+    if (!expr && honker_now(ctx, &base)) return;
+    if (scheduler_check_expiry(ctx, base, expires_s)) return;
+  }
   if (!expr && !payload && priority_null && !touch_expires && !touch_attempts) {
     sqlite3_result_int(ctx, 0); /* nothing asked to change */
     return;
@@ -507,18 +539,14 @@ static int scheduler_fire(sqlite3_context *ctx, const SchedulerTask *t, sqlite3_
   if (sqlite3_changes(honker_db(ctx)) == 0) return SQLITE_OK; /* another ticker won */
 
   for (int i = 0; i < count; i++) {
-    sqlite3_int64 expires_at = 0, id;
-    if (!t->expires_null &&
-        honker_add_seconds(ctx, "expires_s", fires[i], t->expires_s, &expires_at)) {
-      return SQLITE_ERROR;
-    }
+    sqlite3_int64 id;
     if (!(s = honker_stmt(ctx, TICK_ENQUEUE_SQL))) return SQLITE_ERROR;
     sqlite3_bind_text(s, 1, t->queue, t->queue_n, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, t->payload, t->payload_n, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 3, fires[i]);
     sqlite3_bind_int64(s, 4, t->priority);
     sqlite3_bind_int64(s, 5, t->max_attempts);
-    if (!t->expires_null) sqlite3_bind_int64(s, 6, expires_at);
+    if (!t->expires_null) sqlite3_bind_int64(s, 6, scheduler_expiry(fires[i], t->expires_s));
     if ((rc = honker_query_int(ctx, s, 0, &id)) != SQLITE_OK) return rc;
     sqlite3_str_appendall(out, (*fired_total)++ ? ",{\"name\":" : "{\"name\":");
     honker_json_string(out, t->name, t->name_n);

@@ -6,7 +6,9 @@
 **     Appends one event and returns its offset. Offsets are global across
 **     topics and strictly increasing (AUTOINCREMENT: never reused, even
 **     after the newest row is deleted). Visible to readers once committed.
-**     topic: non-empty TEXT; key: TEXT (may be empty) or NULL; payload: TEXT.
+**     topic: non-empty TEXT, not blank (only whitespace); key: TEXT (may be
+**     empty) or NULL; payload: TEXT. Readers accept a blank topic, so events
+**     another writer stored under one stay readable.
 **     Example: SELECT honker_stream_publish('orders', 'o-42', '{"total":9}');  -> 1
 **
 **   honker_stream_read_since(topic, offset, limit) -> TEXT (JSON array)
@@ -23,7 +25,8 @@
 **     Stores the consumer's offset for topic: 1 if stored (new, or higher
 **     than the saved one), 0 if the saved offset is already >= offset.
 **     Offsets never move back, so a redelivered batch cannot rewind a
-**     consumer. Argument order is (consumer, topic). offset >= 0.
+**     consumer. Argument order is (consumer, topic). offset >= 0; consumer
+**     must not be blank.
 **     Example: SELECT honker_stream_save_offset('billing', 'orders', 1);  -> 1
 **
 **   honker_stream_get_offset(consumer, topic) -> INTEGER
@@ -61,7 +64,7 @@ static void honker_stream_publish_fn(sqlite3_context *ctx, int argc, sqlite3_val
   (void)argc;
   const char *topic, *key, *payload;
   int n_topic, n_key, n_payload;
-  if (honker_arg_name(ctx, argv, 0, "topic", &topic, &n_topic)) return;
+  if (honker_arg_new_name(ctx, argv, 0, "topic", &topic, &n_topic)) return;
   if (honker_arg_text_or_null(ctx, argv, 1, "key", &key, &n_key)) return;
   if (honker_arg_text(ctx, argv, 2, "payload", &payload, &n_payload)) return;
   sqlite3_stmt *s = honker_stmt(ctx, STREAM_PUBLISH_SQL);
@@ -98,7 +101,7 @@ static void honker_stream_save_offset_fn(sqlite3_context *ctx, int argc, sqlite3
   const char *consumer, *topic;
   int n_consumer, n_topic;
   sqlite3_int64 offset;
-  if (honker_arg_name(ctx, argv, 0, "consumer", &consumer, &n_consumer)) return;
+  if (honker_arg_new_name(ctx, argv, 0, "consumer", &consumer, &n_consumer)) return;
   if (honker_arg_name(ctx, argv, 1, "topic", &topic, &n_topic)) return;
   if (honker_arg_int(ctx, argv, 2, "offset", &offset)) return;
   if (honker_check_min(ctx, "offset", offset, 0)) return;

@@ -148,16 +148,22 @@ static char *describe_value(sqlite3_value *v) {
   }
 }
 
-static int arg_type_error(sqlite3_context *ctx, sqlite3_value *v, const char *name,
-                          const char *rule) {
+/* "<name> must <must><rule> (got <v described>)". */
+static int arg_error(sqlite3_context *ctx, sqlite3_value *v, const char *name, const char *must,
+                     const char *rule) {
   char *got = describe_value(v);
   if (!got) {
     sqlite3_result_error_nomem(ctx);
     return SQLITE_NOMEM;
   }
-  honker_result_errorf(ctx, "%s must be %s (got %s)", name, rule, got);
+  honker_result_errorf(ctx, "%s must %s%s (got %s)", name, must, rule, got);
   sqlite3_free(got);
   return SQLITE_ERROR;
+}
+
+static int arg_type_error(sqlite3_context *ctx, sqlite3_value *v, const char *name,
+                          const char *rule) {
+  return arg_error(ctx, v, name, "be ", rule);
 }
 
 /* 2^63 as a double: the first value that no longer fits in sqlite3_int64. */
@@ -233,6 +239,42 @@ int honker_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const cha
   return SQLITE_OK;
 }
 
+/* The length of the whitespace character that starts the n > 0 bytes of UTF-8
+** at z, or 0 when it is not one. Whitespace is what JavaScript's \s and
+** String.prototype.trim see (ECMA-262 WhiteSpace and LineTerminator), so the
+** TypeScript client and SQL agree on a blank name: \t \n \v \f \r, space,
+** U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF. */
+static int blank_char_len(const unsigned char *z, int n) {
+  if (z[0] == ' ' || (z[0] >= 0x09 && z[0] <= 0x0d)) return 1;
+  if (n >= 2 && z[0] == 0xc2 && z[1] == 0xa0) return 2; /* U+00A0 */
+  /* every other one is a three-byte sequence 1110xxxx 10xxxxxx 10xxxxxx */
+  if (n < 3 || (z[0] & 0xf0) != 0xe0 || (z[1] & 0xc0) != 0x80 || (z[2] & 0xc0) != 0x80) return 0;
+  unsigned cp = ((z[0] & 0x0fu) << 12) | ((z[1] & 0x3fu) << 6) | (z[2] & 0x3fu);
+  int blank = cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
+              cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
+  return blank ? 3 : 0;
+}
+
+/* 1 when the n bytes at z are only whitespace (blank_char_len), or empty. */
+static int text_is_blank(const unsigned char *z, int n) {
+  for (int i = 0, len; i < n; i += len) {
+    if (!(len = blank_char_len(z + i, n - i))) return 0;
+  }
+  return 1;
+}
+
+int honker_arg_new_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                        const char **out, int *n_bytes) {
+  int n = 0;
+  int rc = honker_arg_name(ctx, argv, i, name, out, &n);
+  if (rc != SQLITE_OK) return rc;
+  if (text_is_blank((const unsigned char *)*out, n)) {
+    return arg_error(ctx, argv[i], name, "not be blank", "");
+  }
+  if (n_bytes) *n_bytes = n;
+  return SQLITE_OK;
+}
+
 int honker_check_min(sqlite3_context *ctx, const char *name, sqlite3_int64 v, sqlite3_int64 min) {
   if (v >= min) return SQLITE_OK;
   honker_result_errorf(ctx, "%s must be >= %lld (got %lld)", name, min, v);
@@ -247,10 +289,24 @@ int honker_check_max(sqlite3_context *ctx, const char *name, sqlite3_int64 v, sq
 
 int honker_add_seconds(sqlite3_context *ctx, const char *name, sqlite3_int64 a, sqlite3_int64 b,
                        sqlite3_int64 *out) {
-  if ((b > 0 && a > INT64_MAX - b) || (b < 0 && a < INT64_MIN - b)) {
+  /* a <= HONKER_MAX_UNIX (a time), so HONKER_MAX_UNIX - a cannot overflow for a >= 0. */
+  if (b > 0 && (a > HONKER_MAX_UNIX || b > HONKER_MAX_UNIX - a)) {
+    honker_result_errorf(ctx, "%s must end by " HONKER_MAX_UNIX_TEXT " (got %lld)", name, b);
+    return SQLITE_ERROR;
+  }
+  if (b < 0 && a < INT64_MIN - b) {
     honker_result_errorf(ctx, "%s is too large (got %lld)", name, b);
     return SQLITE_ERROR;
   }
   *out = a + b;
   return SQLITE_OK;
+}
+
+int honker_check_time(sqlite3_context *ctx, const char *name, sqlite3_int64 v) {
+  if (v <= HONKER_MAX_UNIX) return SQLITE_OK;
+  honker_result_errorf(
+      ctx, "%s must be unix seconds up to %lld, i.e. " HONKER_MAX_UNIX_TEXT " (got %lld%s)", name,
+      (sqlite3_int64)HONKER_MAX_UNIX, v,
+      v / 1000 <= HONKER_MAX_UNIX ? ", which looks like milliseconds: divide by 1000" : "");
+  return SQLITE_ERROR;
 }

@@ -21,6 +21,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include <stdarg.h>
+#include <stdint.h>
 
 /* Per-connection state shared by every function registered on one sqlite3*. */
 typedef struct HonkerConn HonkerConn;
@@ -97,17 +98,44 @@ int honker_arg_text(sqlite3_context *ctx, sqlite3_value **argv, int i, const cha
                     const char **out, int *n_bytes);
 int honker_arg_text_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
                             const char **out, int *n_bytes);
-/* TEXT that is not empty (names: channel, topic, lock, owner, consumer):
-** "<fn>: <name> must be non-empty TEXT (got ...)" otherwise. */
+/* A name that looks up rows (queue, channel, topic, lock, owner, consumer,
+** worker_id, task): TEXT that is not empty, "<fn>: <name> must be non-empty
+** TEXT (got ...)" otherwise. Blank is accepted here so that rows another
+** writer stored under a blank name (honker 0.4 has no rule) can still be
+** claimed, acked, read and removed. */
 int honker_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
                     const char **out, int *n_bytes);
+/* A name a row is stored under (enqueue's queue and key, claim's worker_id,
+** notify's channel, publish's topic, a consumer, a lock and its owner, a
+** rate limit, a scheduler task and its queue): honker_arg_name, and not blank,
+** i.e. not only whitespace as JavaScript's \s sees it (so SQL and the
+** TypeScript client agree): "<fn>: <name> must not be blank (got TEXT ' ')". */
+int honker_arg_new_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                        const char **out, int *n_bytes);
 /* "<fn>: <name> must be >= <min> (got <v>)" when v < min. */
 int honker_check_min(sqlite3_context *ctx, const char *name, sqlite3_int64 v, sqlite3_int64 min);
 /* "<fn>: <name> must be <= <max> (got <v>)" when v > max. */
 int honker_check_max(sqlite3_context *ctx, const char *name, sqlite3_int64 v, sqlite3_int64 max);
-/* Add two time values, failing with "<name> is too large" on 64-bit overflow. */
+
+/* --- time bound -------------------------------------------------------------
+** No function computes or stores a time past HONKER_MAX_UNIX,
+** 9999-12-31T23:59:59Z (cron.h's CRON_MAX_UNIX, the range of every date
+** library): a run_at, expires_at, claim_expires_at or lease end beyond it is
+** a mistake (milliseconds passed as seconds, Number.MAX_SAFE_INTEGER as
+** "never"), not a plan. */
+#define HONKER_MAX_UNIX INT64_C(253402300799)
+#define HONKER_MAX_UNIX_TEXT "9999-12-31T23:59:59Z"
+/* *out = a + b for a time a (0 .. HONKER_MAX_UNIX, usually now) and seconds b;
+** fails with "<fn>: <name> must end by 9999-12-31T23:59:59Z (got <b>)" when
+** the sum would pass HONKER_MAX_UNIX (and "<name> is too large" on a
+** negative overflow). Every computed time goes through here. */
 int honker_add_seconds(sqlite3_context *ctx, const char *name, sqlite3_int64 a, sqlite3_int64 b,
                        sqlite3_int64 *out);
+/* A time given as an argument (run_at): "<fn>: <name> must be unix seconds up
+** to 253402300799, i.e. 9999-12-31T23:59:59Z (got <v>)" when v passes
+** HONKER_MAX_UNIX, with ", which looks like milliseconds: divide by 1000"
+** when v / 1000 would fit. */
+int honker_check_time(sqlite3_context *ctx, const char *name, sqlite3_int64 v);
 
 /* --- statements -------------------------------------------------------------
 ** honker_stmt returns the cached statement for sql (compared by pointer: pass

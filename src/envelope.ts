@@ -12,8 +12,9 @@
  *
  * Result (honker_result_get(job_id)), saved by the worker:
  *   success: {"ok":true,"value":<the handler's return value, JSON>}
- *     (undefined is stored as null; a value JSON cannot hold, e.g. a BigInt,
- *     fails the attempt) — saved and acked in ONE transaction;
+ *     (undefined is stored as null; a value JSON cannot hold or would change,
+ *     e.g. a BigInt, NaN or a Map, fails the attempt) — saved and acked in
+ *     ONE transaction;
  *   death:   {"ok":false,"error":"<last error text>","attempts":<n>}
  *     — saved in the same transaction that dead-letters the job.
  *   Results expire after the task's resultTtlS (default DEFAULT_RESULT_TTL_S;
@@ -67,9 +68,14 @@ export function readEnvelope(payload: unknown): ReadEnvelope {
   return { task: p.task, args: (p.args as unknown[] | undefined) ?? [] };
 }
 
-/** The stored text of a result envelope; throws INVALID_ARGUMENT when its value is not JSON. */
+/**
+ * The stored text of a result envelope; throws INVALID_ARGUMENT when its value
+ * is not JSON or JSON would change it (validate.json: the message names the
+ * value's own path, `value.items[2]`, not the envelope's).
+ */
 export function resultEnvelopeText(result: TaskResultEnvelope): string {
-  return validate.json('results.save', 'value', result);
+  if (!result.ok) return validate.json('results.save', 'value', result);
+  return `{"ok":true,"value":${validate.json('results.save', 'value', result.value)}}`;
 }
 
 /** Parse a stored result envelope; a value that is not one is handed over as a success. */

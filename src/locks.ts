@@ -40,7 +40,7 @@ export class Lock {
 
   /** Extend to now + ttlS; false when the lease already lapsed (even if nobody took it yet). */
   renew(ttlS = this.ttlS): boolean {
-    validate.int('lock.renew', 'ttlS', ttlS, 1);
+    validate.seconds('lock.renew', 'ttlS', ttlS, 1);
     this.db.assertOpen('lock.renew');
     return this.db.sql('SELECT honker_lock_renew(?, ?, ?)').pluck().get(this.name, this.owner, ttlS) === 1;
   }
@@ -55,7 +55,7 @@ export class Lock {
 export function tryLock(db: Connection, name: string, options?: LockOptions): Lock | null {
   const opts = validate.options('db.tryLock', options, ['ttlS', 'owner']);
   validate.name('db.tryLock', 'name', name);
-  const ttlS = validate.optInt('db.tryLock', 'ttlS', opts.ttlS, 1) ?? 60;
+  const ttlS = validate.optSeconds('db.tryLock', 'ttlS', opts.ttlS, 1) ?? 60;
   const owner = opts.owner === undefined ? randomUUID() : validate.name('db.tryLock', 'owner', opts.owner);
   const got = db.sql('SELECT honker_lock_acquire(?, ?, ?)').pluck().get(name, owner, ttlS) === 1;
   return got ? new Lock(db, name, owner, ttlS) : null;

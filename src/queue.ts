@@ -202,7 +202,7 @@ export class Job<T> {
   /** Run it again after delayS (default 0), or dead-letter it when attempts are used up. */
   retry(options?: { delayS?: number; error?: string }): boolean {
     const opts = validate.options('job.retry', options, ['delayS', 'error']);
-    const delayS = validate.optInt('job.retry', 'delayS', opts.delayS, 0) ?? 0;
+    const delayS = validate.optSeconds('job.retry', 'delayS', opts.delayS, 0) ?? 0;
     const error = errorText(opts.error, 'retried');
     this.db.assertOpen('job.retry');
     return this.db.sql('SELECT honker_retry(?, ?, ?, ?)').pluck().get(this.id, this.workerId, delayS, error) === 1;
@@ -217,7 +217,7 @@ export class Job<T> {
 
   /** Extend the claim to now + extendS; false when the claim already lapsed. */
   heartbeat(extendS: number): boolean {
-    validate.int('job.heartbeat', 'extendS', extendS, 1);
+    validate.seconds('job.heartbeat', 'extendS', extendS, 1);
     this.db.assertOpen('job.heartbeat');
     const ok = this.db.sql('SELECT honker_heartbeat(?, ?, ?)').pluck().get(this.id, this.workerId, extendS) === 1;
     if (ok) {
@@ -245,7 +245,7 @@ export class Queue<T = unknown> {
   ) {
     const opts = validate.options('db.queue', options, QUEUE_OPTIONS);
     this.name = validate.name('db.queue', 'name', name);
-    this.visibilityTimeoutS = validate.optInt('db.queue', 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300;
+    this.visibilityTimeoutS = validate.optSeconds('db.queue', 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300;
     this.maxAttempts = validate.optInt('db.queue', 'maxAttempts', opts.maxAttempts, 1) ?? 3;
     this.dead = new DeadLetters<T>(db, this.name);
   }
@@ -255,19 +255,10 @@ export class Queue<T = unknown> {
     const where = 'queue.enqueue';
     const opts = validate.options(where, options, ENQUEUE_OPTIONS);
     const text = validate.json(where, 'payload', payload);
-    const delayS = validate.optInt(where, 'delayS', opts.delayS, 0);
-    let runAt: number | undefined;
-    if (opts.runAt instanceof Date) {
-      if (Number.isNaN(opts.runAt.getTime())) throw validate.invalid(where, 'runAt', 'be a valid Date', 'Invalid Date');
-      runAt = Math.floor(opts.runAt.getTime() / 1000);
-    } else if (opts.runAt !== undefined) {
-      if (typeof opts.runAt !== 'number' || !Number.isSafeInteger(opts.runAt) || opts.runAt < 0) {
-        throw validate.invalid(where, 'runAt', 'be a Date or unix seconds (an integer >= 0)', opts.runAt);
-      }
-      runAt = opts.runAt;
-    }
+    const delayS = validate.optSeconds(where, 'delayS', opts.delayS, 0);
+    const runAt = opts.runAt === undefined ? undefined : validate.time(where, 'runAt', opts.runAt);
     const priority = opts.priority === undefined ? 0 : validate.anyInt(where, 'priority', opts.priority);
-    const expiresS = validate.optInt(where, 'expiresS', opts.expiresS, 1);
+    const expiresS = validate.optSeconds(where, 'expiresS', opts.expiresS, 1);
     const maxAttempts = validate.optInt(where, 'maxAttempts', opts.maxAttempts, 1) ?? this.maxAttempts;
     const key = opts.key === undefined ? undefined : validate.name(where, 'key', opts.key);
     this.db.assertOpen(where);
@@ -327,7 +318,7 @@ export class Queue<T = unknown> {
     validate.name(where, 'workerId', workerId);
     validate.int(where, 'n', n, 0);
     const opts = validate.options(where, options, ['visibilityTimeoutS']);
-    const timeout = validate.optInt(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
+    const timeout = validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
     this.db.assertOpen(where);
     return this.claimNow(workerId, n, timeout);
   }
@@ -358,7 +349,7 @@ export class Queue<T = unknown> {
     validate.name(where, 'workerId', workerId);
     const signal = validate.signal(where, opts.signal);
     const batchSize = validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? 1;
-    const timeout = validate.optInt(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
+    const timeout = validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
     this.db.assertOpen(where);
     return this.claimLoop(workerId, signal, batchSize, timeout);
   }

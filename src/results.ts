@@ -26,7 +26,7 @@ export class Results {
   save(jobId: number, value: unknown, options?: { ttlS?: number }): void {
     validate.int('results.save', 'jobId', jobId, 1);
     const opts = validate.options('results.save', options, ['ttlS']);
-    const ttlS = validate.optInt('results.save', 'ttlS', opts.ttlS, 0) ?? 0;
+    const ttlS = validate.optSeconds('results.save', 'ttlS', opts.ttlS, 0) ?? 0;
     const text = validate.json('results.save', 'value', value);
     this.db.assertOpen('results.save');
     saveResultText(this.db, jobId, text, ttlS);

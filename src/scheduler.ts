@@ -47,6 +47,7 @@ import type { Connection } from './connection.js';
 import { HonkerError } from './errors.js';
 import { parsePayload } from './payload.js';
 import * as validate from './validate.js';
+import { MAX_UNIX } from './validate.js';
 import { wakeLoop } from './wake.js';
 
 export interface ScheduleEntry {
@@ -58,7 +59,7 @@ export interface ScheduleEntry {
   payload?: unknown;
   /** Any integer, negative allowed (default 0). */
   priority?: number;
-  /** Each fired job expires this many seconds after its boundary (1 .. 253402300799). */
+  /** Each fired job expires this many seconds after its boundary (>= 1; the first one's expiry must end by 9999-12-31T23:59:59Z). */
   expiresS?: number;
   /** Attempts of each fired job (>= 1, default 3). */
   maxAttempts?: number;
@@ -99,8 +100,6 @@ export interface RunOptions {
 const LEADER_LOCK = 'honker:scheduler:leader';
 const ENTRY_KEYS = ['name', 'queue', 'schedule', 'payload', 'priority', 'expiresS', 'maxAttempts'] as const;
 const RUN_KEYS = ['signal', 'leaseS', 'onLeaderChange'] as const;
-/** The extension's time range (cron.h CRON_MAX_UNIX): 9999-12-31T23:59:59Z. */
-const MAX_UNIX = 253402300799;
 /** Largest lease: a renewal period must fit in setTimeout. */
 const MAX_LEASE_S = 86400;
 /** A standby retries at most this often when commits wake it. */
@@ -131,7 +130,12 @@ export class Scheduler {
     const payload = validate.json(where, 'payload', e.payload ?? null);
     const priority = e.priority ?? 0;
     if (!Number.isSafeInteger(priority)) throw validate.invalid(where, 'priority', 'be an integer', priority);
-    const expiresS = e.expiresS === undefined ? null : validate.int(where, 'expiresS', e.expiresS, 1, MAX_UNIX);
+    let expiresS: number | null = null;
+    if (e.expiresS !== undefined) {
+      validate.int(where, 'expiresS', e.expiresS, 1, MAX_UNIX);
+      // Ends by MAX_UNIX counted from now; the extension counts from the entry's first boundary.
+      expiresS = validate.seconds(where, 'expiresS', e.expiresS, 1);
+    }
     const maxAttempts = validate.optInt(where, 'maxAttempts', e.maxAttempts, 1) ?? 3;
     this.db.assertOpen(where);
     this.checkSchedule(where, e.schedule);

@@ -15,7 +15,8 @@
  *   retries      retries after the first attempt (default: queue maxAttempts - 1);
  *                `retries: 3` = up to 4 runs in all; the job's max_attempts = retries + 1.
  *   retryDelayS  delay before retry k (k = 1 for the first retry) is
- *                round(retryDelayS * backoff^(k-1)) seconds (default 0), at most 1 year.
+ *                round(retryDelayS * backoff^(k-1)) seconds (default 0); retryDelayS
+ *                is at most 1 year (31536000), and so is each delay backoff grows.
  *   backoff      multiplier >= 1 (default 1: a constant delay).
  *   timeoutS     the handler's time limit (1 .. 2147483 s); when it passes, the handler's
  *                AbortSignal aborts and the job is retried (or dies) with the
@@ -44,7 +45,9 @@
  * carry {"task":name,"args":[],"v":1}; run db.scheduler().run() somewhere.
  *
  * Tasks register in a per-database registry (queue -> name -> task) that
- * db.worker() reads; registering the same queue/name again replaces it.
+ * db.worker() reads. Registering a name the queue already has is an error
+ * (nothing is registered or written): a silent replacement would make calls
+ * of the first task run the second one's code.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Connection } from './connection.js';
@@ -121,6 +124,7 @@ export interface TaskDefinition {
 
 const TASK_OPTIONS = ['retries', 'timeoutS', 'retryDelayS', 'backoff', 'priority', 'expiresS', 'resultTtlS', 'transaction'] as const;
 const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_RETRY_DELAY_S = 365 * 86400;
 
 const registries = new WeakMap<Connection, Map<string, Map<string, TaskDefinition>>>();
 /**
@@ -168,7 +172,7 @@ export function runWithContext<T>(ctx: TaskContext, fn: () => T): T {
 /** @internal the retry delay before retry number `retry` (1-based). */
 export function retryDelay(def: Pick<TaskDefinition, 'retryDelayS' | 'backoff'>, retry: number): number {
   const d = Math.round(def.retryDelayS * Math.pow(def.backoff, retry - 1));
-  return Number.isFinite(d) ? Math.min(d, 365 * 86400) : 365 * 86400;
+  return Number.isFinite(d) ? Math.min(d, MAX_RETRY_DELAY_S) : MAX_RETRY_DELAY_S;
 }
 
 /** @internal check and register a task; returns its definition. */
@@ -186,7 +190,8 @@ export function defineTask(
   const retries = validate.optInt(where, 'retries', opts.retries, 0) ?? queue.maxAttempts - 1;
   // At most what setTimeout can wait (~24.8 days).
   const timeoutS = opts.timeoutS === undefined ? undefined : validate.int(where, 'timeoutS', opts.timeoutS, 1, MAX_TIMEOUT_S);
-  const retryDelayS = validate.optInt(where, 'retryDelayS', opts.retryDelayS, 0) ?? 0;
+  const retryDelayS =
+    opts.retryDelayS === undefined ? 0 : validate.int(where, 'retryDelayS', opts.retryDelayS, 0, MAX_RETRY_DELAY_S);
   let backoff = 1;
   if (opts.backoff !== undefined) {
     if (typeof opts.backoff !== 'number' || !Number.isFinite(opts.backoff) || opts.backoff < 1) {
@@ -195,8 +200,8 @@ export function defineTask(
     backoff = opts.backoff;
   }
   const priority = opts.priority === undefined ? 0 : validate.anyInt(where, 'priority', opts.priority);
-  const expiresS = validate.optInt(where, 'expiresS', opts.expiresS, 1);
-  const resultTtlS = validate.optInt(where, 'resultTtlS', opts.resultTtlS, 0) ?? DEFAULT_RESULT_TTL_S;
+  const expiresS = validate.optSeconds(where, 'expiresS', opts.expiresS, 1);
+  const resultTtlS = validate.optSeconds(where, 'resultTtlS', opts.resultTtlS, 0) ?? DEFAULT_RESULT_TTL_S;
   const transaction = opts.transaction ?? false;
   if (typeof transaction !== 'boolean') throw validate.invalid(where, 'transaction', 'be a boolean', transaction);
   if (transaction && (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction') {
@@ -212,6 +217,13 @@ export function defineTask(
     );
   }
   db.assertOpen(where);
+  if (taskRegistry(db).get(queue.name)?.has(name as string)) {
+    throw new HonkerError(
+      'INVALID_ARGUMENT',
+      `${where}: name must not repeat a task of queue ${JSON.stringify(queue.name)} (got ${JSON.stringify(name)}): ` +
+        'give this task another name, or register it once and import it where it is needed',
+    );
+  }
   const def: TaskDefinition = {
     name: name as string,
     queue: queue.name,

@@ -176,7 +176,7 @@ export class Worker extends WorkerEvents {
     }
     this.concurrency = validate.optInt(where, 'concurrency', opts.concurrency, 1) ?? 1;
     this.batchSize = validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? this.concurrency;
-    this.visibilityTimeoutS = validate.optInt(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300;
+    this.visibilityTimeoutS = validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300;
     this.graceMs = validate.optInt(where, 'graceMs', opts.graceMs, 0) ?? 30000;
     this.workerId =
       opts.workerId === undefined

@@ -192,3 +192,20 @@ test('cli errors: with a longer --busy-timeout the write waits for the lock and 
   t.teardown(() => db.close());
   t.deepEqual(db.queue('emails').getJob(Number(r.stdout))?.payload, { to: 'late' });
 });
+
+test('cli errors: enqueue refuses a delay past 9999-12-31 and a blank queue name, one line each, nothing written', async (t) => {
+  const file = tempDbPath(t);
+  setupDb(file, 'queues');
+  const before = snapshot(file);
+  t.deepEqual(await runCli(['enqueue', file, 'emails', '{}', '--delay', '9007199254740991']), {
+    stdout: '',
+    stderr: "honker enqueue: --delay must end by 9999-12-31T23:59:59Z (got '9007199254740991')\n",
+    code: 2,
+  });
+  t.deepEqual(await runCli(['enqueue', file, '  ', '{}']), {
+    stdout: '',
+    stderr: 'honker enqueue: db.queue: name must not be blank (got "  ")\n',
+    code: 1,
+  });
+  t.is(snapshot(file), before);
+});

@@ -134,6 +134,11 @@ const errors: [string, (db: HonkerDatabase) => unknown, string][] = [
   ['tryRateLimit: perS missing', (db) => db.tryRateLimit('r', { limit: 1 } as never), 'db.tryRateLimit: perS must be an integer >= 1 (got undefined)'],
   ['tryRateLimit: empty name', (db) => db.tryRateLimit('', { limit: 1, perS: 1 }), 'db.tryRateLimit: name must be a non-empty string (got "")'],
   ['tryRateLimit: unknown option', (db) => db.tryRateLimit('r', { limit: 1, per: 1 } as never), 'db.tryRateLimit: unknown option "per" (did you mean "perS"?)'],
+  ['tryLock: blank name', (db) => db.tryLock('  '), 'db.tryLock: name must not be blank (got "  ")'],
+  ['tryLock: blank owner', (db) => db.tryLock('l', { owner: '\t' }), 'db.tryLock: owner must not be blank (got "\\t")'],
+  ['tryLock: ttlS past 9999', (db) => db.tryLock('l', { ttlS: Number.MAX_SAFE_INTEGER }), 'db.tryLock: ttlS must end by 9999-12-31T23:59:59Z (got 9007199254740991)'],
+  ['renew: ttlS past 9999', (db) => db.tryLock('l')!.renew(253402300799), 'lock.renew: ttlS must end by 9999-12-31T23:59:59Z (got 253402300799)'],
+  ['tryRateLimit: blank name', (db) => db.tryRateLimit(' ', { limit: 1, perS: 1 }), 'db.tryRateLimit: name must not be blank (got " ")'],
 ];
 for (const [title, call, message] of errors) {
   test(`${title} throws synchronously and writes nothing`, (t) => {

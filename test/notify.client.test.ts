@@ -216,6 +216,7 @@ test('listen argument errors throw synchronously at the call, with the exact mes
   const cases: Array<[() => unknown, string]> = [
     [() => db.listen(''), 'db.listen: channel must be a non-empty string (got "")'],
     [() => db.listen(42 as unknown as string), 'db.listen: channel must be a non-empty string (got 42)'],
+    [() => db.listen('   '), 'db.listen: channel must not be blank (got "   ")'],
     [() => db.listen('c', { afterId: -1 }), 'db.listen: afterId must be an integer >= 0 (got -1)'],
     [() => db.listen('c', { afterId: 1.5 }), 'db.listen: afterId must be an integer >= 0 (got 1.5)'],
     [() => db.listen('c', { afterId: '3' as unknown as number }), 'db.listen: afterId must be an integer >= 0 (got "3")'],
@@ -244,6 +245,12 @@ test('notify argument errors throw synchronously and write nothing', (t) => {
     [() => db.notify('c', () => 1), 'db.notify: payload must be JSON-serialisable (got a function)'],
     [() => db.notify('c', 10n), /^db\.notify: payload must be JSON-serialisable \(.*BigInt.*\)$/],
     [() => db.notify('c', circular), /^db\.notify: payload must be JSON-serialisable \(Converting circular structure/],
+    // what JSON would silently change
+    [() => db.notify('c', new Map([[1, 2]])), 'db.notify: payload must be a plain object or array (got a Map): JSON would store {}; pass Object.fromEntries(map)'],
+    [() => db.notify('c', NaN), 'db.notify: payload must be a finite number (got NaN): JSON would store null; pass null or a number'],
+    [() => db.notify('c', { f: () => 1, a: 1 }), 'db.notify: payload.f must be JSON-serialisable (got a function): JSON would drop it; leave it out or pass null'],
+    [() => db.notify('c', { ids: [1, undefined] }), 'db.notify: payload.ids[1] must be JSON-serialisable (got undefined): JSON would store null; pass null'],
+    [() => db.notify(' \t', 1), 'db.notify: channel must not be blank (got " \\t")'],
   ];
   invalidArguments(t, cases);
   t.is(db.raw.prepare('SELECT count(*) FROM _honker_notifications').pluck().get(), 0);

@@ -14,6 +14,7 @@ const READ = 'SELECT honker_notify_read_since(?, ?, ?)';
 errorCases('notify', [
   [NOTIFY, [null, 'p'], 'notify: channel must be non-empty TEXT (got NULL)'],
   [NOTIFY, ['', 'p'], "notify: channel must be non-empty TEXT (got TEXT '')"],
+  [NOTIFY, [' \r\n', 'p'], "notify: channel must not be blank (got TEXT ' \r\n')"],
   [NOTIFY, [5, 'p'], 'notify: channel must be non-empty TEXT (got REAL 5.0)'],
   [NOTIFY, [5n, 'p'], 'notify: channel must be non-empty TEXT (got INTEGER 5)'],
   [NOTIFY, [Buffer.from('ch'), 'p'], 'notify: channel must be non-empty TEXT (got BLOB of 2 bytes)'],

@@ -442,6 +442,103 @@ const errorCases: ErrorCase[] = [
     run: (db) => (db.queue('q').dead.list as (o: unknown) => unknown)({ limt: 1 }),
     message: 'queue.dead.list: unknown option "limt" (did you mean "limit"?)',
   },
+  // Input never silently changed: what JSON.stringify would alter is refused, naming the path.
+  {
+    name: 'Map payload',
+    run: (db) => enq(db, new Map([[1, 2]])),
+    message: 'queue.enqueue: payload must be a plain object or array (got a Map): JSON would store {}; pass Object.fromEntries(map)',
+  },
+  {
+    name: 'NaN payload',
+    run: (db) => enq(db, NaN),
+    message: 'queue.enqueue: payload must be a finite number (got NaN): JSON would store null; pass null or a number',
+  },
+  {
+    name: 'function property',
+    run: (db) => enq(db, { f: () => 1, a: 1 }),
+    message: 'queue.enqueue: payload.f must be JSON-serialisable (got a function): JSON would drop it; leave it out or pass null',
+  },
+  {
+    name: 'Infinity deep inside, path named',
+    run: (db) => enq(db, { order: { 'line items': [{ qty: 1 }, { qty: -Infinity }] } }),
+    message:
+      'queue.enqueue: payload.order["line items"][1].qty must be a finite number (got -Infinity): JSON would store null; pass null or a number',
+  },
+  {
+    name: 'Set in an object',
+    run: (db) => enq(db, { tags: new Set(['a']) }),
+    message: 'queue.enqueue: payload.tags must be a plain object or array (got a Set): JSON would store {}; pass [...set]',
+  },
+  {
+    name: 'undefined in an array',
+    run: (db) => enq(db, { items: [1, undefined] }),
+    message: 'queue.enqueue: payload.items[1] must be JSON-serialisable (got undefined): JSON would store null; pass null',
+  },
+  {
+    name: 'a hole in a sparse array',
+    // eslint-disable-next-line no-sparse-arrays
+    run: (db) => enq(db, { items: [1, , 3] }),
+    message: 'queue.enqueue: payload.items[1] must not be a hole of a sparse array (got an empty slot): JSON would store null; pass null',
+  },
+  {
+    name: 'a symbol in an array',
+    run: (db) => enq(db, [Symbol('s')]),
+    message: 'queue.enqueue: payload[0] must be JSON-serialisable (got Symbol(s)): JSON would store null; pass null',
+  },
+  {
+    name: 'a typed array',
+    run: (db) => enq(db, { bytes: new Uint8Array([1, 2]) }),
+    message: 'queue.enqueue: payload.bytes must be a plain object or array (got a Uint8Array): JSON would store an object keyed by index; pass Array.from(value)',
+  },
+  {
+    name: 'a class instance without toJSON',
+    run: (db) => enq(db, { at: new (class Point { x = 1 })() }),
+    message:
+      'queue.enqueue: payload.at must be a plain object or array (got a Point): JSON would keep only its own fields and drop its class; pass a plain object ({ ...value }) or give the class a toJSON()',
+  },
+  {
+    name: 'an Invalid Date',
+    run: (db) => enq(db, { when: new Date('nope') }),
+    message: 'queue.enqueue: payload.when must be a valid Date (got Invalid Date): JSON would store null; pass null or a valid Date',
+  },
+  {
+    name: 'runAt in milliseconds',
+    run: (db) => enq(db, 1, { runAt: 1764967000000 }),
+    message: 'queue.enqueue: runAt 1764967000000 looks like milliseconds (year 57899): pass new Date(ms) or Math.floor(ms / 1000)',
+  },
+  {
+    name: 'runAt past 9999 (not milliseconds either)',
+    run: (db) => enq(db, 1, { runAt: 1e15 }),
+    message: 'queue.enqueue: runAt must be a Date or unix seconds up to 9999-12-31T23:59:59Z (got 1000000000000000)',
+  },
+  {
+    name: 'runAt a Date past 9999',
+    run: (db) => enq(db, 1, { runAt: new Date('+010000-01-01T00:00:00Z') }),
+    message: 'queue.enqueue: runAt must be a Date or unix seconds up to 9999-12-31T23:59:59Z (got +010000-01-01T00:00:00.000Z)',
+  },
+  {
+    name: 'delayS Number.MAX_SAFE_INTEGER',
+    run: (db) => enq(db, 1, { delayS: Number.MAX_SAFE_INTEGER }),
+    message: 'queue.enqueue: delayS must end by 9999-12-31T23:59:59Z (got 9007199254740991)',
+  },
+  {
+    name: 'expiresS past 9999',
+    run: (db) => enq(db, 1, { expiresS: 253402300799 }),
+    message: 'queue.enqueue: expiresS must end by 9999-12-31T23:59:59Z (got 253402300799)',
+  },
+  { name: 'blank queue name', run: (db) => anyQ(db, '  '), message: 'db.queue: name must not be blank (got "  ")' },
+  { name: 'blank key', run: (db) => enq(db, 1, { key: '\t\u3000' }), message: 'queue.enqueue: key must not be blank (got "\\t\u3000")' },
+  { name: 'blank workerId', run: (db) => db.queue('q').claimOne(' '), message: 'queue.claimBatch: workerId must not be blank (got " ")' },
+  {
+    name: 'queue visibilityTimeoutS past 9999',
+    run: (db) => anyQ(db, 'q', { visibilityTimeoutS: Number.MAX_SAFE_INTEGER }),
+    message: 'db.queue: visibilityTimeoutS must end by 9999-12-31T23:59:59Z (got 9007199254740991)',
+  },
+  {
+    name: 'claim visibilityTimeoutS past 9999 (sync)',
+    run: (db) => db.queue('q').claim('w', { visibilityTimeoutS: 253402300799 }),
+    message: 'queue.claim: visibilityTimeoutS must end by 9999-12-31T23:59:59Z (got 253402300799)',
+  },
 ];
 
 /** Rows that a failed call must not have written. */
@@ -530,4 +627,55 @@ test('calling into a closed database: CLOSED errors naming the method, nothing w
     t.is(err.code, 'CLOSED');
   }
   t.deepEqual(snapshot(file), before, 'nothing written');
+});
+
+test('queue.enqueue: runAt Date.now() (milliseconds) is refused with the hint; a Date or seconds at the bound work', (t) => {
+  const { db } = openTemp(t);
+  const q = db.queue('q');
+  const before = q.stats();
+  const ms = Date.now();
+  const err = syncError(t, () => q.enqueue('x', { runAt: ms }));
+  const year = new Date(ms * 1000).getUTCFullYear();
+  t.is(err.message, `queue.enqueue: runAt ${ms} looks like milliseconds (year ${year}): pass new Date(ms) or Math.floor(ms / 1000)`);
+  t.deepEqual(q.stats(), before, 'nothing written');
+  t.is(q.getJob(q.enqueue('x', { runAt: new Date(ms) }))?.runAt, Math.floor(ms / 1000));
+  t.is(q.getJob(q.enqueue('x', { runAt: 253402300799 }))?.runAt, 253402300799);
+  t.is(q.getJob(q.enqueue('x', { runAt: new Date('9999-12-31T23:59:59.999Z') }))?.runAt, 253402300799);
+});
+
+test('queue.enqueue: what JSON keeps as it is (toJSON, undefined properties) is stored as JSON.stringify writes it', (t) => {
+  const { db } = openTemp(t);
+  const q = db.queue('q');
+  const when = new Date(Date.UTC(2030, 0, 2));
+  const id = q.enqueue({ when, buf: Buffer.from('hi'), gone: undefined, nested: { ok: [1, 'two', null, true] }, bare: Object.create(null) });
+  t.is(
+    db.raw.prepare('SELECT payload FROM _honker_live WHERE id = ?').pluck().get(id),
+    '{"when":"2030-01-02T00:00:00.000Z","buf":{"type":"Buffer","data":[104,105]},"nested":{"ok":[1,"two",null,true]},"bare":{}}',
+  );
+});
+
+test('job.retry and job.heartbeat refuse a time past 9999-12-31 and keep the claim', (t) => {
+  const { db } = openTemp(t);
+  const q = db.queue('q');
+  q.enqueue('x');
+  const job = q.claimOne('w')!;
+  const row = () => db.raw.prepare('SELECT state, worker_id, claim_expires_at, run_at, attempts FROM _honker_live').get();
+  const before = row();
+  t.is(syncError(t, () => job.retry({ delayS: Number.MAX_SAFE_INTEGER })).message, 'job.retry: delayS must end by 9999-12-31T23:59:59Z (got 9007199254740991)');
+  t.is(syncError(t, () => job.heartbeat(253402300799)).message, 'job.heartbeat: extendS must end by 9999-12-31T23:59:59Z (got 253402300799)');
+  t.deepEqual(row(), before);
+  t.true(job.ack());
+});
+
+test('queue.enqueue: the JSON check walks any depth JSON.stringify takes, without recursion', (t) => {
+  const { db } = openTemp(t);
+  const q = db.queue('q');
+  let deep: unknown = 1;
+  for (let i = 0; i < 3000; i++) deep = i % 2 ? { a: deep } : [deep];
+  t.true(q.enqueue(deep) > 0);
+  let bad: unknown = NaN;
+  for (let i = 0; i < 3000; i++) bad = i % 2 ? { a: bad } : [bad];
+  const err = syncError(t, () => q.enqueue(bad));
+  t.is(err.message, `queue.enqueue: payload${'.a[0]'.repeat(1500)} must be a finite number (got NaN): JSON would store null; pass null or a number`);
+  t.is(q.stats().pending, 1);
 });

@@ -8,6 +8,8 @@ import test from './helpers/test.js';
 import { freshDb, scalar, sqlError } from './helpers/db.js';
 
 const MAX = 9223372036854775807n;
+/** 9999-12-31T23:59:59Z: no function stores a time past it (ext/util.h HONKER_MAX_UNIX). */
+const MAX_UNIX = 253402300799n;
 
 /** [sql, params, exact message] */
 const cases: Array<[string, unknown[], string]> = [
@@ -20,18 +22,30 @@ const cases: Array<[string, unknown[], string]> = [
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', 'soon', null, 0n, 3n, null], "honker_enqueue: run_at must be an integer or NULL (got TEXT 'soon')"],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', 3.5, null, 0n, 3n, null], 'honker_enqueue: run_at must be an integer or NULL (got REAL 3.5)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, -1n, 0n, 3n, null], 'honker_enqueue: delay must be >= 0 (got -1)'],
-  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, MAX, 0n, 3n, null], 'honker_enqueue: delay is too large (got 9223372036854775807)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, MAX, 0n, 3n, null], 'honker_enqueue: delay must end by 9999-12-31T23:59:59Z (got 9223372036854775807)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, 9007199254740991, 0n, 3n, null], 'honker_enqueue: delay must end by 9999-12-31T23:59:59Z (got 9007199254740991)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, MAX_UNIX, 0n, 3n, null], 'honker_enqueue: delay must end by 9999-12-31T23:59:59Z (got 253402300799)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', MAX_UNIX + 1n, null, 0n, 3n, null], 'honker_enqueue: run_at must be unix seconds up to 253402300799, i.e. 9999-12-31T23:59:59Z (got 253402300800, which looks like milliseconds: divide by 1000)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', 1764967000000, null, 0n, 3n, null], 'honker_enqueue: run_at must be unix seconds up to 253402300799, i.e. 9999-12-31T23:59:59Z (got 1764967000000, which looks like milliseconds: divide by 1000)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', MAX, null, 0n, 3n, null], 'honker_enqueue: run_at must be unix seconds up to 253402300799, i.e. 9999-12-31T23:59:59Z (got 9223372036854775807)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['  ', 'p', null, null, 0n, 3n, null], "honker_enqueue: queue must not be blank (got TEXT '  ')"],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['\t\n\u3000\ufeff', 'p', null, null, 0n, 3n, null], "honker_enqueue: queue must not be blank (got TEXT '\t\n\u3000\ufeff')"],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, 1e300, 0n, 3n, null], 'honker_enqueue: delay must be an integer or NULL (got REAL 1.0e+300)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, null, 3n, null], 'honker_enqueue: priority must be an integer (got NULL)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, 0.5, 3n, null], 'honker_enqueue: priority must be an integer (got REAL 0.5)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, 0n, 0n, null], 'honker_enqueue: max_attempts must be >= 1 (got 0)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, 0n, null, null], 'honker_enqueue: max_attempts must be an integer (got NULL)'],
   ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, 0n, 3n, 0n], 'honker_enqueue: expires must be >= 1 (got 0)'],
-  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, 0n, 3n, MAX], 'honker_enqueue: expires is too large (got 9223372036854775807)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, 0n, 3n, MAX], 'honker_enqueue: expires must end by 9999-12-31T23:59:59Z (got 9223372036854775807)'],
+  ['SELECT honker_enqueue(?,?,?,?,?,?,?)', ['q', 'p', null, null, 0n, 3n, MAX_UNIX], 'honker_enqueue: expires must end by 9999-12-31T23:59:59Z (got 253402300799)'],
   // honker_enqueue_unique(queue, key, payload, run_at|NULL, delay|NULL, priority, max_attempts, expires|NULL)
   ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', null, 'p', null, null, 0n, 3n, null], 'honker_enqueue_unique: key must be non-empty TEXT (got NULL)'],
   ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', '', 'p', null, null, 0n, 3n, null], "honker_enqueue_unique: key must be non-empty TEXT (got TEXT '')"],
   ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', 'k', 'p', null, -5n, 0n, 3n, null], 'honker_enqueue_unique: delay must be >= 0 (got -5)'],
+  ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', ' ', 'p', null, null, 0n, 3n, null], "honker_enqueue_unique: key must not be blank (got TEXT ' ')"],
+  ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['\u00a0', 'k', 'p', null, null, 0n, 3n, null], "honker_enqueue_unique: queue must not be blank (got TEXT '\u00a0')"],
+  ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', 'k', 'p', 1764967000000, null, 0n, 3n, null], 'honker_enqueue_unique: run_at must be unix seconds up to 253402300799, i.e. 9999-12-31T23:59:59Z (got 1764967000000, which looks like milliseconds: divide by 1000)'],
+  ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', 'k', 'p', null, MAX_UNIX, 0n, 3n, null], 'honker_enqueue_unique: delay must end by 9999-12-31T23:59:59Z (got 253402300799)'],
   ['SELECT honker_enqueue_unique(?,?,?,?,?,?,?,?)', ['q', 'k', 'p', null, null, 0n, -1n, null], 'honker_enqueue_unique: max_attempts must be >= 1 (got -1)'],
   // honker_claim_batch(queue, worker_id, n, visibility_timeout_s)
   ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', -1n, 30n], 'honker_claim_batch: n must be >= 0 (got -1)'],
@@ -42,7 +56,9 @@ const cases: Array<[string, unknown[], string]> = [
   ['SELECT honker_claim_batch(?,?,?,?)', ['q', '', 1n, 30n], "honker_claim_batch: worker_id must be non-empty TEXT (got TEXT '')"],
   ['SELECT honker_claim_batch(?,?,?,?)', [null, 'w', 1n, 30n], 'honker_claim_batch: queue must be non-empty TEXT (got NULL)'],
   ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', 1n, 0n], 'honker_claim_batch: visibility_timeout_s must be >= 1 (got 0)'],
-  ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', 1n, MAX], 'honker_claim_batch: visibility_timeout_s is too large (got 9223372036854775807)'],
+  ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', 1n, MAX], 'honker_claim_batch: visibility_timeout_s must end by 9999-12-31T23:59:59Z (got 9223372036854775807)'],
+  ['SELECT honker_claim_batch(?,?,?,?)', ['q', 'w', 1n, MAX_UNIX], 'honker_claim_batch: visibility_timeout_s must end by 9999-12-31T23:59:59Z (got 253402300799)'],
+  ['SELECT honker_claim_batch(?,?,?,?)', ['q', '\u2028 ', 1n, 30n], "honker_claim_batch: worker_id must not be blank (got TEXT '\u2028 ')"],
   // honker_ack(id, worker_id) / honker_ack_batch(ids_json, worker_id)
   ['SELECT honker_ack(?,?)', [null, 'w'], 'honker_ack: id must be an integer (got NULL)'],
   ['SELECT honker_ack(?,?)', [1.25, 'w'], 'honker_ack: id must be an integer (got REAL 1.25)'],
@@ -59,7 +75,8 @@ const cases: Array<[string, unknown[], string]> = [
   ['SELECT honker_ack_batch(?,?)', ['[1]', ''], "honker_ack_batch: worker_id must be non-empty TEXT (got TEXT '')"],
   // honker_retry(id, worker_id, delay_s, error)
   ['SELECT honker_retry(?,?,?,?)', [1n, 'w', -1n, 'e'], 'honker_retry: delay_s must be >= 0 (got -1)'],
-  ['SELECT honker_retry(?,?,?,?)', [1n, 'w', MAX, 'e'], 'honker_retry: delay_s is too large (got 9223372036854775807)'],
+  ['SELECT honker_retry(?,?,?,?)', [1n, 'w', MAX, 'e'], 'honker_retry: delay_s must end by 9999-12-31T23:59:59Z (got 9223372036854775807)'],
+  ['SELECT honker_retry(?,?,?,?)', [1n, 'w', MAX_UNIX, 'e'], 'honker_retry: delay_s must end by 9999-12-31T23:59:59Z (got 253402300799)'],
   ['SELECT honker_retry(?,?,?,?)', [1n, 'w', 0n, null], 'honker_retry: error must be TEXT (got NULL)'],
   ['SELECT honker_retry(?,?,?,?)', [1n, 'w', null, 'e'], 'honker_retry: delay_s must be an integer (got NULL)'],
   // honker_fail(id, worker_id, error)
@@ -74,7 +91,8 @@ const cases: Array<[string, unknown[], string]> = [
   ['SELECT honker_release(?,?)', [1n, ''], "honker_release: worker_id must be non-empty TEXT (got TEXT '')"],
   // honker_heartbeat(id, worker_id, extend_s)
   ['SELECT honker_heartbeat(?,?,?)', [1n, 'w', 0n], 'honker_heartbeat: extend_s must be >= 1 (got 0)'],
-  ['SELECT honker_heartbeat(?,?,?)', [1n, 'w', MAX], 'honker_heartbeat: extend_s is too large (got 9223372036854775807)'],
+  ['SELECT honker_heartbeat(?,?,?)', [1n, 'w', MAX], 'honker_heartbeat: extend_s must end by 9999-12-31T23:59:59Z (got 9223372036854775807)'],
+  ['SELECT honker_heartbeat(?,?,?)', [1n, 'w', MAX_UNIX], 'honker_heartbeat: extend_s must end by 9999-12-31T23:59:59Z (got 253402300799)'],
   ['SELECT honker_heartbeat(?,?,?)', [1n, 'w', 2.5], 'honker_heartbeat: extend_s must be an integer (got REAL 2.5)'],
   // one-argument functions
   ['SELECT honker_cancel(?)', [null], 'honker_cancel: id must be an integer (got NULL)'],

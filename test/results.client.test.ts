@@ -152,6 +152,10 @@ test('results argument errors throw synchronously (wait too) with the exact mess
     [() => db.results.save('1' as never, 1), 'results.save: jobId must be an integer >= 1 (got "1")'],
     [() => db.results.save(1, undefined), 'results.save: value must be JSON-serialisable (got undefined)'],
     [() => db.results.save(1, circular), /^results\.save: value must be JSON-serialisable \(Converting circular/],
+    [() => db.results.save(1, new Map([['a', 1]])), 'results.save: value must be a plain object or array (got a Map): JSON would store {}; pass Object.fromEntries(map)'],
+    [() => db.results.save(1, [1, NaN]), 'results.save: value[1] must be a finite number (got NaN): JSON would store null; pass null or a number'],
+    [() => db.results.save(1, { f() {} }), 'results.save: value.f must be JSON-serialisable (got a function): JSON would drop it; leave it out or pass null'],
+    [() => db.results.save(1, 1, { ttlS: Number.MAX_SAFE_INTEGER }), 'results.save: ttlS must end by 9999-12-31T23:59:59Z (got 9007199254740991)'],
     [() => db.results.save(1, 1, { ttlS: -1 }), 'results.save: ttlS must be an integer >= 0 (got -1)'],
     [() => db.results.save(1, 1, { ttl: 5 } as never), 'results.save: unknown option "ttl" (did you mean "ttlS"?)'],
     [() => db.results.get(-1), 'results.get: jobId must be an integer >= 1 (got -1)'],
@@ -179,4 +183,22 @@ test('results calls on a closed database throw CLOSED synchronously', (t) => {
     t.is(err.code, 'CLOSED');
     t.is(err.message, message);
   }
+});
+
+test('a task whose return value JSON would change fails the attempt, naming the path; no result is saved as a success', async (t) => {
+  const db = openClient(t);
+  const q = db.queue('q');
+  const stats = q.task('stats', () => ({ mean: NaN, seen: new Set([1]) }), { retries: 0 });
+  const h = stats();
+  const ac = new AbortController();
+  const run = db.worker({ queues: ['q'] }).run({ signal: ac.signal });
+  const err = await t.throwsAsync(h.get({ timeoutMs: 30_000 }));
+  t.is(
+    err?.message,
+    `task stats (job ${h.id}) died after 1 attempt(s): task stats returned a value that is not JSON: ` +
+      'results.save: value.mean must be a finite number (got NaN): JSON would store null; pass null or a number',
+  );
+  ac.abort();
+  t.like(await run, { completed: 0, dead: 1 });
+  t.like(JSON.parse(db.raw.prepare('SELECT honker_result_get(?)').pluck().get(h.id) as string), { ok: false });
 });

@@ -168,6 +168,12 @@ const addErrors: [string, unknown, string][] = [
   ['maxAttempts 2.5', { ...base, maxAttempts: 2.5 }, 'scheduler.add: maxAttempts must be an integer >= 1 (got 2.5)'],
   ['payload BigInt', { ...base, payload: 1n }, 'scheduler.add: payload must be JSON-serialisable (Do not know how to serialize a BigInt)'],
   ['payload function', { ...base, payload: () => 1 }, 'scheduler.add: payload must be JSON-serialisable (got a function)'],
+  ['payload Map', { ...base, payload: new Map([[1, 2]]) }, 'scheduler.add: payload must be a plain object or array (got a Map): JSON would store {}; pass Object.fromEntries(map)'],
+  ['payload NaN inside', { ...base, payload: { every: [NaN] } }, 'scheduler.add: payload.every[0] must be a finite number (got NaN): JSON would store null; pass null or a number'],
+  ['payload function property', { ...base, payload: { run: () => 1, a: 1 } }, 'scheduler.add: payload.run must be JSON-serialisable (got a function): JSON would drop it; leave it out or pass null'],
+  ['blank name', { ...base, name: ' ' }, 'scheduler.add: name must not be blank (got " ")'],
+  ['blank queue', { ...base, queue: '\r\n' }, 'scheduler.add: queue must not be blank (got "\\r\\n")'],
+  ['expiresS past 9999', { ...base, expiresS: 253402300799 }, 'scheduler.add: expiresS must end by 9999-12-31T23:59:59Z (got 253402300799)'],
 ];
 for (const [title, entry, message] of addErrors) {
   test(`scheduler.add refuses ${title} synchronously and writes nothing`, (t) => {
@@ -184,14 +190,20 @@ for (const [title, entry, message] of addErrors) {
   });
 }
 
-test('negative priorities, expiresS at its maximum and maxAttempts 1 are accepted', (t) => {
+test('negative priorities, expiresS near its maximum and maxAttempts 1 are accepted', (t) => {
   const db = openDb(t);
   const s = db.scheduler();
-  s.add({ name: 'n', queue: 'q', schedule: '@every 1m', priority: -(2 ** 53) + 1, expiresS: 253402300799, maxAttempts: 1 });
+  // The first boundary of @every 1m is at most 60 s away; its jobs must expire by 9999-12-31T23:59:59Z.
+  const expiresS = 253402300799 - Math.floor(Date.now() / 1000) - 62;
+  s.add({ name: 'n', queue: 'q', schedule: '@every 1m', priority: -(2 ** 53) + 1, expiresS, maxAttempts: 1 });
   const [e] = s.list();
   t.is(e.priority, -(2 ** 53) + 1);
-  t.is(e.expiresS, 253402300799);
+  t.is(e.expiresS, expiresS);
   t.is(e.maxAttempts, 1);
+  t.throws(() => s.add({ name: 'n', queue: 'q', schedule: '@every 1m', expiresS: 253402300799 }), {
+    message: 'scheduler.add: expiresS must end by 9999-12-31T23:59:59Z (got 253402300799)',
+  });
+  t.deepEqual(s.list(), [e], 'the refused add changed nothing');
 });
 
 test('the other methods validate synchronously and refuse a closed database', (t) => {

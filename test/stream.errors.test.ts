@@ -14,6 +14,7 @@ const GET = 'SELECT honker_stream_get_offset(?, ?)';
 errorCases('stream', [
   [PUBLISH, [null, null, 'p'], 'honker_stream_publish: topic must be non-empty TEXT (got NULL)'],
   [PUBLISH, ['', null, 'p'], "honker_stream_publish: topic must be non-empty TEXT (got TEXT '')"],
+  [PUBLISH, ['   ', null, 'p'], "honker_stream_publish: topic must not be blank (got TEXT '   ')"],
   [PUBLISH, ['t', 7, 'p'], 'honker_stream_publish: key must be TEXT or NULL (got REAL 7.0)'],
   [PUBLISH, ['t', Buffer.from('k'), 'p'], 'honker_stream_publish: key must be TEXT or NULL (got BLOB of 1 bytes)'],
   [PUBLISH, ['t', 'k', null], 'honker_stream_publish: payload must be TEXT (got NULL)'],
@@ -30,6 +31,7 @@ errorCases('stream', [
   [READ, ['t', 0, 1e19], 'honker_stream_read_since: limit must be an integer (got REAL 1.0e+19)'],
   [SAVE, [null, 't', 1], 'honker_stream_save_offset: consumer must be non-empty TEXT (got NULL)'],
   [SAVE, ['', 't', 1], "honker_stream_save_offset: consumer must be non-empty TEXT (got TEXT '')"],
+  [SAVE, [' ', 't', 1], "honker_stream_save_offset: consumer must not be blank (got TEXT ' ')"],
   [SAVE, ['c', '', 1], "honker_stream_save_offset: topic must be non-empty TEXT (got TEXT '')"],
   [SAVE, ['c', 't', null], 'honker_stream_save_offset: offset must be an integer (got NULL)'],
   [SAVE, ['c', 't', -5], 'honker_stream_save_offset: offset must be >= 0 (got -5)'],

@@ -105,17 +105,18 @@ test('periodicTask registers a scheduler entry whose fired job runs the task', a
   t.is(runs, 1);
 });
 
-test('registeredTasks lists what the worker will run; re-registering replaces', (t) => {
+test('registeredTasks lists what the worker will run; the same name on two queues is two tasks', (t) => {
   const db = openClient(t);
   db.queue('b').task('z', () => 1, { timeoutS: 5, retries: 1 });
   db.queue('a').task('y', () => 1);
   db.queue('a').task('x', () => 1, { retryDelayS: 2, backoff: 1.5 });
-  db.queue('a').task('x', () => 2, { retries: 0 });
+  db.queue('b').task('x', () => 2, { retries: 0 });
   t.deepEqual(
     registeredTasks(db).map((r) => [r.queue, r.name, r.retries, r.timeoutS, r.retryDelayS, r.backoff]),
     [
-      ['a', 'x', 0, null, 0, 1],
+      ['a', 'x', 2, null, 2, 1.5],
       ['a', 'y', 2, null, 0, 1],
+      ['b', 'x', 0, null, 0, 1],
       ['b', 'z', 1, 5, 0, 1],
     ],
   );
@@ -147,15 +148,90 @@ test('get() of a job that died without a worker result reads its dead row; a can
 test('another language enqueues the envelope with raw SQL and reads the result envelope back', async (t) => {
   const file = tempDbPath(t);
   const db = openClient(t, file);
-  db.queue('q').task('add', (a: number, b: number) => a + b);
+  const add = db.queue('q').task('add', (a: number, b: number) => a + b);
   const enq = sqliteCli(file, `SELECT honker_enqueue('q', '{"task":"add","args":[2,3],"v":1}', NULL, NULL, 0, 1, NULL);`);
   t.is(enq.status, 0, enq.stderr);
   const id = Number(enq.stdout.trim());
   const ac = new AbortController();
   const run = db.worker({ queues: ['q'] }).run({ signal: ac.signal });
-  t.is(await db.queue('q').task('add', (a: number, b: number) => a + b).handle(id).get({ timeoutMs: 30_000 }), 5);
+  t.is(await add.handle(id).get({ timeoutMs: 30_000 }), 5);
   ac.abort();
   await run;
   const got = sqliteCli(file, `SELECT honker_result_get(${id});`);
   t.is(got.stdout.trim(), '{"ok":true,"value":5}');
+});
+
+test('queue.task: a second registration of a name on a queue is an error; nothing is registered or written', (t) => {
+  const db = openClient(t);
+  const q = db.queue('emails');
+  const send = q.task('send', (to: string) => `first:${to}`);
+  const before = registeredTasks(db);
+  const message =
+    'queue.task: name must not repeat a task of queue "emails" (got "send"): give this task another name, or register it once and import it where it is needed';
+  t.is(syncError(t, () => q.task('send', (to: string) => `second:${to}`)).message, message);
+  t.is((syncError(t, () => db.queue('emails').task('send', () => 2)) as HonkerError).code, 'INVALID_ARGUMENT');
+  t.is(
+    syncError(t, () => q.periodicTask('@hourly', 'send', () => 3)).message,
+    message.replace('queue.task:', 'queue.periodicTask:'),
+  );
+  t.deepEqual(registeredTasks(db), before);
+  t.deepEqual(db.scheduler().list(), [], 'no scheduler entry');
+  t.is(q.stats().pending, 0);
+  send('a'); // still the first registration's task
+  t.is(q.stats().pending, 1);
+});
+
+test('queue.periodicTask: registering the same periodic task twice is an error and leaves the first entry', (t) => {
+  const db = openClient(t);
+  const q = db.queue('cron');
+  q.periodicTask('@hourly', 'report', () => 1);
+  const entries = db.scheduler().list();
+  t.is(
+    syncError(t, () => q.periodicTask('@daily', 'report', () => 2)).message,
+    'queue.periodicTask: name must not repeat a task of queue "cron" (got "report"): give this task another name, or register it once and import it where it is needed',
+  );
+  t.deepEqual(db.scheduler().list(), entries, 'the schedule is still @hourly');
+});
+
+test('queue.task: option hints and bounds ("retry" suggests "retries"; retryDelayS at most a year)', (t) => {
+  const db = openClient(t);
+  const q = db.queue('q');
+  t.is(syncError(t, () => q.task('a', () => 1, { retry: 3 } as never)).message, 'queue.task: unknown option "retry" (did you mean "retries"?)');
+  t.is(syncError(t, () => q.task('a', () => 1, { retryDelay: 3 } as never)).message, 'queue.task: unknown option "retryDelay" (did you mean "retryDelayS"?)');
+  t.is(
+    syncError(t, () => q.task('a', () => 1, { retryDelayS: 365 * 86400 + 1 })).message,
+    'queue.task: retryDelayS must be an integer between 0 and 31536000 (got 31536001)',
+  );
+  t.is(
+    syncError(t, () => q.task('a', () => 1, { expiresS: Number.MAX_SAFE_INTEGER })).message,
+    'queue.task: expiresS must end by 9999-12-31T23:59:59Z (got 9007199254740991)',
+  );
+  t.is(
+    syncError(t, () => q.task('a', () => 1, { resultTtlS: 253402300799 })).message,
+    'queue.task: resultTtlS must end by 9999-12-31T23:59:59Z (got 253402300799)',
+  );
+  t.is(syncError(t, () => q.task(' \n', () => 1)).message, 'queue.task: name must not be blank (got " \\n")');
+  t.deepEqual(registeredTasks(db), []);
+});
+
+test('a task call refuses arguments JSON would change, naming the path; nothing is enqueued', (t) => {
+  const db = openClient(t);
+  const q = db.queue('q');
+  const book = q.task('book', (_who: string, _opts: unknown) => 1);
+  t.is(
+    syncError(t, () => book('ann', { when: new Date('nope') })).message,
+    'task book: args[1].when must be a valid Date (got Invalid Date): JSON would store null; pass null or a valid Date',
+  );
+  t.is(
+    syncError(t, () => book('ann', { seats: new Map([['a1', true]]) })).message,
+    'task book: args[1].seats must be a plain object or array (got a Map): JSON would store {}; pass Object.fromEntries(map)',
+  );
+  t.is(
+    syncError(t, () => book('ann', { price: NaN })).message,
+    'task book: args[1].price must be a finite number (got NaN): JSON would store null; pass null or a number',
+  );
+  t.is(q.stats().pending, 0);
+  // a Date is its ISO string, as JSON writes it
+  const h = book('ann', { when: new Date(Date.UTC(2030, 0, 1)) });
+  t.is(db.raw.prepare('SELECT payload FROM _honker_live WHERE id = ?').pluck().get(h.id), '{"task":"book","args":["ann",{"when":"2030-01-01T00:00:00.000Z"}],"v":1}');
 });

@@ -114,6 +114,12 @@ export const HONKER_INDEXES: readonly string[] = [
   '_honker_live_unique',
 ];
 
+/** Every character JavaScript's \\s matches, as SQL (for trim's character set). */
+const WHITESPACE_SQL = `char(${[0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680, ...Array.from({ length: 11 }, (_, i) => 0x2000 + i), 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff].join(', ')})`;
+
+/** SQL: column holds a blank (only whitespace, non-empty) name. */
+const blank = (column: string): string => `(${column} <> '' AND trim(${column}, ${WHITESPACE_SQL}) = '')`;
+
 /** Queries that must each yield 0 on a consistent database (the invariants of ext/queue*.c). */
 const CONSISTENCY: readonly [string, string][] = [
   ['a job both live and dead', 'SELECT count(*) FROM _honker_live l JOIN _honker_dead d ON d.id = l.id'],
@@ -133,6 +139,25 @@ const CONSISTENCY: readonly [string, string][] = [
   ],
   ['a rate-limit window with count < 1', 'SELECT count(*) FROM _honker_rate_limits WHERE count < 1'],
   ['a live job with attempts < 0', 'SELECT count(*) FROM _honker_live WHERE attempts < 0'],
+  // ext/util.h HONKER_MAX_UNIX: no function stores a time past 9999-12-31T23:59:59Z
+  [
+    'a time past 9999-12-31T23:59:59Z',
+    'SELECT (SELECT count(*) FROM _honker_live WHERE max(run_at, coalesce(claim_expires_at, 0), coalesce(expires_at, 0)) > 253402300799)' +
+      ' + (SELECT count(*) FROM _honker_locks WHERE expires_at > 253402300799)' +
+      ' + (SELECT count(*) FROM _honker_results WHERE expires_at > 253402300799)' +
+      ' + (SELECT count(*) FROM _honker_scheduler_tasks WHERE next_fire_at > 253402300799)',
+  ],
+  // ext/util.c honker_arg_new_name: no function stores a row under a blank name (whitespace as JavaScript's \s)
+  [
+    'a row stored under a blank name',
+    `SELECT (SELECT count(*) FROM _honker_live WHERE ${blank('queue')} OR ${blank('worker_id')} OR ${blank('unique_key')})` +
+      ` + (SELECT count(*) FROM _honker_notifications WHERE ${blank('channel')})` +
+      ` + (SELECT count(*) FROM _honker_stream WHERE ${blank('topic')})` +
+      ` + (SELECT count(*) FROM _honker_stream_consumers WHERE ${blank('name')})` +
+      ` + (SELECT count(*) FROM _honker_locks WHERE ${blank('name')} OR ${blank('owner')})` +
+      ` + (SELECT count(*) FROM _honker_rate_limits WHERE ${blank('name')})` +
+      ` + (SELECT count(*) FROM _honker_scheduler_tasks WHERE ${blank('name')} OR ${blank('queue')})`,
+  ],
 ];
 
 /**

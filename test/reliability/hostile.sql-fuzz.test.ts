@@ -121,7 +121,8 @@ const SIGS: Record<string, { args: Kind[]; shape: Shape }> = {
 const PINNED: Partial<Record<Kind, true>> = { path: true, watcher: true, timeout: true };
 
 const CLAIM_VERBS = new Set(['honker_ack', 'honker_ack_batch', 'honker_retry', 'honker_fail', 'honker_heartbeat', 'honker_release']);
-const NAMES = ['q', 'w', 'emails', ...HOSTILE_NAMES];
+// Blank names (only whitespace): refused where a row would be stored under them, accepted by lookups.
+const NAMES = ['q', 'w', 'emails', ...HOSTILE_NAMES, ' ', '\t\u3000\ufeff'];
 const SQLISH = [
   "'); DROP TABLE _honker_live;--",
   "' OR 1=1 --",

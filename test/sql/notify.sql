@@ -71,3 +71,6 @@ select 'notify_46', honker_notify_read_since('nobody', 0, 10) = '[]';
 select 'notify_47', honker_notify_prune(NULL, 0) = 4;
 select 'notify_48', honker_notify_last_id() = 0;
 select 'notify_49', notify('a', 'x') > 20;
+-- notifications another writer stored under a blank channel (honker 0.4 has no rule) stay readable
+insert into _honker_notifications (channel, payload) values ('  ', 'from-0.4');
+select 'notify_50', json_extract(honker_notify_read_since('  ', 0, 10), '$[0].payload') = 'from-0.4';

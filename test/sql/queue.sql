@@ -168,3 +168,17 @@ select 'queue_109', honker_release((select id from _honker_live where payload = 
 select 'queue_110', json_extract(honker_dead_get((select max(id) from _honker_dead where queue = 'ex')), '$.queue') = 'ex';
 select 'queue_111', (select group_concat(key) from json_each(honker_dead_get((select max(id) from _honker_dead)))) = 'id,queue,payload,priority,run_at,attempts,max_attempts,last_error,created_at,died_at';
 select 'queue_112', honker_dead_get(987654321) = '' and honker_dead_get((select min(id) from _honker_live)) = '';
+-- times end by 9999-12-31T23:59:59Z (253402300799): the last second itself is accepted (errors: queue.errors.test.ts).
+-- Durations keep a 2 s margin: the function reads its own now, which may be a second past this statement's.
+select 'queue_113', honker_enqueue('edge', 'last', 253402300799, NULL, 0, 3, NULL) > 0 and (select run_at from _honker_live where payload = 'last') = 253402300799;
+select 'queue_114', honker_enqueue('edge', 'wait', NULL, 253402300797 - unixepoch(), 0, 3, 253402300797 - unixepoch()) > 0 and (select run_at between 253402300797 and 253402300799 and expires_at = run_at from _honker_live where payload = 'wait');
+select 'queue_115', honker_enqueue('edge', 'past', -5, NULL, 0, 3, NULL) > 0 and (select run_at from _honker_live where payload = 'past') = -5;
+select 'queue_116', json_array_length(honker_claim_batch('edge', 'w-edge', 1, 253402300797 - unixepoch())) = 1 and (select claim_expires_at from _honker_live where worker_id = 'w-edge') between 253402300797 and 253402300799;
+-- names: spaces inside are kept; only a blank name is refused, and only where a row is stored under it
+select 'queue_117', honker_enqueue(' padded ', 'x', NULL, NULL, 0, 3, NULL) > 0 and json_extract(honker_queue_stats(' padded '), '$.pending') = 1;
+-- a job another writer stored under a blank queue name (honker 0.4 has no rule) can still be claimed, acked and inspected
+insert into _honker_live (queue, payload) values ('  ', 'from-0.4');
+select 'queue_118', json_extract(honker_queue_stats('  '), '$.pending') = 1 and honker_queue_next_claim_at('  ') > 0;
+insert into c values ('blank', honker_claim_batch('  ', 'w-blank', 1, 60));
+select 'queue_119', (select json_extract(v, '$[0].payload') from c where k = 'blank') = 'from-0.4' and honker_ack((select json_extract(v, '$[0].id') from c where k = 'blank'), 'w-blank') = 1;
+select 'queue_120', honker_sweep_expired('  ') = 0 and honker_dead_list('  ', 5) = '[]' and honker_dead_purge('  ', 0) = 0;

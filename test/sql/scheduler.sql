@@ -120,3 +120,9 @@ select 'scheduler_114', honker_cron_error('@every 30s') IS NULL;
 select 'scheduler_115', honker_cron_error('61 * * * *') = 'minute field: 61 is out of range 0-59';
 select 'scheduler_116', honker_cron_error('0 0 30 2 *') = 'never matches: no selected day-of-month exists in the selected months';
 select 'scheduler_117', honker_cron_error('') = 'expected 5 or 6 fields (got 0)';
+-- expires_s: the first fire's jobs may expire at 9999-12-31T23:59:59Z (errors: scheduler.errors.test.ts; 2 s margin)
+select 'scheduler_118', honker_scheduler_register('edge', 'q', '@every 1s', 'p', 0, 253402300796 - unixepoch()) = 1;
+select 'scheduler_119', honker_scheduler_update('edge', NULL, NULL, NULL, 253402300797 - unixepoch(), 1) = 1;
+-- a task another writer stored under a blank name can still be paused, resumed and removed
+insert into _honker_scheduler_tasks (name, queue, cron_expr, payload, next_fire_at) values (' ', 'q', '@hourly', 'p', unixepoch() + 3600);
+select 'scheduler_120', honker_scheduler_pause(' ') = 1 and honker_scheduler_resume(' ') = 1 and honker_scheduler_unregister(' ') = 1;

@@ -49,3 +49,7 @@ select 'stream_37', (select group_concat(name || '/' || topic || '=' || offset, 
 select 'stream_38', length(json_extract(honker_stream_read_since('big', 0, 1), '$[0].payload')) is null;
 select honker_stream_publish('big', NULL, printf('%.*c', 100000, 'x'));
 select 'stream_39', length(json_extract(honker_stream_read_since('big', 0, 1), '$[0].payload')) = 100000;
+-- events another writer stored under a blank topic (honker 0.4 has no rule) stay readable, and a consumer can save its place
+insert into _honker_stream (topic, payload) values (' ', 'from-0.4');
+select 'stream_40', json_extract(honker_stream_read_since(' ', 0, 10), '$[0].payload') = 'from-0.4';
+select 'stream_41', honker_stream_save_offset('reader', ' ', (select max(offset) from _honker_stream)) = 1 and honker_stream_get_offset('reader', ' ') = (select max(offset) from _honker_stream);
