@@ -528,7 +528,7 @@ const errorCases: ErrorCase[] = [
   },
   { name: 'blank queue name', run: (db) => anyQ(db, '  '), message: 'db.queue: name must not be blank (got "  ")' },
   { name: 'blank key', run: (db) => enq(db, 1, { key: '\t\u3000' }), message: 'queue.enqueue: key must not be blank (got "\\t\u3000")' },
-  { name: 'blank workerId', run: (db) => db.queue('q').claimOne(' '), message: 'queue.claimBatch: workerId must not be blank (got " ")' },
+  { name: 'blank workerId', run: (db) => db.queue('q').claimOne(' '), message: 'queue.claimOne: workerId must not be blank (got " ")' },
   {
     name: 'queue visibilityTimeoutS past 9999',
     run: (db) => anyQ(db, 'q', { visibilityTimeoutS: Number.MAX_SAFE_INTEGER }),

@@ -141,6 +141,10 @@ test.serial('1,000 aborted waits leave no waiter, listener, timer or handle behi
   t.is(watcher.stats().signals, 0);
   t.is(getEventListeners(shared.signal, 'abort').length, 0);
   t.is(getEventListeners(db.closeSignal, 'abort').length, closeListeners);
+  // A claim iterator registers its worker id when it starts and unregisters when it stops
+  // (lifeline.ts): two commits each, whose wake-up bursts (watcher.ts, 16 ms at most) must end first.
+  await sleep(100);
+  await settle();
   t.deepEqual(process.getActiveResourcesInfo().sort(), resources);
   t.deepEqual(warnings.map((w) => w.message), [], 'no MaxListenersExceededWarning');
 });
