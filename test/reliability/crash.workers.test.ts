@@ -12,7 +12,7 @@
  *   - a transaction task (test/fixtures/reliability-crash-transaction.ts): db.worker runs a
  *     `transaction: true` task whose handler writes the ledger row itself, synchronously, inside
  *     the transaction that acks the job (the exactly-once offer of TaskOptions.transaction); it
- *     works 5 ms, not 30: it holds the write lock while it works.
+ *     works 10 ms, not 30: it holds the write lock while it works.
  * Then:
  *   - every job is in the ledger exactly once (acked once) or dead after max_attempts attempts,
  *     never both; no live row is left (none stuck);
@@ -200,8 +200,9 @@ test('db.worker processes running a transaction task, SIGKILLed mid-handler ever
   killWorkers(t, {
     scenario: 'workers-killed-mid-handler-transaction-task',
     fixture: 'reliability-crash-transaction',
-    // Short: the handler holds the write lock while it works (it runs inside the transaction).
-    handlerMs: 5,
+    // Shorter than the others: the handler holds the write lock while it works (it runs inside
+    // the transaction); long enough that most kills land between its write and the commit.
+    handlerMs: 10,
     args: (file, name, ms) => [file, name, String(ms), '2'],
     payload: (n) => ({ task: 'work', args: [n], v: 1 }),
   }));
