@@ -478,6 +478,9 @@ static const HonkerFunc queue_functions[] = {
     /* for the honker command line (queue_inspect.c) */
     {"honker_queues_stats", 0, honker_queues_stats_fn, HONKER_FN_DB},
     {"honker_job_list", 3, honker_job_list_fn, HONKER_FN_DB},
+    /* for dashboards (queue_inspect.c): pages of a listing, a job's errors */
+    {"honker_job_list", 4, honker_job_list_fn, HONKER_FN_DB},
+    {"honker_job_errors", 1, honker_job_errors_fn, HONKER_FN_DB},
 };
 
 int honker_queue_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {
