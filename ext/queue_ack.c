@@ -59,6 +59,11 @@
 static const char ACK_FIND_SQL[] =
     "SELECT queue FROM _honker_live WHERE id = ?1 AND worker_id = ?2 AND claim_expires_at >= ?3";
 static const char ACK_SQL[] = "DELETE FROM _honker_live WHERE id = ?1";
+/* Counts the ack in its queue's row of this minute (?1) when the claim is
+** valid and that row exists: the claim check and the count in one statement. */
+static const char ACK_COUNT_SQL[] =
+    "UPDATE _honker_history SET completed = completed + 1 WHERE minute = ?1 AND queue ="
+    " (SELECT queue FROM _honker_live WHERE id = ?2 AND worker_id = ?3 AND claim_expires_at >= ?4)";
 /* NULL when ?1 is a JSON array of integers, else what it is instead. */
 static const char ACK_BATCH_CHECK_SQL[] =
     "SELECT CASE WHEN json_valid(?1) = 0 THEN 'malformed JSON'"
@@ -103,6 +108,30 @@ static int queue_exec_claimed(sqlite3_context *ctx, const char *sql, sqlite3_int
   return rc;
 }
 
+/* The ack of a claim that ACK_COUNT_SQL did not count: either no valid claim
+** (*acked = 0) or its queue has no history row this minute yet (counted here,
+** through history_count, which creates the row). */
+static int queue_ack_first_of_minute(sqlite3_context *ctx, sqlite3_int64 id, const char *worker,
+                                     int n_worker, sqlite3_int64 now, int *acked) {
+  sqlite3_stmt *s = honker_stmt(ctx, ACK_FIND_SQL);
+  if (!s) return SQLITE_ERROR;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_text(s, 2, worker, n_worker, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 3, now);
+  int rc = honker_step(ctx, s);
+  if (rc == SQLITE_DONE) {
+    honker_stmt_done(s);
+    return SQLITE_OK;
+  }
+  if (rc != SQLITE_ROW) return rc;
+  *acked = 1;
+  /* Counted while the row is current: the queue name is the column's text. */
+  rc = history_count(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_bytes(s, 0), now,
+                     1, 0, 0);
+  honker_stmt_done(s);
+  return rc;
+}
+
 void honker_ack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   sqlite3_int64 id, now;
@@ -113,23 +142,19 @@ void honker_ack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (honker_now(ctx, &now)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
-  sqlite3_stmt *s = honker_stmt(ctx, ACK_FIND_SQL);
+  /* Usually one statement checks the claim and counts it (history.c). */
+  sqlite3_stmt *s = honker_stmt(ctx, ACK_COUNT_SQL);
   int rc = s ? SQLITE_OK : SQLITE_ERROR;
   if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, worker, n_worker, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, now);
-    rc = honker_step(ctx, s);
-    acked = rc == SQLITE_ROW;
-    /* Counted while the row is current: the queue name is the column's text. */
-    if (acked) {
-      rc = history_count(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_bytes(s, 0),
-                         now, 1, 0, 0);
-    } else if (rc == SQLITE_DONE) {
-      rc = SQLITE_OK;
-    }
-    if (acked || rc == SQLITE_OK) honker_stmt_done(s);
+    sqlite3_bind_int64(s, 1, now - now % 60);
+    sqlite3_bind_int64(s, 2, id);
+    sqlite3_bind_text(s, 3, worker, n_worker, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 4, now);
+    rc = honker_exec_stmt(ctx, s);
+    acked = rc == SQLITE_OK && sqlite3_changes(honker_db(ctx)) > 0;
   }
+  if (rc == SQLITE_OK && !acked)
+    rc = queue_ack_first_of_minute(ctx, id, worker, n_worker, now, &acked);
   if (rc == SQLITE_OK && acked) {
     if (!(s = honker_stmt(ctx, ACK_SQL))) {
       rc = SQLITE_ERROR;

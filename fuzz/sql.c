@@ -85,6 +85,7 @@ static const struct {
     {"honker_result_save", 3},
     {"honker_result_sweep", 0},
     {"honker_retry", 4},
+    {"honker_run_now", 1},
     {"honker_scheduler_list", 0},
     {"honker_scheduler_pause", 1},
     {"honker_scheduler_register", 6},

@@ -93,6 +93,7 @@ const SIGS: Record<string, { args: Kind[]; shape: Shape }> = {
   'honker_result_save/3': { args: ['id', 'text', 'anyint'], shape: 'one' },
   'honker_result_sweep/0': { args: [], shape: 'int' },
   'honker_retry/4': { args: ['id', 'name', 'int', 'text'], shape: 'flag' },
+  'honker_run_now/1': { args: ['id'], shape: 'flag' },
   'honker_scheduler_list/0': { args: [], shape: 'array' },
   'honker_scheduler_pause/1': { args: ['name'], shape: 'flag' },
   'honker_scheduler_register/6': { args: ['name', 'name', 'cron', 'text', 'anyint', 'intnull'], shape: 'one' },

@@ -47,3 +47,8 @@ select honker_retry((select max(id) from _honker_live), 'w', 0, 'first');
 select honker_claim_batch('r', 'w', 1, 60);
 select honker_retry((select max(id) from _honker_live), 'w', 0, 'second <b>');
 select 'inspect_35', (select group_concat(value ->> '$.attempt' || ':' || (value ->> '$.error'), ',') from json_each(honker_job_errors((select max(id) from _honker_live)))) = '1:first,2:second <b>';
+-- run_now: a pending job waiting for a later run_at becomes due; anything else is 0
+select honker_enqueue('rn', '"later"', NULL, 3600, 0, 3, NULL);
+select 'inspect_36', honker_run_now((select max(id) from _honker_live)) = 1 and (select run_at <= unixepoch() from _honker_live where id = (select max(id) from _honker_live));
+select 'inspect_37', honker_run_now((select max(id) from _honker_live)) = 0 and honker_run_now(999999) = 0;
+select 'inspect_38', honker_run_now(1) = 0;
