@@ -79,6 +79,12 @@
 **     honker_dead_list), or '' when id is not dead (as honker_get_job does for
 **     live jobs). Ours. Example: SELECT honker_dead_get(17);
 **
+**   honker_run_now(id) -> 1 when pending job id was waiting for a later run_at
+**     and is now due (run_at = now), else 0 (due already, claimed, dead or
+**     unknown). Ours: the dashboard's "retry now" for a job waiting out a
+**     retry delay or scheduled for later. Its place in line: run_at now.
+**     Example: SELECT honker_run_now(17);
+**
 ** Invariants (with queue_claim.c and queue_ack.c):
 **   - a pending row has worker_id and claim_expires_at NULL; a processing row
 **     has both set (claims are only ever made by honker_claim_batch);
@@ -105,6 +111,8 @@ static const char ENQUEUE_UNIQUE_SQL[] =
 static const char UNIQUE_HOLDER_SQL[] =
     "SELECT id FROM _honker_live WHERE queue = ?1 AND unique_key = ?2";
 static const char CANCEL_SQL[] = "DELETE FROM _honker_live WHERE id = ?1";
+static const char RUN_NOW_SQL[] =
+    "UPDATE _honker_live SET run_at = ?2 WHERE id = ?1 AND state = 'pending' AND run_at > ?2";
 static const char FORGET_ERRORS_SQL[] = "DELETE FROM _honker_job_errors WHERE job_id = ?1";
 static const char GET_JOB_SQL[] =
     "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at,"
@@ -304,6 +312,19 @@ static void honker_cancel_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, changed ? 1 : 0);
 }
 
+static void honker_run_now_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_int64 id, now;
+  if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  if (honker_now(ctx, &now)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, RUN_NOW_SQL);
+  if (!s) return;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, now);
+  if (honker_exec_stmt(ctx, s) != SQLITE_OK) return;
+  sqlite3_result_int(ctx, sqlite3_changes(honker_db(ctx)) > 0);
+}
+
 /* The one row of s (bound to an id) as a JSON object, or '' when there is none. */
 static void queue_result_row_or_empty(sqlite3_context *ctx, sqlite3_stmt *s,
                                       const char *const *keys, int n_keys) {
@@ -478,6 +499,10 @@ static const HonkerFunc queue_functions[] = {
     /* for the honker command line (queue_inspect.c) */
     {"honker_queues_stats", 0, honker_queues_stats_fn, HONKER_FN_DB},
     {"honker_job_list", 3, honker_job_list_fn, HONKER_FN_DB},
+    /* for dashboards (queue_inspect.c): pages of a listing, a job's errors */
+    {"honker_job_list", 4, honker_job_list_fn, HONKER_FN_DB},
+    {"honker_job_errors", 1, honker_job_errors_fn, HONKER_FN_DB},
+    {"honker_run_now", 1, honker_run_now_fn, HONKER_FN_DB},
 };
 
 int honker_queue_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

@@ -33,5 +33,6 @@ void honker_heartbeat_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_release_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_queues_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void honker_job_errors_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 #endif /* HONKER_QUEUE_H */

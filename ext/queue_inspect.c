@@ -13,8 +13,9 @@
 **     queue, never a table scan); each count is an index range of that queue.
 **     Example: SELECT value ->> '$.queue' FROM json_each(honker_queues_stats());
 **
-**   honker_job_list(queue, state|NULL, limit) -> JSON array of at most limit
-**     (>= 0) jobs of queue:
+**   honker_job_list(queue, state|NULL, limit [, offset]) -> JSON array of at
+**     most limit (>= 0) jobs of queue, after skipping the first offset (>= 0,
+**     default 0: pages for the dashboard; each page is read afresh):
 **       NULL          every live job (pending, scheduled, processing), by id;
 **       'pending'     due pending jobs in claim order (priority DESC, run_at, id);
 **       'scheduled'   pending jobs with run_at > now, soonest first;
@@ -27,6 +28,12 @@
 **     Any other state is an error: "honker_job_list: state must be one of
 **     pending, scheduled, processing, dead or NULL (got TEXT 'x')".
 **     Example: SELECT honker_job_list('emails', 'processing', 20);
+**
+**   honker_job_errors(id) -> JSON array of {"attempt","error","created_at"},
+**     the error of every failed attempt of job id (live or dead), by attempt;
+**     '[]' for a job without errors or an unknown id. Acked and cancelled
+**     jobs have none (their history goes with them).
+**     Example: SELECT honker_job_errors(17);
 */
 #include "util.h"
 
@@ -68,18 +75,22 @@ static const char QUEUES_STATS_SQL[] =
   "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at," \
   " attempts, max_attempts, created_at, expires_at, last_error FROM _honker_live"
 static const char LIST_ALL_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state IN ('pending', 'processing') ORDER BY id LIMIT ?3";
+    " WHERE queue = ?1 AND state IN ('pending', 'processing') ORDER BY id LIMIT ?3 OFFSET ?4";
 static const char LIST_PENDING_SQL[] = INSPECT_LIVE_COLUMNS
     " WHERE queue = ?1 AND state = 'pending' AND run_at <= ?2"
-    " ORDER BY priority DESC, run_at, id LIMIT ?3";
+    " ORDER BY priority DESC, run_at, id LIMIT ?3 OFFSET ?4";
 static const char LIST_SCHEDULED_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state = 'pending' AND run_at > ?2 ORDER BY run_at, id LIMIT ?3";
+    " WHERE queue = ?1 AND state = 'pending' AND run_at > ?2 ORDER BY run_at, id LIMIT ?3 OFFSET "
+    "?4";
 static const char LIST_PROCESSING_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state = 'processing' ORDER BY claim_expires_at, id LIMIT ?3";
+    " WHERE queue = ?1 AND state = 'processing' ORDER BY claim_expires_at, id LIMIT ?3 OFFSET ?4";
 static const char LIST_DEAD_SQL[] =
     "SELECT id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at,"
     " died_at FROM _honker_dead WHERE queue = ?1"
-    " ORDER BY died_at DESC, id DESC LIMIT ?3";
+    " ORDER BY died_at DESC, id DESC LIMIT ?3 OFFSET ?4";
+
+static const char JOB_ERRORS_SQL[] =
+    "SELECT attempt, error, created_at FROM _honker_job_errors WHERE job_id = ?1 ORDER BY attempt";
 
 static const char *const inspect_live_keys[] = {
     "id",         "queue",      "payload",          "state",    "priority",
@@ -103,14 +114,17 @@ void honker_queues_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv
 }
 
 void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
   const char *queue, *state;
   int n_queue, n_state;
-  sqlite3_int64 limit, now;
+  sqlite3_int64 limit, offset = 0, now;
   if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
   if (honker_arg_text_or_null(ctx, argv, 1, "state", &state, &n_state)) return;
   if (honker_arg_int(ctx, argv, 2, "limit", &limit)) return;
   if (honker_check_min(ctx, "limit", limit, 0)) return;
+  if (argc > 3) {
+    if (honker_arg_int(ctx, argv, 3, "offset", &offset)) return;
+    if (honker_check_min(ctx, "offset", offset, 0)) return;
+  }
   const char *sql = LIST_ALL_SQL;
   const char *const *keys = inspect_live_keys;
   int n_keys = HONKER_COUNT(inspect_live_keys);
@@ -140,5 +154,17 @@ void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 2, now);
   sqlite3_bind_int64(s, 3, limit);
+  sqlite3_bind_int64(s, 4, offset);
   honker_result_json_rows(ctx, s, keys, n_keys);
+}
+
+void honker_job_errors_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  static const char *const keys[] = {"attempt", "error", "created_at"};
+  sqlite3_int64 id;
+  if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, JOB_ERRORS_SQL);
+  if (!s) return;
+  sqlite3_bind_int64(s, 1, id);
+  honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
 }

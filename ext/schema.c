@@ -27,13 +27,15 @@
 **     lock file "<db>-honker" (worker liveness, lifeline.c). token is a random
 **     number per process and copy of the library (it tells this process's
 **     rows from those of a dead process whose pid it reuses).
+**   - _honker_history (schema 3): jobs completed, failed and dead per queue
+**     and minute, written by every settle (history.c), kept 7 days.
 */
 #include "util.h"
 
 #include <string.h>
 
 /* Bump when the DDL below changes; bootstrap then migrates. */
-#define HONKER_SCHEMA_VERSION 2 /* 2: _honker_workers */
+#define HONKER_SCHEMA_VERSION 3 /* 2: _honker_workers; 3: _honker_history */
 
 static const char SCHEMA_DDL[] =
     "CREATE TABLE IF NOT EXISTS _honker_live ("
@@ -127,7 +129,16 @@ static const char SCHEMA_DDL[] =
     " pid INTEGER NOT NULL,"
     " host TEXT NOT NULL,"
     " registered_at INTEGER NOT NULL,"
-    " token INTEGER NOT NULL);";
+    " token INTEGER NOT NULL);"
+    /* schema 3: per-minute settle counts (history.c); WITHOUT ROWID so a
+    ** settle updates its minute's row in place in the rightmost leaf. */
+    "CREATE TABLE IF NOT EXISTS _honker_history ("
+    " minute INTEGER NOT NULL,"
+    " queue TEXT NOT NULL,"
+    " completed INTEGER NOT NULL DEFAULT 0,"
+    " failed INTEGER NOT NULL DEFAULT 0,"
+    " dead INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (minute, queue)) WITHOUT ROWID;";
 
 /* Indexes on columns that older databases only get from the migration below. */
 static const char SCHEMA_DDL_AFTER_MIGRATION[] =

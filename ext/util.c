@@ -239,6 +239,20 @@ int honker_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const cha
   return SQLITE_OK;
 }
 
+int honker_arg_name_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                            const char **out, int *n_bytes) {
+  static const char rule[] = "non-empty TEXT or NULL";
+  int n = 0;
+  *out = 0;
+  if (n_bytes) *n_bytes = 0;
+  if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return SQLITE_OK;
+  int rc = read_text(ctx, argv[i], name, rule, out, &n);
+  if (rc != SQLITE_OK) return rc;
+  if (n == 0) return arg_type_error(ctx, argv[i], name, rule);
+  if (n_bytes) *n_bytes = n;
+  return SQLITE_OK;
+}
+
 /* The length of the whitespace character that starts the n > 0 bytes of UTF-8
 ** at z, or 0 when it is not one. Whitespace is what JavaScript's \s and
 ** String.prototype.trim see (ECMA-262 WhiteSpace and LineTerminator), so the

@@ -105,6 +105,10 @@ int honker_arg_text_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, c
 ** claimed, acked, read and removed. */
 int honker_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
                     const char **out, int *n_bytes);
+/* honker_arg_name, or NULL (*out = 0): "<fn>: <name> must be non-empty TEXT
+** or NULL (got ...)" otherwise. For filters such as honker_history's queue. */
+int honker_arg_name_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                            const char **out, int *n_bytes);
 /* A name a row is stored under (enqueue's queue and key, claim's worker_id,
 ** notify's channel, publish's topic, a consumer, a lock and its owner, a
 ** rate limit, a scheduler task and its queue): honker_arg_name, and not blank,
@@ -197,5 +201,7 @@ int honker_results_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_locks_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_scheduler_register_functions(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_watcher_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_history_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_stream_inspect_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 
 #endif /* HONKER_UTIL_H */
