@@ -62,7 +62,9 @@
 **     9999-12-31T23:59:59Z, possible only for rows stored before that bound
 **     or by honker 0.4, is stored as 253402300799). At most 64 boundaries per
 **     task per tick: the older ones are enqueued, the rest skipped, and
-**     next_fire_at moves to the first boundary after now. now: 0 ..
+**     next_fire_at moves to the first boundary after now; a task with no
+**     boundary left by 9999-12-31T23:59:59Z stops there (enabled = 0,
+**     next_fire_at = 253402300799). now: 0 ..
 **     253402300799. A task whose stored cron_expr does not parse (written by
 **     raw SQL or another version) is skipped, so it cannot stop the others.
 **     Example: SELECT honker_scheduler_tick(unixepoch());
@@ -132,9 +134,11 @@ static const char TICK_DUE_SQL[] =
     " WHERE enabled = 1 AND next_fire_at <= ?1 AND (?2 IS NULL OR name > ?2)"
     " ORDER BY name LIMIT 1";
 
-/* Compare-and-set: only the ticker that read ?3 may advance the row. */
+/* Compare-and-set: only the ticker that read ?3 may advance the row. A task
+** whose next boundary (?2) passes ?4 = HONKER_MAX_UNIX has none left that can
+** be stored: it stops (enabled = 0) at the bound instead. */
 static const char TICK_ADVANCE_SQL[] =
-    "UPDATE _honker_scheduler_tasks SET next_fire_at = ?2"
+    "UPDATE _honker_scheduler_tasks SET next_fire_at = min(?2, ?4), enabled = (?2 <= ?4)"
     " WHERE name = ?1 AND next_fire_at = ?3 AND enabled = 1";
 
 /* The columns honker_enqueue writes. */
@@ -165,12 +169,18 @@ static int scheduler_next(sqlite3_context *ctx, const CronSpec *spec, sqlite3_in
   return SQLITE_OK;
 }
 
-/* The next boundary of spec after the connection's now. */
+/* The next boundary of spec after the connection's now; one past
+** HONKER_MAX_UNIX could not be stored, so it is an error. */
 static int scheduler_next_after_now(sqlite3_context *ctx, const CronSpec *spec,
                                     sqlite3_int64 *next) {
   sqlite3_int64 now;
   if (honker_now(ctx, &now)) return SQLITE_ERROR;
-  return scheduler_next(ctx, spec, now, next);
+  if (scheduler_next(ctx, spec, now, next)) return SQLITE_ERROR;
+  if (*next > HONKER_MAX_UNIX) {
+    honker_result_errorf(ctx, "the schedule has no boundary by %s", HONKER_MAX_UNIX_TEXT);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
 }
 
 /* The first job's expiry, fire_at + expires_s, must end by HONKER_MAX_UNIX
@@ -534,6 +544,7 @@ static int scheduler_fire(sqlite3_context *ctx, const SchedulerTask *t, sqlite3_
   sqlite3_bind_text(s, 1, t->name, t->name_n, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 2, next);
   sqlite3_bind_int64(s, 3, t->next_fire_at);
+  sqlite3_bind_int64(s, 4, HONKER_MAX_UNIX);
   int rc = honker_exec_stmt(ctx, s);
   if (rc != SQLITE_OK) return rc;
   if (sqlite3_changes(honker_db(ctx)) == 0) return SQLITE_OK; /* another ticker won */
