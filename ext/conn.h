@@ -25,6 +25,7 @@ struct HonkerConn {
   int refs;                       /* one per registered function and module, plus the creator's */
   int anchored;                   /* the eponymous anchor table is connected */
   sqlite3_int64 lifeline_checked; /* lifeline.c: unix second of the last rescue check */
+  HonkerSchemaSeen schema;        /* schema.c: what this connection last read of the schema */
   HonkerStmtSlot slots[HONKER_STMT_SLOTS];
 };
 

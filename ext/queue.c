@@ -106,10 +106,12 @@ static const char UNIQUE_HOLDER_SQL[] =
     "SELECT id FROM _honker_live WHERE queue = ?1 AND unique_key = ?2";
 static const char CANCEL_SQL[] = "DELETE FROM _honker_live WHERE id = ?1";
 static const char FORGET_ERRORS_SQL[] = "DELETE FROM _honker_job_errors WHERE job_id = ?1";
-static const char GET_JOB_SQL[] =
-    "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at,"
-    " attempts, max_attempts, created_at, expires_at, last_error"
-    " FROM _honker_live WHERE id = ?1";
+#define GET_JOB_COLUMNS                                                              \
+  "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at," \
+  " attempts, max_attempts, created_at, expires_at,"
+static const char GET_JOB_SQL[] = GET_JOB_COLUMNS " last_error FROM _honker_live WHERE id = ?1";
+/* A file of honker 0.4 not migrated yet (schema.c "Old files"): no last_error column. */
+static const char GET_JOB_04_SQL[] = GET_JOB_COLUMNS " NULL FROM _honker_live WHERE id = ?1";
 static const char STATS_SQL[] =
     "SELECT"
     " (SELECT count(*) FROM _honker_live"
@@ -326,9 +328,10 @@ static void honker_get_job_fn(sqlite3_context *ctx, int argc, sqlite3_value **ar
                                      "priority",  "run_at",       "worker_id",  "claim_expires_at",
                                      "attempts",  "max_attempts", "created_at", "expires_at",
                                      "last_error"};
-  sqlite3_int64 id;
+  sqlite3_int64 id, version;
   if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
-  sqlite3_stmt *s = honker_stmt(ctx, GET_JOB_SQL);
+  if (honker_schema_version(ctx, &version)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, version >= HONKER_SCHEMA_V1 ? GET_JOB_SQL : GET_JOB_04_SQL);
   if (!s) return;
   sqlite3_bind_int64(s, 1, id);
   queue_result_row_or_empty(ctx, s, keys, HONKER_COUNT(keys));

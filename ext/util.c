@@ -100,6 +100,11 @@ sqlite3_int64 *honker_conn_lifeline_checked(sqlite3_context *ctx) {
   return conn ? &conn->lifeline_checked : 0;
 }
 
+HonkerSchemaSeen *honker_conn_schema(sqlite3_context *ctx) {
+  HonkerConn *conn = honker_ctx_conn(ctx);
+  return conn ? &conn->schema : 0;
+}
+
 /* --- errors ---------------------------------------------------------------- */
 
 void honker_result_errorf(sqlite3_context *ctx, const char *fmt, ...) {
