@@ -36,8 +36,9 @@
 **                         priority, max_attempts, expires|NULL) -> id
 **     As honker_enqueue, but at most one live job holds (queue, key): when one
 **     already does, nothing is written and its id is returned (its payload,
-**     schedule and priority are left as they are). The key is free again once
-**     that job is acked, failed, cancelled, swept or dead-lettered.
+**     schedule and priority are left as they are); such a duplicate consumes
+**     no id. The key is free again once that job is acked, failed, cancelled,
+**     swept or dead-lettered.
 **     Example: SELECT honker_enqueue_unique('mail', 'user:42', '{}', NULL, NULL, 0, 3, NULL);
 **
 **   honker_cancel(id) -> 1 if a live job (pending or processing) was deleted, else 0.
@@ -248,9 +249,21 @@ static void honker_enqueue_fn(sqlite3_context *ctx, int argc, sqlite3_value **ar
   sqlite3_result_int64(ctx, sqlite3_last_insert_rowid(sqlite3_context_db_handle(ctx)));
 }
 
-/* Insert first (DO NOTHING on a held key) so the write lock is taken before
-** any read: racing processes serialize on the lock and the losers then see
-** the winner's committed row. */
+/* *id = the live job holding (queue, key), or 0. */
+static int queue_unique_holder(sqlite3_context *ctx, const QueueJob *job, const char *key,
+                               int n_key, sqlite3_int64 *id) {
+  sqlite3_stmt *s = honker_stmt(ctx, UNIQUE_HOLDER_SQL);
+  if (!s) return SQLITE_ERROR;
+  sqlite3_bind_text(s, 1, job->queue, job->n_queue, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, key, n_key, SQLITE_TRANSIENT);
+  return honker_query_int(ctx, s, 0, id);
+}
+
+/* Under the write lock (honker_write_begin), look for the holder first and
+** insert only when there is none, so a duplicate consumes no id (an INSERT
+** that DO NOTHING skips still advances the AUTOINCREMENT counter). Racing
+** processes serialize on the lock: the losers read the winner's committed
+** row. The ON CONFLICT clause stays as a guard. */
 static void honker_enqueue_unique_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   QueueJob job;
@@ -262,24 +275,19 @@ static void honker_enqueue_unique_fn(sqlite3_context *ctx, int argc, sqlite3_val
   if (queue_read_schedule(ctx, argv, 3, &job)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
+  sqlite3 *db = honker_db(ctx);
   sqlite3_int64 id = 0;
-  sqlite3_stmt *s = honker_stmt(ctx, ENQUEUE_UNIQUE_SQL);
-  int rc = s ? SQLITE_OK : SQLITE_ERROR;
-  if (rc == SQLITE_OK) {
-    queue_bind_job(s, &job);
-    sqlite3_bind_text(s, 7, key, n_key, SQLITE_TRANSIENT);
-    rc = honker_exec_stmt(ctx, s);
-    sqlite3 *db = sqlite3_context_db_handle(ctx);
-    if (rc == SQLITE_OK && sqlite3_changes(db) == 1) id = sqlite3_last_insert_rowid(db);
-  }
-  if (rc == SQLITE_OK && id == 0) { /* key held: return the holder */
-    if (!(s = honker_stmt(ctx, UNIQUE_HOLDER_SQL))) {
-      rc = SQLITE_ERROR;
-    } else {
-      sqlite3_bind_text(s, 1, job.queue, job.n_queue, SQLITE_TRANSIENT);
-      sqlite3_bind_text(s, 2, key, n_key, SQLITE_TRANSIENT);
-      rc = honker_query_int(ctx, s, 0, &id);
+  int rc = queue_unique_holder(ctx, &job, key, n_key, &id);
+  if (rc == SQLITE_OK && id == 0) {
+    sqlite3_stmt *s = honker_stmt(ctx, ENQUEUE_UNIQUE_SQL);
+    rc = s ? SQLITE_OK : SQLITE_ERROR;
+    if (rc == SQLITE_OK) {
+      queue_bind_job(s, &job);
+      sqlite3_bind_text(s, 7, key, n_key, SQLITE_TRANSIENT);
+      rc = honker_exec_stmt(ctx, s);
     }
+    if (rc == SQLITE_OK && sqlite3_changes(db) == 1) id = sqlite3_last_insert_rowid(db);
+    if (rc == SQLITE_OK && id == 0) rc = queue_unique_holder(ctx, &job, key, n_key, &id);
   }
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int64(ctx, id);
