@@ -39,7 +39,8 @@
 **   honker_sweep_expired(queue) -> rows moved to _honker_dead ('expired'):
 **     pending rows with expires_at <= now, and processing rows with
 **     expires_at <= now whose claim lapsed (a valid claim is left to its
-**     holder). Their _honker_job_errors rows are kept.
+**     holder). Their _honker_job_errors rows are kept. Also deletes a batch
+**     of orphaned error rows (any queue): queue.c "Orphaned errors".
 **
 ** The claim path (the claim-cost fix): cost depends on n, on the number of
 ** distinct pending priorities of the queue and on rows that must be skipped
@@ -395,6 +396,7 @@ void honker_sweep_expired_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
     rc = honker_exec_stmt(ctx, s);
     if (rc == SQLITE_OK && i == 1) swept = sqlite3_changes(honker_db(ctx));
   }
+  if (rc == SQLITE_OK) rc = queue_sweep_orphan_errors(ctx);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, swept);
 }

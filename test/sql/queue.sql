@@ -186,3 +186,9 @@ select 'queue_120', honker_sweep_expired('  ') = 0 and honker_dead_list('  ', 5)
 insert into c values ('u-next', honker_enqueue_unique('uq3', 'k', 'p', NULL, NULL, 0, 3, NULL));
 select 'queue_121', honker_enqueue_unique('uq3', 'k', 'dup', NULL, NULL, 0, 3, NULL) = (select v from c where k = 'u-next') and honker_enqueue_unique('uq3', 'k', 'dup', NULL, NULL, 0, 3, NULL) = (select v from c where k = 'u-next');
 select 'queue_122', honker_enqueue('uq3', 'plain', NULL, NULL, 0, 3, NULL) = (select v from c where k = 'u-next') + 1;
+-- a job acked or cancelled by honker 0.4 (a plain DELETE) leaves its _honker_job_errors rows: dead_purge and sweep_expired sweep them
+insert into c values ('orphan', honker_enqueue('oq', 'p', NULL, NULL, 0, 3, NULL));
+select 'queue_123', json_extract(honker_claim_batch('oq', 'wo', 1, 60), '$[0].id') = (select v from c where k = 'orphan') and honker_retry((select v from c where k = 'orphan'), 'wo', 0, 'boom') = 1;
+delete from _honker_live where id = (select v from c where k = 'orphan');
+select 'queue_124', (select count(*) from _honker_job_errors where job_id = (select v from c where k = 'orphan')) = 1;
+select 'queue_125', honker_dead_purge('some-other-queue', 0) = 0 and (select count(*) from _honker_job_errors where job_id = (select v from c where k = 'orphan')) = 0;
