@@ -68,6 +68,10 @@ export interface ScheduleEntry {
 export interface ScheduledTask {
   name: string;
   queue: string;
+  /**
+   * The schedule as stored: the same schedule in a form honker 0.4's ticker also parses
+   * (`@daily` as `0 0 * * *`, `MON` as `1`, `5/15` as `5-59/15`; docs/sql.md "Cron and scheduler").
+   */
   schedule: string;
   payload: unknown;
   priority: number;

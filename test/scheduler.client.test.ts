@@ -28,6 +28,19 @@ function leaseRow(db: HonkerDatabase): { owner: string; expires_at: number } | u
     | undefined;
 }
 
+test('add stores the schedule in the form honker 0.4 also parses, and list shows that form', (t) => {
+  const db = openDb(t);
+  const s = db.scheduler();
+  s.add({ name: 'a', queue: 'q', schedule: '@daily' });
+  s.add({ name: 'b', queue: 'q', schedule: '0 9 * * MON-FRI' });
+  s.add({ name: 'c', queue: 'q', schedule: '5/15 * * * 7' });
+  s.add({ name: 'd', queue: 'q', schedule: '*/10 * * * *' });
+  t.deepEqual(
+    s.list().map((e) => e.schedule),
+    ['0 0 * * *', '0 9 * * 1-5', '5-59/15 * * * 0', '*/10 * * * *'],
+  );
+});
+
 test('add then list returns typed entries; re-add replaces; a paused entry stays paused', (t) => {
   const db = openDb(t);
   const s = db.scheduler();
