@@ -23,7 +23,7 @@ function runAts(db: HonkerDatabase, queue: string): number[] {
 }
 
 function leaseRow(db: HonkerDatabase): { owner: string; expires_at: number } | undefined {
-  return db.raw.prepare("SELECT owner, expires_at FROM _honker_locks WHERE name = 'honker:scheduler:leader'").get() as
+  return db.raw.prepare("SELECT owner, expires_at FROM _honker_locks WHERE name = 'honker-scheduler'").get() as
     | { owner: string; expires_at: number }
     | undefined;
 }
@@ -354,7 +354,7 @@ test.serial('a leader whose lease is taken stops ticking at its next boundary an
   await sleep(1500);
   t.true(runAts(db, 'q').length >= 1);
   // Another owner takes the lease (as if ours had lapsed while this process was paused).
-  db.raw.prepare("UPDATE _honker_locks SET owner = 'thief', expires_at = unixepoch() + 60 WHERE name = 'honker:scheduler:leader'").run();
+  db.raw.prepare("UPDATE _honker_locks SET owner = 'thief', expires_at = unixepoch() + 60 WHERE name = 'honker-scheduler'").run();
   const stolenAt = nowS();
   await sleep(2500);
   t.deepEqual(changes, [true, false], 'it noticed at its next tick');
