@@ -99,6 +99,12 @@ static void honker_history_fn(sqlite3_context *ctx, int argc, sqlite3_value **ar
   if (honker_arg_int(ctx, argv, 1, "since", &since)) return;
   if (honker_check_min(ctx, "since", since, 0)) return;
   if (honker_check_time(ctx, "since", since)) return;
+  sqlite3_int64 version;
+  if (honker_schema_version(ctx, &version)) return;
+  if (version < HONKER_SCHEMA_V3) { /* a file not migrated yet has no history (schema.c "Old files") */
+    sqlite3_result_text(ctx, "[]", 2, SQLITE_STATIC);
+    return;
+  }
   sqlite3_stmt *s = honker_stmt(ctx, queue ? HISTORY_QUEUE_SQL : HISTORY_ALL_SQL);
   if (!s) return;
   sqlite3_bind_int64(s, 1, since);

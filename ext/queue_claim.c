@@ -40,7 +40,9 @@
 **     pending rows with expires_at <= now, and processing rows with
 **     expires_at <= now whose claim lapsed (a valid claim is left to its
 **     holder). Their _honker_job_errors rows are kept. They count as dead in
-**     the queue's history (history.c), as do the rows a claim buries.
+**     the queue's history (history.c), as do the rows a claim buries. Also
+**     deletes a batch of orphaned error rows (any queue): queue.c "Orphaned
+**     errors".
 **
 ** The claim path (the claim-cost fix): cost depends on n, on the number of
 ** distinct pending priorities of the queue and on rows that must be skipped
@@ -399,6 +401,7 @@ void honker_sweep_expired_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
     if (rc == SQLITE_OK && i == 1) swept = sqlite3_changes(honker_db(ctx));
   }
   if (rc == SQLITE_OK) rc = history_count(ctx, queue, n_queue, now, 0, 0, swept);
+  if (rc == SQLITE_OK) rc = queue_sweep_orphan_errors(ctx);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, swept);
 }

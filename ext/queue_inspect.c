@@ -74,16 +74,27 @@ static const char QUEUES_STATS_SQL[] =
 #define INSPECT_LIVE_COLUMNS                                                         \
   "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at," \
   " attempts, max_attempts, created_at, expires_at, last_error FROM _honker_live"
-static const char LIST_ALL_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state IN ('pending', 'processing') ORDER BY id LIMIT ?3 OFFSET ?4";
-static const char LIST_PENDING_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state = 'pending' AND run_at <= ?2"
-    " ORDER BY priority DESC, run_at, id LIMIT ?3 OFFSET ?4";
-static const char LIST_SCHEDULED_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state = 'pending' AND run_at > ?2 ORDER BY run_at, id LIMIT ?3 OFFSET "
-    "?4";
-static const char LIST_PROCESSING_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state = 'processing' ORDER BY claim_expires_at, id LIMIT ?3 OFFSET ?4";
+/* A file of honker 0.4 not migrated yet (schema.c "Old files"): no last_error column. */
+#define INSPECT_LIVE_COLUMNS_04                                                      \
+  "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at," \
+  " attempts, max_attempts, created_at, expires_at, NULL FROM _honker_live"
+#define LIST_ALL_WHERE \
+  " WHERE queue = ?1 AND state IN ('pending', 'processing') ORDER BY id LIMIT ?3 OFFSET ?4"
+#define LIST_PENDING_WHERE                                   \
+  " WHERE queue = ?1 AND state = 'pending' AND run_at <= ?2" \
+  " ORDER BY priority DESC, run_at, id LIMIT ?3 OFFSET ?4"
+#define LIST_SCHEDULED_WHERE \
+  " WHERE queue = ?1 AND state = 'pending' AND run_at > ?2 ORDER BY run_at, id LIMIT ?3 OFFSET ?4"
+#define LIST_PROCESSING_WHERE \
+  " WHERE queue = ?1 AND state = 'processing' ORDER BY claim_expires_at, id LIMIT ?3 OFFSET ?4"
+static const char LIST_ALL_SQL[] = INSPECT_LIVE_COLUMNS LIST_ALL_WHERE;
+static const char LIST_PENDING_SQL[] = INSPECT_LIVE_COLUMNS LIST_PENDING_WHERE;
+static const char LIST_SCHEDULED_SQL[] = INSPECT_LIVE_COLUMNS LIST_SCHEDULED_WHERE;
+static const char LIST_PROCESSING_SQL[] = INSPECT_LIVE_COLUMNS LIST_PROCESSING_WHERE;
+static const char LIST_ALL_04_SQL[] = INSPECT_LIVE_COLUMNS_04 LIST_ALL_WHERE;
+static const char LIST_PENDING_04_SQL[] = INSPECT_LIVE_COLUMNS_04 LIST_PENDING_WHERE;
+static const char LIST_SCHEDULED_04_SQL[] = INSPECT_LIVE_COLUMNS_04 LIST_SCHEDULED_WHERE;
+static const char LIST_PROCESSING_04_SQL[] = INSPECT_LIVE_COLUMNS_04 LIST_PROCESSING_WHERE;
 static const char LIST_DEAD_SQL[] =
     "SELECT id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at,"
     " died_at FROM _honker_dead WHERE queue = ?1"
@@ -113,10 +124,19 @@ void honker_queues_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv
   honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
 }
 
+/* The live-job statements by state, [0] for a current file, [1] for a file
+** of honker 0.4 not migrated yet (no last_error column: schema.c "Old files"). */
+static const char *const list_live_sql[4][2] = {
+    {LIST_ALL_SQL, LIST_ALL_04_SQL},
+    {LIST_PENDING_SQL, LIST_PENDING_04_SQL},
+    {LIST_SCHEDULED_SQL, LIST_SCHEDULED_04_SQL},
+    {LIST_PROCESSING_SQL, LIST_PROCESSING_04_SQL},
+};
+
 void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *queue, *state;
-  int n_queue, n_state;
-  sqlite3_int64 limit, offset = 0, now;
+  int n_queue, n_state, which = 0; /* list_live_sql's row, or -1 for dead */
+  sqlite3_int64 limit, offset = 0, now, version;
   if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
   if (honker_arg_text_or_null(ctx, argv, 1, "state", &state, &n_state)) return;
   if (honker_arg_int(ctx, argv, 2, "limit", &limit)) return;
@@ -125,21 +145,16 @@ void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     if (honker_arg_int(ctx, argv, 3, "offset", &offset)) return;
     if (honker_check_min(ctx, "offset", offset, 0)) return;
   }
-  const char *sql = LIST_ALL_SQL;
-  const char *const *keys = inspect_live_keys;
-  int n_keys = HONKER_COUNT(inspect_live_keys);
   if (state) {
     /* Compare whole byte strings: "pending\0x" is not "pending". */
     if (n_state == 7 && memcmp(state, "pending", 7) == 0) {
-      sql = LIST_PENDING_SQL;
+      which = 1;
     } else if (n_state == 9 && memcmp(state, "scheduled", 9) == 0) {
-      sql = LIST_SCHEDULED_SQL;
+      which = 2;
     } else if (n_state == 10 && memcmp(state, "processing", 10) == 0) {
-      sql = LIST_PROCESSING_SQL;
+      which = 3;
     } else if (n_state == 4 && memcmp(state, "dead", 4) == 0) {
-      sql = LIST_DEAD_SQL;
-      keys = inspect_dead_keys;
-      n_keys = HONKER_COUNT(inspect_dead_keys);
+      which = -1;
     } else {
       honker_result_errorf(ctx,
                            "state must be one of pending, scheduled, processing, dead or NULL"
@@ -149,13 +164,19 @@ void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
   }
   if (honker_now(ctx, &now)) return;
-  sqlite3_stmt *s = honker_stmt(ctx, sql);
+  if (honker_schema_version(ctx, &version)) return;
+  sqlite3_stmt *s = honker_stmt(
+      ctx, which < 0 ? LIST_DEAD_SQL : list_live_sql[which][version < HONKER_SCHEMA_V1]);
   if (!s) return;
   sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 2, now);
   sqlite3_bind_int64(s, 3, limit);
   sqlite3_bind_int64(s, 4, offset);
-  honker_result_json_rows(ctx, s, keys, n_keys);
+  if (which < 0) {
+    honker_result_json_rows(ctx, s, inspect_dead_keys, HONKER_COUNT(inspect_dead_keys));
+  } else {
+    honker_result_json_rows(ctx, s, inspect_live_keys, HONKER_COUNT(inspect_live_keys));
+  }
 }
 
 void honker_job_errors_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -163,6 +184,12 @@ void honker_job_errors_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   static const char *const keys[] = {"attempt", "error", "created_at"};
   sqlite3_int64 id;
   if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  sqlite3_int64 version;
+  if (honker_schema_version(ctx, &version)) return;
+  if (version < HONKER_SCHEMA_V1) { /* honker 0.4 keeps no error history (schema.c "Old files") */
+    sqlite3_result_text(ctx, "[]", 2, SQLITE_STATIC);
+    return;
+  }
   sqlite3_stmt *s = honker_stmt(ctx, JOB_ERRORS_SQL);
   if (!s) return;
   sqlite3_bind_int64(s, 1, id);

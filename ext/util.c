@@ -14,6 +14,7 @@
 */
 #include "conn.h"
 #include "lifeline.h"
+#include "queue.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -98,6 +99,16 @@ HonkerConn *honker_ctx_conn(sqlite3_context *ctx) {
 sqlite3_int64 *honker_conn_lifeline_checked(sqlite3_context *ctx) {
   HonkerConn *conn = honker_ctx_conn(ctx);
   return conn ? &conn->lifeline_checked : 0;
+}
+
+HonkerSchemaSeen *honker_conn_schema(sqlite3_context *ctx) {
+  HonkerConn *conn = honker_ctx_conn(ctx);
+  return conn ? &conn->schema : 0;
+}
+
+sqlite3_int64 *honker_conn_errors_swept_to(sqlite3_context *ctx) {
+  HonkerConn *conn = honker_ctx_conn(ctx);
+  return conn ? &conn->errors_swept_to : 0;
 }
 
 /* --- errors ---------------------------------------------------------------- */

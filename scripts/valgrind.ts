@@ -19,9 +19,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stem = extensionPath().replace(/\.(so|dylib)$/, '');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-valgrind-'));
 
-function session(name: string, sql: string): boolean {
+/** Run sql on a fresh file under valgrind; bootstrapped first unless told otherwise. */
+function session(name: string, sql: string, bootstrap = true): boolean {
   const file = path.join(dir, `${name}.db`);
-  const script = `.load ${stem}\n.timeout 10000\nPRAGMA journal_mode = WAL;\nSELECT honker_bootstrap();\n${sql}\n`;
+  const script = `.load ${stem}\n.timeout 10000\nPRAGMA journal_mode = WAL;\n${bootstrap ? 'SELECT honker_bootstrap();\n' : ''}${sql}\n`;
   const r = spawnSync(
     'valgrind',
     ['--leak-check=full', '--errors-for-leak-kinds=definite', '--error-exitcode=99', '--quiet', 'sqlite3', '-batch', file],
@@ -47,6 +48,26 @@ results.push(
       'SELECT honker_update_watcher_close(1);',
       "SELECT honker_update_watcher_open('/nonexistent/x.db', 'polling');",
     ].join('\n'),
+  ),
+);
+// A file honker 0.4 made, used before any bootstrap of ours: readers on its columns, then the
+// migration inside a write, then the same readers on ours (ext/schema.c "Old files").
+results.push(
+  session(
+    'honker04-file',
+    [
+      readFileSync(path.join(root, 'test', 'fixtures', 'honker04-schema.sql'), 'utf8'),
+      "INSERT INTO _honker_live (queue, payload, state, worker_id, claim_expires_at, attempts) VALUES ('q', 'a', 'processing', 'w', unixepoch() + 60, 1), ('q', 'b', 'pending', NULL, NULL, 0);",
+      'SELECT honker_get_job(1);',
+      "SELECT honker_job_list('q', NULL, 10), honker_job_list('q', 'processing', 10);",
+      "SELECT honker_retry(1, 'w', 0, 'boom');",
+      "SELECT honker_get_job(1), honker_job_list('q', 'pending', 10);",
+      "SELECT honker_enqueue_unique('q', 'k', 'c', NULL, NULL, 0, 3, NULL), honker_enqueue_unique('q', 'k', 'c', NULL, NULL, 0, 3, NULL);",
+      "DELETE FROM _honker_live WHERE id = 1;",
+      "SELECT honker_dead_purge('q', 0), honker_sweep_expired('q');",
+      'SELECT honker_bootstrap();',
+    ].join('\n'),
+    false,
   ),
 );
 rmSync(dir, { recursive: true, force: true });

@@ -49,7 +49,7 @@ test('history.errors: the views take no argument and read through a query_only c
   t.is(scalar(db, 'SELECT honker_streams()'), '[]');
 });
 
-test('history.errors: a settle on a database bootstrapped before schema 3 names the missing table', (t) => {
+test('history.errors: a settle on a database whose _honker_history was dropped names the missing table', (t) => {
   const { db } = freshDb(t);
   scalar(db, "SELECT honker_enqueue('q', '1', NULL, NULL, 0, 3, NULL)");
   scalar(db, "SELECT honker_claim_batch('q', 'w', 1, 60)");
