@@ -101,7 +101,8 @@ static void honker_history_fn(sqlite3_context *ctx, int argc, sqlite3_value **ar
   if (honker_check_time(ctx, "since", since)) return;
   sqlite3_int64 version;
   if (honker_schema_version(ctx, &version)) return;
-  if (version < HONKER_SCHEMA_V3) { /* a file not migrated yet has no history (schema.c "Old files") */
+  /* A file not migrated yet has no history (schema.c "Old files"). */
+  if (version < HONKER_SCHEMA_V3) {
     sqlite3_result_text(ctx, "[]", 2, SQLITE_STATIC);
     return;
   }

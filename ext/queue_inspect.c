@@ -124,18 +124,15 @@ void honker_queues_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv
   honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
 }
 
-/* The live-job statements by state, [0] for a current file, [1] for a file
-** of honker 0.4 not migrated yet (no last_error column: schema.c "Old files"). */
-static const char *const list_live_sql[4][2] = {
-    {LIST_ALL_SQL, LIST_ALL_04_SQL},
-    {LIST_PENDING_SQL, LIST_PENDING_04_SQL},
-    {LIST_SCHEDULED_SQL, LIST_SCHEDULED_04_SQL},
-    {LIST_PROCESSING_SQL, LIST_PROCESSING_04_SQL},
-};
-
 void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  /* The live-job statements by state; for a file of honker 0.4 not migrated yet
+  ** the twins without last_error (schema.c "Old files"). */
+  static const char *const live_sql[] = {LIST_ALL_SQL, LIST_PENDING_SQL, LIST_SCHEDULED_SQL,
+                                         LIST_PROCESSING_SQL};
+  static const char *const live_04_sql[] = {LIST_ALL_04_SQL, LIST_PENDING_04_SQL,
+                                            LIST_SCHEDULED_04_SQL, LIST_PROCESSING_04_SQL};
   const char *queue, *state;
-  int n_queue, n_state, which = 0; /* list_live_sql's row, or -1 for dead */
+  int n_queue, n_state, which = 0; /* live_sql's index, or -1 for dead */
   sqlite3_int64 limit, offset = 0, now, version;
   if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
   if (honker_arg_text_or_null(ctx, argv, 1, "state", &state, &n_state)) return;
@@ -165,8 +162,14 @@ void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   if (honker_now(ctx, &now)) return;
   if (honker_schema_version(ctx, &version)) return;
-  sqlite3_stmt *s = honker_stmt(
-      ctx, which < 0 ? LIST_DEAD_SQL : list_live_sql[which][version < HONKER_SCHEMA_V1]);
+  sqlite3_stmt *s;
+  if (which < 0) {
+    s = honker_stmt(ctx, LIST_DEAD_SQL);
+  } else if (version < HONKER_SCHEMA_V1) {
+    s = honker_stmt(ctx, live_04_sql[which]);
+  } else {
+    s = honker_stmt(ctx, live_sql[which]);
+  }
   if (!s) return;
   sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 2, now);
@@ -186,7 +189,8 @@ void honker_job_errors_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
   sqlite3_int64 version;
   if (honker_schema_version(ctx, &version)) return;
-  if (version < HONKER_SCHEMA_V1) { /* honker 0.4 keeps no error history (schema.c "Old files") */
+  /* honker 0.4 keeps no error history (schema.c "Old files"). */
+  if (version < HONKER_SCHEMA_V1) {
     sqlite3_result_text(ctx, "[]", 2, SQLITE_STATIC);
     return;
   }
