@@ -349,10 +349,10 @@ int watcher_kernel_run(HonkerWatcher *w) {
     }
   }
   pthread_mutex_unlock(&w->mu);
-  if (!finished) {
-    close(w->inotify_fd); /* the poller takes over */
-    w->inotify_fd = -1;
-  }
+  /* Give the inotify instance back now (a dead watcher may stay open for a
+  ** while; the poller takes over otherwise). The eventfd stays for close(). */
+  close(w->inotify_fd);
+  w->inotify_fd = -1;
   return finished;
 }
 

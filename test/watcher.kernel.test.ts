@@ -62,6 +62,23 @@ test('watcher kernel: NULL, "", kernel and kernel-watcher watch with inotify; po
   t.is(await c.ask('fds'), 'fds inotify=0 eventfd=0'); // close released both
 });
 
+test('watcher kernel: a dead watcher gives its inotify instance back at once, close the rest', async (t) => {
+  const { db, file } = fixtureDb(t);
+  const c = stopAfter(t, await startCDriver(t, file));
+  t.is(await c.ask('open kernel'), 'ok');
+  db.close();
+  const other = new Database(`${file}.new`);
+  other.exec('CREATE TABLE other(x)');
+  other.close();
+  renameSync(`${file}.new`, file); // the directory reports the rename: dead at once
+  const [r, ms] = (await c.ask('wait 20000')).split(' ');
+  t.is(r, '-1');
+  t.log(`-1 after ${ms} ms`);
+  t.is(await c.ask('fds'), 'fds inotify=0 eventfd=1'); // max_user_instances is per user
+  t.is(await c.ask('close'), 'closed');
+  t.is(await c.ask('fds'), 'fds inotify=0 eventfd=0');
+});
+
 // With 3 descriptors left the watcher's connection takes them all and inotify_init1 fails
 // (EMFILE, as when fs.inotify.max_user_instances is exhausted); with 4, eventfd fails after it.
 for (const [backend, free] of [
