@@ -26,6 +26,7 @@
 **   join                       <result> x n             (of those background waits)
 **   close                      closed  (once the background waits have blocked)
 **   commit | rollback          committed | rolledback   (by the writer child)
+**   replace                    replaced    (rename a new database file over db_path)
 **   bulkcpu <rows>             bulkcpu ms=<writer's ms> pct=<this process's % of a core>
 **                              (one wait blocks while the writer child writes <rows> rows of
 **                              1 KB in one transaction that spills to the WAL, then rolls it
@@ -309,6 +310,18 @@ static void cmd_cpu(int seconds, const char *mode) {
   printf("cpu pct=%.3f\n", 100.0 * cpu / (double)wall);
 }
 
+/* Replace the database file by another one (a new inode) with rename(2). */
+static void cmd_replace(void) {
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.new", db_path);
+  sqlite3 *other;
+  if (sqlite3_open(tmp, &other) != SQLITE_OK) die("open", tmp);
+  exec_or_die(other, "CREATE TABLE other(x)");
+  sqlite3_close(other);
+  if (rename(tmp, db_path)) die("rename", tmp);
+  printf("replaced\n");
+}
+
 /* CPU of this process while one wait blocks through the writer's bulk rollback. */
 static void cmd_bulkcpu(int rows) {
   WaitJob job;
@@ -436,6 +449,8 @@ int main(int argc, char **argv) {
     } else if (!strncmp(line, "commit", 6)) {
       writer_do('c');
       printf("committed\n");
+    } else if (!strncmp(line, "replace", 7)) {
+      cmd_replace();
     } else if (!strncmp(line, "rollback", 8)) {
       writer_do('r');
       printf("rolledback\n");
