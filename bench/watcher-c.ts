@@ -8,17 +8,19 @@
  *
  *   wake latency   this process commits one row (autocommit, WAL) while the
  *                  python process waits; a sample is the python process's
- *                  CLOCK_MONOTONIC when its wait returned minus ours when
- *                  COMMIT returned (the commit's own fsync is not the
- *                  watcher's). A random 2–8 ms pause before each commit.
- *                  Cases, interleaved in rounds: the 'kernel' backend, the
- *                  'poll' backend (1 ms), and the floor: one byte on a Unix
- *                  socket to the same python process blocked in recv(),
- *                  stamped the same way (after write() returned). Writers
- *                  with synchronous=NORMAL (honker's setting), then FULL
- *                  (SQLite's default: an fsync between the WAL frames and
- *                  the wal-index, which the kernel backend must wait out).
- *                  Targets: kernel p50 <= 0.5 ms.
+ *                  CLOCK_MONOTONIC when its wait returned minus ours just
+ *                  before the commit, so it includes the commit, as in
+ *                  scenario 4 (the notes give it from COMMIT's return too:
+ *                  with synchronous=FULL the commit holds an fsync). A
+ *                  random 2–8 ms pause before each commit. Cases,
+ *                  interleaved in rounds: the 'kernel' backend, the 'poll'
+ *                  backend (1 ms), and the floor: one byte on a Unix socket
+ *                  to the same python process blocked in recv(), stamped
+ *                  just before write(). Writers with synchronous=NORMAL
+ *                  (honker's setting), then FULL (SQLite's default: an
+ *                  fsync between the WAL frames and the wal-index, which the
+ *                  kernel backend must wait out). Target: kernel p50 <= 0.5
+ *                  ms.
  *   idle CPU       the python process's CPU over one blocked wait of N
  *                  seconds (nothing commits), as % of one core: from its own
  *                  CLOCK_PROCESS_CPUTIME_ID (ns) and from /proc/<pid>/stat
@@ -70,20 +72,30 @@ function switches(pid: number): number {
   return n;
 }
 
-/** `samples` wakes of one backend (one watcher opened for them, then closed); ms each. */
-async function wakeSamples(py: LineChild, writer: Database.Database, backend: Backend, samples: number): Promise<number[]> {
+/** Wake samples in ms: from just before the commit, and from COMMIT's return. */
+interface Wakes {
+  fromStart: number[];
+  fromReturn: number[];
+  commit: number[];
+}
+
+/** `samples` wakes of one backend (one watcher opened for them, then closed). */
+async function wakeSamples(py: LineChild, writer: Database.Database, backend: Backend, samples: number): Promise<Wakes> {
   const id = await py.ask(`open ${backend}`);
   const insert = writer.prepare('INSERT INTO events VALUES (1)');
   await py.ask(`wait ${id} 0`); // forget the commits of the previous case
-  const out: number[] = [];
+  const out: Wakes = { fromStart: [], fromReturn: [], commit: [] };
   for (let i = 0; i < samples; i++) {
     py.send(`wait ${id} 5000`);
     await pause();
+    const start = monoNs();
     insert.run();
     const committed = monoNs();
     const [r, woke] = (await py.next()).split(' ');
     if (r !== '1') throw new Error(`wait returned ${r}`);
-    out.push(Number(BigInt(woke) - committed) / 1e6);
+    out.fromStart.push(Number(BigInt(woke) - start) / 1e6);
+    out.fromReturn.push(Number(BigInt(woke) - committed) / 1e6);
+    out.commit.push(Number(committed - start) / 1e6);
   }
   await py.ask(`close ${id}`);
   return out;
@@ -95,8 +107,8 @@ async function floorSamples(py: LineChild, sock: net.Socket, samples: number): P
   for (let i = 0; i < samples; i++) {
     py.send('recv');
     await pause();
-    sock.write('x');
     const sent = monoNs();
+    sock.write('x');
     out.push(Number(BigInt(await py.next()) - sent) / 1e6);
   }
   return out;
@@ -163,10 +175,22 @@ export async function watcherBench(o: BenchOptions): Promise<Section> {
     for (const sync of ['NORMAL', 'FULL'] as Sync[]) {
       writer.pragma(`synchronous = ${sync}`);
       if (sync === 'NORMAL') add('floor', await floorSamples(py, sock, per));
-      for (const backend of ['kernel', 'poll'] as Backend[]) add(`${backend} ${sync}`, await wakeSamples(py, writer, backend, per));
+      for (const backend of ['kernel', 'poll'] as Backend[]) {
+        const w = await wakeSamples(py, writer, backend, per);
+        add(`${backend} ${sync}`, w.fromStart);
+        add(`${backend} ${sync} from return`, w.fromReturn);
+        add(`commit ${sync}`, w.commit);
+      }
     }
   }
   const sorted = (k: string) => [...lat[k]].sort((a, b) => a - b);
+  const ms = (x: number) => x.toFixed(2);
+  for (const sync of ['NORMAL', 'FULL'] as Sync[]) {
+    const [k, q, c] = [sorted(`kernel ${sync} from return`), sorted(`poll ${sync} from return`), sorted(`commit ${sync}`)];
+    s.notes.push(
+      `synchronous=${sync}: the commit itself took p50 ${ms(pct(c, 50))} ms, p99 ${ms(pct(c, 99))} ms; from COMMIT's return, kernel p50 ${ms(pct(k, 50))} / p99 ${ms(pct(k, 99))} ms, poll p50 ${ms(pct(q, 50))} / p99 ${ms(pct(q, 99))} ms`,
+    );
+  }
   const floor = sorted('floor');
   const f = { 50: pct(floor, 50), 99: pct(floor, 99) };
   for (const p of [50, 99] as const) addRow(s, { name: `Unix socket to python (floor) p${p}`, value: f[p], unit: 'ms' });
@@ -202,16 +226,16 @@ export async function watcherBench(o: BenchOptions): Promise<Section> {
   server.close();
 
   // --- idle CPU of the blocked python process, cases interleaved over rounds.
-  const ms = seconds * 1000;
+  const windowMs = seconds * 1000;
   const cpu: Record<string, Cpu[]> = {};
   const push = (k: string, c: Cpu) => (cpu[k] = [...(cpu[k] ?? []), c]);
   for (let round = 0; round < size(o, 1, 2); round++) {
-    push('none', await cpuOf(py, `cpusleep ${ms}`));
+    push('none', await cpuOf(py, `cpusleep ${windowMs}`));
     for (const backend of ['kernel', 'poll'] as Backend[]) {
       const id = await py.ask(`open ${backend}`);
       await sleep(500); // past the linger: the thread parks
-      push(`${backend} parked`, await cpuOf(py, `cpusleep ${ms}`));
-      push(`${backend} blocked`, await cpuOf(py, `cpuwait ${id} ${ms}`));
+      push(`${backend} parked`, await cpuOf(py, `cpusleep ${windowMs}`));
+      push(`${backend} blocked`, await cpuOf(py, `cpuwait ${id} ${windowMs}`));
       await py.ask(`close ${id}`);
     }
   }
