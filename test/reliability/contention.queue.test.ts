@@ -12,7 +12,7 @@
  *   - delayed jobs never ran before their run_at;
  *   - PRAGMA integrity_check is ok;
  *   - the -wal file, sampled every 20 ms, stays under WAL_BOUND_BYTES and is
- *     restarted at least once a second (found here: with PASSIVE checkpoints
+ *     restarted at least once every 3 s (found here: with PASSIVE checkpoints
  *     only, busy writers kept the WAL growing ~50 MB/s; src/checkpoint.ts).
  * Short (default): 4 s of production; soak: 5 min (the issue's long version).
  * HONKER_CONTENTION_S overrides the production time (e.g. 30 for the issue's 30 s).
@@ -31,7 +31,7 @@ const RUN_MS = process.env.HONKER_CONTENTION_S ? Number(process.env.HONKER_CONTE
  * The WAL bound: 3-4x the peak measured with src/checkpoint.ts (PASSIVE past 1000 pages,
  * TRUNCATE past 4000: 35-38 MB in the short run, 12-18 restarts in 4 s of production), and well
  * under what PASSIVE alone let it reach (222-340 MB after 4 s, 1.08 GB after 19 s). The test also
- * asks for a restart of the WAL (its header's checkpoint sequence) at least once a second.
+ * asks for a restart of the WAL (its header's checkpoint sequence) at least once every 3 s.
  */
 const WAL_BOUND_BYTES = scale(128, 256) * 1024 * 1024;
 /** Production stops early (figures.stoppedEarly) past this WAL size: a 5-min soak must not fill the disk. */
@@ -256,7 +256,9 @@ test(`contention: 4 producers, 4 consumers, 2 parked listeners on one file: no b
   // Found here: with PASSIVE checkpoints only, the WAL was never restarted while the producers
   // ran and grew ~50 MB/s (222-340 MB in 4 s); src/checkpoint.ts now completes its checkpoints.
   t.true(figures.walPeakBytes < WAL_BOUND_BYTES, `WAL peak ${figures.walPeakBytes} bytes`);
-  // Bounded however long the run: the WAL restarts from its start, at least once a second of production.
-  const needed = Math.floor(figures.produceMs / 1000);
+  // Bounded however long the run: the WAL restarts from its start while the producers run. Quiet,
+  // 3-4.5 restarts a second (12-18 in 4 s); 2-3 in 4 s with the 2 cores loaded by other suites.
+  // The bound, one per 3 s, is ~10x under the quiet rate and still catches "never restarted".
+  const needed = Math.max(1, Math.floor(figures.produceMs / 3000));
   t.true(figures.walRestartsProducing >= needed, `${figures.walRestartsProducing} WAL restarts in ${figures.produceMs} ms`);
 });
