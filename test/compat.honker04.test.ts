@@ -76,7 +76,7 @@ testWith04('compat.honker04: our functions work on a file honker 0.4 made, befor
   t.is(scalar(db, "SELECT honker_enqueue_unique('q', 'k', '{\"n\":7}', NULL, NULL, 0, 3, NULL)"), 7);
   t.is(scalar(db, "SELECT honker_enqueue_unique('q', 'k', '{\"n\":7}', NULL, NULL, 0, 3, NULL)"), 7);
   t.is(scalar(db, "SELECT honker_dead_purge('q', 0)"), 1); // job 3
-  t.is(scalar(db, "SELECT value FROM _honker_meta WHERE key = 'schema_version'"), '3');
+  t.is(scalar(db, "SELECT value FROM _honker_meta WHERE key = 'schema_version'"), '4');
   // honker 0.4 on the migrated file: bootstrap, claim, ack, retry, fail, enqueue
   t.is(await h.sql('SELECT honker_bootstrap()'), 1);
   t.deepEqual(ids(await h.sql("SELECT honker_claim_batch('q', 'w04b', 10, 60)")), [2, 4, 6, 7]);
