@@ -103,6 +103,7 @@ export async function framesBench(o: BenchOptions): Promise<Section> {
   const cols = 'queue TEXT NOT NULL, payload TEXT NOT NULL, run_at INTEGER NOT NULL';
   const raw = rawFloor(`CREATE TABLE t (id INTEGER PRIMARY KEY, ${cols})`, 'raw.db');
   const rawAuto = rawFloor(`CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, ${cols})`, 'raw-auto.db');
+  const rawIdx = rawFloor(`CREATE TABLE t (id INTEGER PRIMARY KEY, ${cols}); CREATE INDEX t_ready ON t (queue, run_at, id)`, 'raw-idx.db');
   const rawAutoIdx = rawFloor(
     `CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, ${cols}); CREATE INDEX t_ready ON t (queue, run_at, id)`,
     'raw-auto-idx.db',
@@ -141,10 +142,12 @@ export async function framesBench(o: BenchOptions): Promise<Section> {
   const per = (x: number) => `${x.toFixed(2)}`;
   frames('raw rowid table, INSERT 1/tx', raw.one);
   frames('raw table with AUTOINCREMENT, 1/tx', rawAuto.one);
+  frames('raw rowid table + one index (no AUTOINCREMENT), 1/tx', rawIdx.one);
   frames('raw AUTOINCREMENT + one index, 1/tx (the floor of this format)', rawAutoIdx.one);
   if (has04) frames("honker 0.4's extension, honker_enqueue 1/tx", h1);
   frames('SELECT honker_enqueue, 1/tx', o1, has04 ? `honker 0.4 (${per(h1)})` : undefined, has04 ? o1 / h1 : undefined, 3);
   frames('raw rowid table, per job at 100/tx', raw.hundred);
+  frames('raw rowid table + one index, per job at 100/tx', rawIdx.hundred);
   frames('raw AUTOINCREMENT + one index, per job at 100/tx', rawAutoIdx.hundred);
   if (has04) frames("honker 0.4's extension, per job at 100/tx", h100);
   frames('SELECT honker_enqueue, per job at 100/tx', o100, has04 ? `honker 0.4 (${h100.toFixed(3)})` : undefined, has04 ? o100 / h100 : undefined, 0.1);
