@@ -16,8 +16,9 @@
 **     without honker's tables that cannot be written is an error.
 **     Example: SELECT honker_bootstrap();
 **
-** The tables and honker's three partial indexes are honker 0.4's, column for
-** column, so honker's own bindings and SQL keep working on our files. What we
+** The tables are honker 0.4's, column for column, and so is its index of
+** claimed rows, so honker's own bindings and SQL keep working on our files
+** (its other two indexes go in schema 4: below). What we
 ** add (all ignorable by honker's explicit column lists):
 **   - _honker_meta(key, value): schema_version (PRAGMA user_version is the
 **     user's, not ours);
