@@ -182,7 +182,7 @@ static const char SCHEMA_DDL_AFTER_MIGRATION[] =
 
 /* Schema 4: honker 0.4's two indexes of pending rows go; _honker_live_ready
 ** serves claims and the next run_at (per priority level). Each was one more
-** page in every enqueue's and claim's commit (docs/sql.md "Tables"). SQLite
+** page in every enqueue's and claim's commit (docs/sql.md "Indexes we take away"). SQLite
 ** refuses a DROP while a statement of this connection has a table open (our
 ** function called from a trigger, or from a SELECT ... FROM): SQLITE_LOCKED
 ** leaves the index for a later write (the version read still sees it). */
