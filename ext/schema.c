@@ -186,10 +186,9 @@ static const char SCHEMA_DDL_AFTER_MIGRATION[] =
 ** refuses a DROP while a statement of this connection has a table open (our
 ** function called from a trigger, or from a SELECT ... FROM): SQLITE_LOCKED
 ** leaves the index for a later write (the version read still sees it). */
-static const char *const schema_dropped_indexes[] = {
-    "DROP INDEX IF EXISTS _honker_live_claim",
-    "DROP INDEX IF EXISTS _honker_live_pending_deadline",
-};
+static const char DROP_CLAIM_INDEX_SQL[] = "DROP INDEX IF EXISTS _honker_live_claim";
+static const char DROP_PENDING_DEADLINE_INDEX_SQL[] =
+    "DROP INDEX IF EXISTS _honker_live_pending_deadline";
 
 /* Columns added after a table's first release: {table, column, definition}. */
 static const struct {
@@ -318,8 +317,9 @@ static int schema_migrate(sqlite3_context *ctx) {
   int rc = schema_exec(ctx, SCHEMA_DDL);
   if (rc == SQLITE_OK) rc = schema_add_missing_columns(ctx);
   if (rc == SQLITE_OK) rc = schema_exec(ctx, SCHEMA_DDL_AFTER_MIGRATION);
-  for (int i = 0; rc == SQLITE_OK && i < HONKER_COUNT(schema_dropped_indexes); i++) {
-    rc = sqlite3_exec(honker_db(ctx), schema_dropped_indexes[i], 0, 0, 0);
+  const char *const drops[] = {DROP_CLAIM_INDEX_SQL, DROP_PENDING_DEADLINE_INDEX_SQL};
+  for (int i = 0; rc == SQLITE_OK && i < HONKER_COUNT(drops); i++) {
+    rc = sqlite3_exec(honker_db(ctx), drops[i], 0, 0, 0);
     if ((rc & 0xff) == SQLITE_LOCKED) {
       rc = SQLITE_OK; /* a statement of ours is open: the next write drops it */
       break;
