@@ -193,7 +193,10 @@ test('database.oldFile: on a read-only connection bootstrap answers 1, readers a
   t.is(scalar(ro, 'SELECT honker_bootstrap()'), 1);
   for (const [sql, kind] of CASES) {
     const run = (): unknown => ro.prepare(`SELECT ${sql}`).pluck().get(...(sql.includes('?') ? [file] : []));
-    if (kind === 'reader') {
+    if (kind === 'reader' && sql.startsWith('honker_queue_next_claim_at')) {
+      // a due job's answer is "now": the second may have turned between the two reads
+      t.true(Math.abs((run() as number) - (answers.get(sql) as number)) <= 1, sql);
+    } else if (kind === 'reader') {
       t.deepEqual(run(), answers.get(sql), sql);
     } else if (kind !== 'file' && sql !== 'honker_bootstrap()') {
       let message = `${sql} did not fail`;
