@@ -9,6 +9,7 @@
  *   empty        one due job is enqueued (untimed) before each claim
  *   20k due      20,000 due jobs waiting
  *   100k due     100,000 due jobs waiting
+ *   1M due       1,000,000 due jobs waiting (not run with honker 0.4's SQL)
  *   in-flight    40,000 jobs claimed by another worker (long timeout) and
  *                20,000 future jobs of higher priority; one due job is
  *                enqueued (untimed) before each claim
@@ -32,7 +33,7 @@ import { size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
 
 type Db = Database.Database;
-type Case = { name: string; due: number; inFlight: number; future: number; feed: boolean };
+type Case = { name: string; due: number; inFlight: number; future: number; feed: boolean; no04?: boolean };
 
 let ITER = 3000;
 /** honker 0.4 takes milliseconds per claim on a backlog: fewer pairs keep the run short. */
@@ -41,6 +42,8 @@ const cases: Case[] = [
   { name: 'empty', due: 0, inFlight: 0, future: 0, feed: true },
   { name: '20k due', due: 20_000, inFlight: 0, future: 0, feed: false },
   { name: '100k due', due: 100_000, inFlight: 0, future: 0, feed: false },
+  // issue 16: flat at 1,000,000 due jobs (honker 0.4's SQL takes ~0.1 s a claim there: left out)
+  { name: '1M due', due: 1_000_000, inFlight: 0, future: 0, feed: false, no04: true },
   { name: '40k in-flight + 20k future hi-prio', due: 0, inFlight: 40_000, future: 20_000, feed: true },
 ];
 
@@ -146,7 +149,7 @@ export async function backlogBench(o: BenchOptions): Promise<Section> {
     c,
     honker: stats(benchHonker(c, i)),
     naive: stats(benchNaive(c, i)),
-    h04: stats(benchHonker04(c, i)),
+    h04: c.no04 ? undefined : stats(benchHonker04(c, i)),
   }));
   const base = rows[0];
   for (const r of rows) {
@@ -163,6 +166,7 @@ export async function backlogBench(o: BenchOptions): Promise<Section> {
     addRow(s, { name: `naive raw queue, ${r.c.name}`, value: r.naive.median, unit: 'µs', ratio: r.naive.median / base.naive.median, baseline: `naive, empty (${base.naive.median.toFixed(1)} µs)` });
   }
   for (const r of rows.slice(1)) {
+    if (!r.h04 || !base.h04) continue;
     addRow(s, { name: `honker 0.4's claim SQL, ${r.c.name}`, value: r.h04.median, unit: 'µs', ratio: r.h04.median / base.h04.median, baseline: `0.4 SQL, empty (${base.h04.median.toFixed(1)} µs)` });
   }
   s.notes.push(`${ITER} pairs per case (${ITER_0_4} for honker 0.4's SQL); each statement in autocommit on a WAL file; ratio = case median / empty-queue median`);

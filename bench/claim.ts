@@ -85,15 +85,30 @@ export async function claimBench(o: BenchOptions): Promise<Section> {
       return ackSql.get(rows[0].id) === 1;
     }, 1, sqlDb),
     h04: window(() => topUpHonker(h04Client, 'q', backlog), () => claimAckOne(h04), 1, h04Db),
+    // the claim iterator, one job at a time (batchSize 1), acked as it comes
+    iter1: async () => {
+      topUpHonker(db, 'q', backlog);
+      const ac = new AbortController();
+      let n = 0;
+      const t0 = performance.now();
+      for await (const job of q.claim('w', { signal: ac.signal, batchSize: 1 })) {
+        job.ack();
+        n++;
+        if (performance.now() - t0 >= ms) ac.abort();
+      }
+      db.raw.pragma('wal_checkpoint(PASSIVE)');
+      return (n * 1000) / (performance.now() - t0);
+    },
     b8: window(() => topUpHonker(db, 'q', backlog), batch(8), 8, db.raw),
     b32: window(() => topUpHonker(db, 'q', backlog), batch(32), 32, db.raw),
     b128: window(() => topUpHonker(db, 'q', backlog), batch(128), 128, db.raw),
   });
   const naiveBase = `naive raw queue 1+1 tx/job (${Math.round(median(r.naive)).toLocaleString('en-US')}/s)`;
   const singleBase = `our single claim+ack (${Math.round(median(r.client1)).toLocaleString('en-US')}/s)`;
-  const t = { of: 'ratio', op: '>=', bound: 0.7 } as const;
+  const t = { of: 'ratio', op: '>=', bound: 0.5 } as const; // issue 16
   addRow(s, { name: 'claimOne + ack, 1 job/tx each', value: median(r.client1), unit: 'jobs/s', ratio: medianRatio(r.client1, r.naive), baseline: naiveBase, target: t });
   addRow(s, { name: 'honker_claim_batch(…,1,…) + honker_ack', value: median(r.sql1), unit: 'jobs/s', ratio: medianRatio(r.sql1, r.naive), baseline: naiveBase, target: t });
+  addRow(s, { name: 'claim iterator (batchSize 1) + ack', value: median(r.iter1), unit: 'jobs/s', ratio: medianRatio(r.iter1, r.naive), baseline: naiveBase, target: { of: 'ratio', op: '>=', bound: 0.5 } });
   addRow(s, { name: "honker 0.4's claim + ack SQL", value: median(r.h04), unit: 'jobs/s', ratio: medianRatio(r.h04, r.naive), baseline: naiveBase });
   for (const [name, key, target] of [
     ['claimBatch(8) + ackBatch', 'b8', undefined],

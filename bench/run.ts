@@ -15,6 +15,7 @@ import { backlogBench } from './claim-backlog.js';
 import { claimBench } from './claim.js';
 import { drainBench } from './drain.js';
 import { enqueueBench } from './enqueue.js';
+import { framesBench } from './frames.js';
 import { idleBench } from './idle-cost.js';
 import type { BenchOptions } from './lib/options.js';
 import { markdownSection, printSection, type Section } from './lib/report.js';
@@ -33,6 +34,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Section>> = {
   backlog: backlogBench,
   peers: peersBench,
   watcher: watcherBench,
+  frames: framesBench,
 };
 
 const { values } = parseArgs({

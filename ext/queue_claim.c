@@ -84,24 +84,38 @@ static const char DUE_AT_PRIORITY_SQL[] =
     "SELECT id, priority, run_at, attempts, max_attempts, expires_at, payload FROM _honker_live"
     " WHERE queue = ?1 AND state = 'pending' AND priority = ?2 AND run_at <= ?3"
     " ORDER BY run_at, id";
+/* The queue's pending priority levels, highest first, one seek of
+** _honker_live_ready each (a NULL row ends them). The probes below look for
+** rows per level: with _honker_live_ready as the only index of pending rows
+** (schema 4), a range on run_at alone would walk every row of the higher
+** levels. */
+#define PENDING_LEVELS                                                                \
+  "WITH RECURSIVE lv(p) AS ("                                                         \
+  " SELECT (SELECT priority FROM _honker_live WHERE queue = ?1 AND state = 'pending'" \
+  "   ORDER BY priority DESC LIMIT 1)"                                                \
+  " UNION ALL"                                                                        \
+  " SELECT (SELECT priority FROM _honker_live WHERE queue = ?1 AND state = 'pending'" \
+  "   AND priority < lv.p ORDER BY priority DESC LIMIT 1) FROM lv WHERE lv.p IS NOT NULL) "
 /* Read-only: could a claim find work right now? (due pending rows, lapsed claims) */
-static const char CLAIM_PROBE_SQL[] =
-    "SELECT EXISTS (SELECT 1 FROM _honker_live WHERE queue = ?1 AND state = 'pending'"
-    "   AND run_at <= ?2)"
+static const char CLAIM_PROBE_SQL[] = PENDING_LEVELS
+    "SELECT EXISTS (SELECT 1 FROM lv WHERE lv.p IS NOT NULL AND EXISTS (SELECT 1 FROM _honker_live"
+    "   WHERE queue = ?1 AND state = 'pending' AND priority = lv.p AND run_at <= ?2))"
     " OR EXISTS (SELECT 1 FROM _honker_live WHERE queue = ?1 AND state = 'processing'"
     "   AND claim_expires_at < ?2)";
 static const char CLAIM_SQL[] =
     "UPDATE _honker_live SET state = 'processing', worker_id = ?2, claim_expires_at = ?3,"
     " attempts = attempts + 1 WHERE id = ?1";
-/* (claimable now, next future run_at, earliest claim_expires_at) in one snapshot. */
-static const char NEXT_CLAIM_SQL[] =
+/* (claimable now, next future run_at, earliest claim_expires_at) in one snapshot;
+** the pending parts per priority level (PENDING_LEVELS). */
+static const char NEXT_CLAIM_SQL[] = PENDING_LEVELS
     "SELECT"
-    " EXISTS (SELECT 1 FROM _honker_live WHERE queue = ?1 AND state = 'pending'"
-    "   AND run_at <= ?2 AND attempts < max_attempts"
-    "   AND (expires_at IS NULL OR expires_at > ?2)),"
-    " (SELECT run_at FROM _honker_live WHERE queue = ?1 AND state = 'pending'"
-    "   AND run_at > ?2 AND attempts < max_attempts"
-    "   AND (expires_at IS NULL OR expires_at > run_at) ORDER BY run_at LIMIT 1),"
+    " EXISTS (SELECT 1 FROM lv WHERE lv.p IS NOT NULL AND EXISTS (SELECT 1 FROM _honker_live"
+    "   WHERE queue = ?1 AND state = 'pending' AND priority = lv.p AND run_at <= ?2"
+    "   AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > ?2))),"
+    " (SELECT min((SELECT run_at FROM _honker_live WHERE queue = ?1 AND state = 'pending'"
+    "   AND priority = lv.p AND run_at > ?2 AND attempts < max_attempts"
+    "   AND (expires_at IS NULL OR expires_at > run_at) ORDER BY run_at LIMIT 1))"
+    "   FROM lv WHERE lv.p IS NOT NULL),"
     " (SELECT claim_expires_at FROM _honker_live WHERE queue = ?1 AND state = 'processing'"
     "   AND (expires_at IS NULL OR expires_at > max(claim_expires_at + 1, ?2))"
     "   ORDER BY claim_expires_at LIMIT 1)";

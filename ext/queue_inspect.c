@@ -42,22 +42,28 @@
 #include "queue.h"
 
 /* Distinct queue names by skip-scan: each step is one seek past the previous
-** name in an index whose first column is queue. */
+** name in an index whose first column is queue (_honker_live_ready for
+** pending rows, _honker_live_processing_deadline for claimed ones). */
 static const char QUEUES_STATS_SQL[] =
     "WITH RECURSIVE"
-    " lq(name) AS ("
-    "  SELECT (SELECT min(queue) FROM _honker_live WHERE state IN ('pending', 'processing'))"
+    " lp(name) AS ("
+    "  SELECT (SELECT min(queue) FROM _honker_live WHERE state = 'pending')"
     "  UNION ALL"
-    "  SELECT (SELECT min(queue) FROM _honker_live"
-    "          WHERE state IN ('pending', 'processing') AND queue > lq.name)"
-    "  FROM lq WHERE lq.name IS NOT NULL),"
+    "  SELECT (SELECT min(queue) FROM _honker_live WHERE state = 'pending' AND queue > lp.name)"
+    "  FROM lp WHERE lp.name IS NOT NULL),"
+    " lr(name) AS ("
+    "  SELECT (SELECT min(queue) FROM _honker_live WHERE state = 'processing')"
+    "  UNION ALL"
+    "  SELECT (SELECT min(queue) FROM _honker_live WHERE state = 'processing' AND queue > lr.name)"
+    "  FROM lr WHERE lr.name IS NOT NULL),"
     " dq(name) AS ("
     "  SELECT (SELECT min(queue) FROM _honker_dead)"
     "  UNION ALL"
     "  SELECT (SELECT min(queue) FROM _honker_dead WHERE queue > dq.name)"
     "  FROM dq WHERE dq.name IS NOT NULL),"
     " names(name) AS ("
-    "  SELECT name FROM lq WHERE name IS NOT NULL"
+    "  SELECT name FROM lp WHERE name IS NOT NULL"
+    "  UNION SELECT name FROM lr WHERE name IS NOT NULL"
     "  UNION SELECT name FROM dq WHERE name IS NOT NULL)"
     " SELECT name,"
     "  (SELECT count(*) FROM _honker_live"

@@ -16,8 +16,9 @@
 **     without honker's tables that cannot be written is an error.
 **     Example: SELECT honker_bootstrap();
 **
-** The tables and honker's three partial indexes are honker 0.4's, column for
-** column, so honker's own bindings and SQL keep working on our files. What we
+** The tables are honker 0.4's, column for column, and so is its index of
+** claimed rows, so honker's own bindings and SQL keep working on our files
+** (its other two indexes go in schema 4: below). What we
 ** add (all ignorable by honker's explicit column lists):
 **   - _honker_meta(key, value): schema_version (PRAGMA user_version is the
 **     user's, not ours);
@@ -33,6 +34,13 @@
 **     rows from those of a dead process whose pid it reuses).
 **   - _honker_history (schema 3): jobs completed, failed and dead per queue
 **     and minute, written by every settle (history.c), kept 7 days.
+** And what we take away (schema 4): honker 0.4's _honker_live_claim and
+** _honker_live_pending_deadline. _honker_live_ready is then the one index of
+** pending rows: claims, the next run_at and the probes seek it per priority
+** level (queue_claim.c). An enqueue writes the table leaf, sqlite_sequence and
+** that index (3 pages, was 5), a claim 3 (was 5). honker 0.4's bootstrap
+** creates the two again (its claims use them; without them its claims are
+** slower, never wrong); our next write drops them again.
 **
 ** Old files. A file honker 0.4 made (its tables, none of ours), or one of an
 ** older schema of ours, works with every function before anyone runs our
@@ -65,7 +73,7 @@
 #include <string.h>
 
 /* Bump when the DDL below changes; bootstrap then migrates. */
-#define HONKER_SCHEMA_VERSION 3 /* 2: _honker_workers; 3: _honker_history */
+#define HONKER_SCHEMA_VERSION 4 /* 2: _honker_workers; 3: _honker_history; 4: one pending index */
 
 static const char SCHEMA_DDL[] =
     "CREATE TABLE IF NOT EXISTS _honker_live ("
@@ -81,11 +89,6 @@ static const char SCHEMA_DDL[] =
     " max_attempts INTEGER NOT NULL DEFAULT 3,"
     " created_at INTEGER NOT NULL DEFAULT (unixepoch()),"
     " expires_at INTEGER);"
-    "CREATE INDEX IF NOT EXISTS _honker_live_claim"
-    " ON _honker_live(queue, priority DESC, run_at, id)"
-    " WHERE state IN ('pending', 'processing');"
-    "CREATE INDEX IF NOT EXISTS _honker_live_pending_deadline"
-    " ON _honker_live(queue, run_at) WHERE state = 'pending';"
     "CREATE INDEX IF NOT EXISTS _honker_live_processing_deadline"
     " ON _honker_live(queue, claim_expires_at) WHERE state = 'processing';"
     "CREATE TABLE IF NOT EXISTS _honker_dead ("
@@ -177,6 +180,16 @@ static const char SCHEMA_DDL_AFTER_MIGRATION[] =
     "CREATE UNIQUE INDEX IF NOT EXISTS _honker_live_unique"
     " ON _honker_live(queue, unique_key) WHERE unique_key IS NOT NULL;";
 
+/* Schema 4: honker 0.4's two indexes of pending rows go; _honker_live_ready
+** serves claims and the next run_at (per priority level). Each was one more
+** page in every enqueue's and claim's commit (docs/sql.md "Indexes we take away"). SQLite
+** refuses a DROP while a statement of this connection has a table open (our
+** function called from a trigger, or from a SELECT ... FROM): SQLITE_LOCKED
+** leaves the index for a later write (the version read still sees it). */
+static const char DROP_CLAIM_INDEX_SQL[] = "DROP INDEX IF EXISTS _honker_live_claim";
+static const char DROP_PENDING_DEADLINE_INDEX_SQL[] =
+    "DROP INDEX IF EXISTS _honker_live_pending_deadline";
+
 /* Columns added after a table's first release: {table, column, definition}. */
 static const struct {
   const char *table;
@@ -191,9 +204,13 @@ static const struct {
 
 /* The schema cookie: SQLite bumps it on every schema change, in any process. */
 static const char SCHEMA_COOKIE_SQL[] = "PRAGMA schema_version";
+/* (has _honker_live, has _honker_meta, has an index that schema 4 drops: honker
+** 0.4's bootstrap creates them again on a file of ours). */
 static const char SCHEMA_TABLES_SQL[] =
     "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_honker_live'),"
-    " EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_honker_meta')";
+    " EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_honker_meta'),"
+    " EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index'"
+    "   AND name IN ('_honker_live_claim', '_honker_live_pending_deadline'))";
 static const char SCHEMA_VERSION_SQL[] =
     "SELECT CAST(value AS INTEGER) FROM _honker_meta WHERE key = 'schema_version'";
 static const char SCHEMA_QUERY_ONLY_SQL[] = "PRAGMA query_only";
@@ -220,6 +237,7 @@ int honker_schema_version(sqlite3_context *ctx, sqlite3_int64 *version) {
     return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
   }
   int has_live = sqlite3_column_int(s, 0), has_meta = sqlite3_column_int(s, 1);
+  int dropped_index_back = sqlite3_column_int(s, 2);
   honker_stmt_done(s);
   *version = 0;
   if (has_meta) {
@@ -231,7 +249,9 @@ int honker_schema_version(sqlite3_context *ctx, sqlite3_int64 *version) {
   seen->cookie = cookie;
   seen->version = *version;
   seen->has_honker_tables = has_live;
-  seen->outdated = has_live && *version < HONKER_SCHEMA_VERSION;
+  /* An index that schema 4 dropped, created again by honker 0.4's bootstrap,
+  ** goes again with the next write (each costs a page per enqueue and claim). */
+  seen->outdated = has_live && (*version < HONKER_SCHEMA_VERSION || dropped_index_back);
   return SQLITE_OK;
 }
 
@@ -297,6 +317,18 @@ static int schema_migrate(sqlite3_context *ctx) {
   int rc = schema_exec(ctx, SCHEMA_DDL);
   if (rc == SQLITE_OK) rc = schema_add_missing_columns(ctx);
   if (rc == SQLITE_OK) rc = schema_exec(ctx, SCHEMA_DDL_AFTER_MIGRATION);
+  const char *const drops[] = {DROP_CLAIM_INDEX_SQL, DROP_PENDING_DEADLINE_INDEX_SQL};
+  for (int i = 0; rc == SQLITE_OK && i < HONKER_COUNT(drops); i++) {
+    rc = sqlite3_exec(honker_db(ctx), drops[i], 0, 0, 0);
+    if ((rc & 0xff) == SQLITE_LOCKED) {
+      rc = SQLITE_OK; /* a statement of ours is open: the next write drops it */
+      break;
+    }
+    if (rc != SQLITE_OK) {
+      honker_result_errorf(ctx, "%s", sqlite3_errmsg(honker_db(ctx)));
+      sqlite3_result_error_code(ctx, rc);
+    }
+  }
   if (rc == SQLITE_OK) {
     sqlite3_stmt *s = honker_stmt(ctx, SCHEMA_SET_VERSION_SQL);
     if (!s) {
@@ -332,7 +364,7 @@ static void honker_bootstrap_fn(sqlite3_context *ctx, int argc, sqlite3_value **
   sqlite3_int64 version = 0;
   int writable;
   if (honker_schema_version(ctx, &version) != SQLITE_OK) return;
-  if (version == HONKER_SCHEMA_VERSION) {
+  if (version == HONKER_SCHEMA_VERSION && !honker_conn_schema(ctx)->outdated) {
     sqlite3_result_int(ctx, 1); /* current: reads only */
     return;
   }
@@ -352,7 +384,8 @@ static void honker_bootstrap_fn(sqlite3_context *ctx, int argc, sqlite3_value **
   int rc = honker_write_begin(ctx, &txn); /* migrates a file that has honker's tables */
   if (rc != SQLITE_OK) return;
   rc = honker_schema_version(ctx, &version);
-  if (rc == SQLITE_OK && version < HONKER_SCHEMA_VERSION) rc = schema_migrate(ctx);
+  if (rc == SQLITE_OK && (version < HONKER_SCHEMA_VERSION || honker_conn_schema(ctx)->outdated))
+    rc = schema_migrate(ctx);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, 1);
 }

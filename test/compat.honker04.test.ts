@@ -76,7 +76,7 @@ testWith04('compat.honker04: our functions work on a file honker 0.4 made, befor
   t.is(scalar(db, "SELECT honker_enqueue_unique('q', 'k', '{\"n\":7}', NULL, NULL, 0, 3, NULL)"), 7);
   t.is(scalar(db, "SELECT honker_enqueue_unique('q', 'k', '{\"n\":7}', NULL, NULL, 0, 3, NULL)"), 7);
   t.is(scalar(db, "SELECT honker_dead_purge('q', 0)"), 1); // job 3
-  t.is(scalar(db, "SELECT value FROM _honker_meta WHERE key = 'schema_version'"), '3');
+  t.is(scalar(db, "SELECT value FROM _honker_meta WHERE key = 'schema_version'"), '4');
   // honker 0.4 on the migrated file: bootstrap, claim, ack, retry, fail, enqueue
   t.is(await h.sql('SELECT honker_bootstrap()'), 1);
   t.deepEqual(ids(await h.sql("SELECT honker_claim_batch('q', 'w04b', 10, 60)")), [2, 4, 6, 7]);
@@ -149,4 +149,31 @@ testWith04('compat.honker04: producers and consumers of both kinds on one migrat
   t.is(ackedB, N);
   t.is(scalar(db, "SELECT count(*) FROM _honker_live WHERE queue IN ('a', 'b')"), 0);
   t.is(scalar(db, "SELECT count(*) FROM _honker_dead WHERE queue IN ('a', 'b')"), 0);
+});
+
+testWith04('compat.honker04: on a schema-4 file (without 0.4\'s two pending indexes) honker 0.4 claims in order and never reuses an id; its bootstrap re-adds the indexes, our next write drops them', async (t) => {
+  const file = tempDbPath(t);
+  const db = ours(t, file);
+  db.pragma('journal_mode = WAL');
+  t.is(scalar(db, 'SELECT honker_bootstrap()'), 1);
+  const dropped = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('_honker_live_claim', '_honker_live_pending_deadline')";
+  t.is(scalar(db, dropped), 0);
+  const low = scalar<number>(db, "SELECT honker_enqueue('q', 'low', NULL, NULL, 0, 3, NULL)");
+  const high = scalar<number>(db, "SELECT honker_enqueue('q', 'high', NULL, NULL, 5, 3, NULL)");
+  const newest = scalar<number>(db, "SELECT honker_enqueue('q', 'newest', NULL, NULL, 1, 3, NULL)");
+  const h = await host04(t, file);
+  // honker 0.4 without running its bootstrap: its claim finds rows without its indexes, best first
+  const claimed: number[] = [];
+  for (let k = 0; k < 3; k++) claimed.push(...(JSON.parse(await h.sql("SELECT honker_claim_batch('q', 'w04', 1, 60)")) as { id: number }[]).map((j) => j.id));
+  t.deepEqual(claimed, [high, newest, low]);
+  t.is(await h.sql(`SELECT honker_ack(${newest}, 'w04')`), 1);
+  // the newest job is gone: neither library hands its id out again
+  const next04 = (await h.sql("SELECT honker_enqueue('q', 'by 0.4', NULL, NULL, 0, 3, NULL)")) as number;
+  t.true(next04 > newest);
+  t.true(scalar<number>(db, "SELECT honker_enqueue('q', 'by ours', NULL, NULL, 0, 3, NULL)") > next04);
+  t.is(await h.sql('SELECT honker_bootstrap()'), 1);
+  t.is(scalar(db, dropped), 2, "0.4's bootstrap created them again");
+  t.is(scalar(db, `SELECT honker_ack(${high}, 'w04')`), 1);
+  t.is(scalar(db, dropped), 0, 'our next write dropped them');
+  t.deepEqual((JSON.parse(await h.sql("SELECT honker_claim_batch('q', 'w04', 5, 60)")) as { id: number }[]).map((j) => j.id).sort((a, b) => a - b), [next04, next04 + 1]);
 });

@@ -189,7 +189,11 @@ test('queue.edges fix: next_claim_at reports a due job or a just-lapsed claim in
 function queueStatements(): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const file of ['queue.c', 'queue_ack.c', 'queue_claim.c']) {
-    const src = readFileSync(path.join(repoRoot, 'ext', file), 'utf8');
+    let src = readFileSync(path.join(repoRoot, 'ext', file), 'utf8');
+    // string macros (#define NAME "..." \ "..."), spliced where a statement names them
+    for (const m of src.matchAll(/#define (\w+)((?:\s*\\?\s*"(?:[^"\\]|\\.)*")+)\s*\n(?!\s*")/g)) {
+      src = src.replace(new RegExp(`(=\\s*)${m[1]}\\b`, 'g'), `$1${m[2].replace(/\\\n/g, '\n')}`);
+    }
     for (const m of src.matchAll(/static const char (\w+_SQL)\[\] =((?:\s*"(?:[^"\\]|\\.)*")+);/g)) {
       const sql = [...m[2].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((s) => s[1].replace(/\\"/g, '"')).join('');
       out.push([m[1], sql]);
@@ -217,6 +221,12 @@ test('queue.edges fix: every queue statement searches an index, none scans a tab
   t.regex(plans.get('NEXT_PRIORITY_SQL')!, /_honker_live_ready \(queue=\? AND priority<\?\)/);
   t.regex(plans.get('DUE_AT_PRIORITY_SQL')!, /_honker_live_ready \(queue=\? AND priority=\? AND run_at<\?\)/);
   t.notRegex(plans.get('DUE_AT_PRIORITY_SQL')!, /TEMP B-TREE/);
+  // schema 4: the probes find due and future rows per priority level, through _honker_live_ready
+  for (const name of ['CLAIM_PROBE_SQL', 'NEXT_CLAIM_SQL']) {
+    t.regex(plans.get(name)!, /_honker_live_ready \(queue=\? AND priority=\? AND run_at<\?\)/, name);
+    t.notRegex(plans.get(name)!, /_honker_live_(claim|pending_deadline)/, name);
+  }
+  t.regex(plans.get('NEXT_CLAIM_SQL')!, /_honker_live_ready \(queue=\? AND priority=\? AND run_at>\?\)/);
 });
 
 /** Median microseconds of `iterations` claim(1) + ack pairs on q; feed() runs untimed before each. */
@@ -270,4 +280,34 @@ test('queue.edges claim_batch with nothing claimable answers from a read, withou
   writer.exec('BEGIN IMMEDIATE');
   t.regex(sqlError(t, db, "SELECT honker_claim_batch('q', 'w', 5, 30)"), /database is locked/);
   writer.exec('ROLLBACK');
+});
+
+test('queue.edges: job ids are never reused, even after the newest job is acked, cancelled or dead and purged (results are keyed by job id)', (t) => {
+  const { db } = freshDb(t);
+  const seen: number[] = [];
+  const fresh = (): number => {
+    const id = enqueue(db, 'q', `job-${seen.length}`);
+    t.true(seen.every((old) => id > old), `id ${id} after ${seen.join(',')}`);
+    seen.push(id);
+    return id;
+  };
+  // the newest job leaves each way a job can leave _honker_live, and the next id is still new
+  let id = fresh();
+  t.is(scalar(db, "SELECT honker_ack(?, 'w')", claim(db, 'q', 'w', 1)[0].id), 1);
+  t.is(scalar(db, 'SELECT count(*) FROM _honker_live'), 0);
+  id = fresh();
+  t.is(scalar(db, 'SELECT honker_cancel(?)', id), 1);
+  id = fresh();
+  t.is(scalar(db, "SELECT honker_fail(?, 'w', 'boom')", claim(db, 'q', 'w', 1)[0].id), 1);
+  t.is(scalar(db, "SELECT honker_dead_purge('q', 0)"), 1);
+  t.is(scalar(db, 'SELECT count(*) FROM _honker_live') as number + (scalar(db, 'SELECT count(*) FROM _honker_dead') as number), 0);
+  t.is(scalar(db, "SELECT honker_result_save(?, 'old', 0)", id), 1);
+  const next = fresh();
+  t.is(scalar(db, 'SELECT honker_result_get(?)', next), null, 'the new job does not see the old job\'s result');
+  // a unique enqueue, and a raw INSERT by another writer (honker 0.4's enqueue has no id)
+  const unique = scalar<number>(db, "SELECT honker_enqueue_unique('q', 'k', 'u', NULL, NULL, 0, 3, NULL)");
+  t.true(unique > next);
+  t.is(scalar(db, 'SELECT honker_cancel(?)', unique), 1);
+  db.prepare("INSERT INTO _honker_live (queue, payload) VALUES ('q', 'raw')").run();
+  t.true(scalar<number>(db, "SELECT id FROM _honker_live WHERE payload = 'raw'") > unique);
 });

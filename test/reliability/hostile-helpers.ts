@@ -104,8 +104,6 @@ export const HONKER_TABLES: readonly string[] = [
 
 /** Every index honker_bootstrap creates. */
 export const HONKER_INDEXES: readonly string[] = [
-  '_honker_live_claim',
-  '_honker_live_pending_deadline',
   '_honker_live_processing_deadline',
   '_honker_notifications_recent',
   '_honker_stream_topic',
