@@ -190,6 +190,7 @@ export function defineTask(
   name: unknown,
   fn: unknown,
   options: TaskOptions | undefined,
+  engine: { asyncTransaction?: boolean } = {},
 ): TaskDefinition {
   validate.name(where, 'name', name);
   if (typeof fn !== 'function') throw validate.invalid(where, 'fn', 'be a function', fn);
@@ -211,7 +212,8 @@ export function defineTask(
   const resultTtlS = validate.optSeconds(where, 'resultTtlS', opts.resultTtlS, 0) ?? DEFAULT_RESULT_TTL_S;
   const transaction = opts.transaction ?? false;
   if (typeof transaction !== 'boolean') throw validate.invalid(where, 'transaction', 'be a boolean', transaction);
-  if (transaction && (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction') {
+  // A Postgres transaction spans awaits (engine.asyncTransaction); a SQLite one cannot.
+  if (transaction && !engine.asyncTransaction && (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction') {
     throw new HonkerError(
       'INVALID_ARGUMENT',
       `${where}: a transaction task's handler must be synchronous (got an async function): it runs inside the transaction that acks the job, which cannot span an await`,
