@@ -15,7 +15,7 @@
 import type { ExecutionContext } from 'ava';
 import pg from 'pg';
 import { pgMissingReason, startPgServer, type PgServer } from './pg-server.js';
-import test from './test.js';
+import test, { unguarded } from './test.js';
 import { testIf, type TestIf } from './test-if.js';
 
 export const pgReason = process.env.HONKER_PG_URL ? undefined : pgMissingReason();
@@ -23,9 +23,15 @@ export const pgReason = process.env.HONKER_PG_URL ? undefined : pgMissingReason(
 /** `test` when a Postgres server can be had, else test.skip with the reason. */
 export const pgTest: TestIf = testIf(pgReason === undefined, pgReason ?? '');
 
+/** pgTest for a test that must run alone in its file (it restarts the server): ava runs serial tests first. */
+export const pgSerial: TestIf =
+  pgReason === undefined ? (title, impl) => test.serial(title, impl) : (title, impl) => test.skip(`${title} (skipped: ${pgReason})`, impl);
+
 export interface PgHarness {
   /** The server (undefined with HONKER_PG_URL or before test.before ran). */
   readonly server: PgServer | undefined;
+  /** Restart the server (fast shutdown, start on the same port): the new postmaster belongs to the file, not the test. */
+  restart(): Promise<void>;
   /** A new, empty database for this test; returns its URL. */
   database(t: ExecutionContext): Promise<string>;
 }
@@ -46,6 +52,10 @@ export function usePg(): PgHarness {
   return {
     get server() {
       return server;
+    },
+    restart() {
+      if (!server) throw new Error('pg: restart needs the throwaway server (not HONKER_PG_URL)');
+      return unguarded(() => server!.restart());
     },
     async database(t) {
       const name = `honker_t${process.pid}_${++counter}`;
