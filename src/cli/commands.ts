@@ -21,7 +21,8 @@ import { worker } from './worker.js';
 
 export const GLOBAL_USAGE = `usage: honker <command> [options]
 
-Inspect and operate a honker database (a SQLite file) without SQL:
+Inspect and operate a honker database without SQL; <db> is a SQLite file or a
+postgres:// URL (a database honker is installed in):
   stats <db>                          per queue: pending, scheduled, processing, dead, oldest pending age
   jobs <db> <queue>                   list a queue's jobs (--state, --limit)
   dead <db> <queue>                   list, requeue or purge dead jobs

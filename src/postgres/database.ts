@@ -47,9 +47,7 @@ function redact(url: string): string {
 }
 
 /** Is value a postgres:// or postgresql:// URL (what the CLI and openPostgres take)? */
-export function isPostgresUrl(value: unknown): value is string {
-  return typeof value === 'string' && /^postgres(ql)?:\/\//i.test(value);
-}
+export const isPostgresUrl = validate.isPostgresUrl;
 
 /**
  * Open a Postgres database with honker ready to use: installs or upgrades

@@ -7,6 +7,7 @@
  * database however many waiters, and a commit on one queue does not wake the
  * waiters of another.
  */
+import type { ExecutionContext } from 'ava';
 import pg from 'pg';
 import { openPostgres } from '../../src/postgres/index.js';
 import { pgSerial, pgTest, usePg } from '../helpers/pg.js';
@@ -14,7 +15,7 @@ import { nextWithin, sleep } from '../helpers/queue-client.js';
 
 const harness = usePg();
 
-async function openTwo(t: Parameters<Parameters<typeof pgTest>[1]>[0]) {
+async function openTwo(t: ExecutionContext) {
   const url = await harness.database(t);
   const waiter = await openPostgres(url);
   const writer = await openPostgres(url);
