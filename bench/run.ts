@@ -21,6 +21,7 @@ import { markdownSection, printSection, type Section } from './lib/report.js';
 import { peersBench } from './peers.js';
 import { streamBench } from './stream.js';
 import { wakeBench } from './wake-latency.js';
+import { watcherBench } from './watcher-c.js';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Section>> = {
   enqueue: enqueueBench,
@@ -31,6 +32,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Section>> = {
   stream: streamBench,
   backlog: backlogBench,
   peers: peersBench,
+  watcher: watcherBench,
 };
 
 const { values } = parseArgs({

@@ -25,6 +25,8 @@ struct HonkerConn {
   int refs;                       /* one per registered function and module, plus the creator's */
   int anchored;                   /* the eponymous anchor table is connected */
   sqlite3_int64 lifeline_checked; /* lifeline.c: unix second of the last rescue check */
+  HonkerSchemaSeen schema;        /* schema.c: what this connection last read of the schema */
+  sqlite3_int64 errors_swept_to;  /* queue.c: where the orphaned-errors sweep goes on */
   HonkerStmtSlot slots[HONKER_STMT_SLOTS];
 };
 

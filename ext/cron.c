@@ -1,7 +1,8 @@
 /*
 ** cron.c — the schedule expression parser: text to CronSpec (grammar in
-** cron.h; used by scheduler.c; spec/sql.md "Scheduler"). The next-boundary
-** search is in cron_next.c.
+** cron.h; used by scheduler.c; spec/sql.md "Scheduler"), and the same parse
+** rendering the canonical text that honker 0.4 reads alike (cron_canonical_n).
+** The next-boundary search is in cron_next.c.
 **
 ** This file is pure C: it makes no sqlite3_* call and, unlike the other
 ** ext/ files, does not include util.h, so test/c/cron.test.c and
@@ -33,6 +34,26 @@ int cron_error(char *err, size_t err_len, const char *fmt, ...) {
     va_end(ap);
   }
   return CRON_ERROR;
+}
+
+/* --- canonical text ---------------------------------------------------------- */
+
+/* Where cron_canonical_n writes; parsing without one (NULL) renders nothing.
+** len counts every byte asked for, so len >= cap means the text did not fit. */
+typedef struct CronText {
+  char *buf;
+  size_t cap, len;
+} CronText;
+
+static void cron_put(CronText *t, const char *fmt, ...) CRON_PRINTF(2, 3);
+static void cron_put(CronText *t, const char *fmt, ...) {
+  if (!t) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(t->len < t->cap ? t->buf + t->len : 0, t->len < t->cap ? t->cap - t->len : 0,
+                    fmt, ap);
+  va_end(ap);
+  if (n > 0) t->len += (size_t)n;
 }
 
 /* Copy at most 24 bytes of [s, s+n) into buf as printable ASCII ('?' for
@@ -145,16 +166,47 @@ static int cron_parse_value(const CronField *f, const char **p, const char *end,
   return cron_error(err, err_len, "%s field: missing a value", f->name);
 }
 
+/* Render item [a, b]/step of field f so that honker 0.4 reads the same
+** values: numbers only, Sunday as 0 (it has no 7), "n/step" as "n-b/step"
+** (0.4 reads "n/step" as n alone), and a step it cannot hold (above
+** 4294967295) as 60, which also selects a alone in every field. */
+static void cron_put_item(CronText *t, const CronField *f, int star, int64_t a, int64_t b,
+                          int64_t step, int has_step) {
+  if (step > INT64_C(4294967295)) step = 60;
+  if (star) {
+    if (has_step) {
+      cron_put(t, "*/%lld", (long long)step);
+    } else {
+      cron_put(t, "*");
+    }
+    return;
+  }
+  int sunday7 = 0; /* 7 (Sunday again) is among the values */
+  if (f->names == cron_day_names && b == 7) {
+    sunday7 = (7 - a) % step == 0;
+    b = 6;
+  }
+  if (a > b) { /* the item was 7 alone */
+    cron_put(t, "0");
+    return;
+  }
+  cron_put(t, "%lld", (long long)a);
+  if (b > a) cron_put(t, "-%lld", (long long)b);
+  if (has_step && b > a) cron_put(t, "/%lld", (long long)step);
+  if (sunday7 && a > 0) cron_put(t, ",0");
+}
+
 /* Parse one list item ("*", "n", "a-b", each with an optional "/step") of
-** [s, e) and set its values in *mask. */
+** [s, e), set its values in *mask and render it into t (when not NULL). */
 static int cron_parse_item(const CronField *f, const char *s, const char *e, uint64_t *mask,
-                           char *err, size_t err_len) {
+                           CronText *t, char *err, size_t err_len) {
   char q[32];
   const char *p = s;
-  int a, b;
+  int a, b, star = 0;
   int64_t step = 1;
   if (p == e) return cron_error(err, err_len, "%s field: empty list item", f->name);
   if (*p == '*') {
+    star = 1;
     p++;
     a = f->lo;
     b = f->star_hi;
@@ -171,7 +223,8 @@ static int cron_parse_item(const CronField *f, const char *s, const char *e, uin
       b = f->star_hi > a ? f->star_hi : a; /* n/step is n-max/step */
     }
   }
-  if (p < e && *p == '/') {
+  const char *slash = p < e && *p == '/' ? p : 0;
+  if (slash) {
     const char *d = ++p;
     step = 0;
     while (p < e && cron_is_digit(*p)) {
@@ -194,19 +247,21 @@ static int cron_parse_item(const CronField *f, const char *s, const char *e, uin
   for (int64_t v = a; v <= b; v += step) {
     *mask |= UINT64_C(1) << (v == 7 && f->names == cron_day_names ? 0 : v);
   }
+  cron_put_item(t, f, star, a, b, step, slash != 0);
   return CRON_OK;
 }
 
-/* Parse a whole field [s, e) (a comma list) into *mask. */
+/* Parse a whole field [s, e) (a comma list) into *mask; render it into t. */
 static int cron_parse_field(const CronField *f, const char *s, const char *e, uint64_t *mask,
-                            char *err, size_t err_len) {
+                            CronText *t, char *err, size_t err_len) {
   *mask = 0;
   for (;;) {
     const char *c = s;
     while (c < e && *c != ',')
       c++;
-    if (cron_parse_item(f, s, c, mask, err, err_len)) return CRON_ERROR;
+    if (cron_parse_item(f, s, c, mask, t, err, err_len)) return CRON_ERROR;
     if (c == e) return CRON_OK;
+    cron_put(t, ",");
     s = c + 1;
   }
 }
@@ -223,7 +278,7 @@ static const struct {
 };
 
 /* Parse the body of "@every <n><unit>" ([s, e), leading blanks allowed). */
-static int cron_parse_every(const char *s, const char *e, CronSpec *out, char *err,
+static int cron_parse_every(const char *s, const char *e, CronSpec *out, CronText *t, char *err,
                             size_t err_len) {
   char q[32];
   while (s < e && cron_is_blank(*s))
@@ -255,10 +310,13 @@ static int cron_parse_every(const char *s, const char *e, CronSpec *out, char *e
                       cron_quote(q, sizeof q, s, (size_t)(e - s)));
   }
   out->every_s = n * unit;
+  cron_put(t, "@every %lld%c", (long long)n, *u); /* 0.4 takes lowercase only */
   return CRON_OK;
 }
 
-int cron_parse_n(const char *expr, size_t len, CronSpec *out, char *err, size_t err_len) {
+/* cron_parse_n, rendering the canonical text into t (when not NULL). */
+static int cron_parse_text(const char *expr, size_t len, CronSpec *out, CronText *t, char *err,
+                           size_t err_len) {
   char q[32];
   memset(out, 0, sizeof(*out));
   if (err && err_len > 0) err[0] = 0;
@@ -274,7 +332,7 @@ int cron_parse_n(const char *expr, size_t len, CronSpec *out, char *err, size_t 
     while (w < end && !cron_is_blank(*w) && !cron_is_digit(*w))
       w++;
     if (cron_word_is(s, (size_t)(w - s), "@every")) {
-      return cron_parse_every(w, end, out, err, err_len);
+      return cron_parse_every(w, end, out, t, err, err_len);
     }
     while (w < end && !cron_is_blank(*w))
       w++;
@@ -287,7 +345,8 @@ int cron_parse_n(const char *expr, size_t len, CronSpec *out, char *err, size_t 
         return cron_error(err, err_len, "macro %s takes no arguments (got '%s')",
                           cron_macros[i].name, cron_quote(q, sizeof q, rest, (size_t)(end - rest)));
       }
-      return cron_parse(cron_macros[i].expr, out, err, err_len);
+      const char *m = cron_macros[i].expr;
+      return cron_parse_text(m, strlen(m), out, t, err, err_len); /* 0.4 has no macros */
     }
     return cron_error(err, err_len, "unknown macro %s",
                       cron_quote(q, sizeof q, s, (size_t)(w - s)));
@@ -316,7 +375,10 @@ int cron_parse_n(const char *expr, size_t len, CronSpec *out, char *err, size_t 
   masks[CRON_SEC] = 1; /* 5 fields: second 0 */
   for (int i = first; i < 6; i++) {
     int k = i - first;
-    if (cron_parse_field(&cron_fields[i], fs[k], fe[k], &masks[i], err, err_len)) return CRON_ERROR;
+    if (k > 0) cron_put(t, " ");
+    if (cron_parse_field(&cron_fields[i], fs[k], fe[k], &masks[i], t, err, err_len)) {
+      return CRON_ERROR;
+    }
   }
   out->seconds = masks[CRON_SEC];
   out->minutes = masks[CRON_MIN];
@@ -331,6 +393,27 @@ int cron_parse_n(const char *expr, size_t len, CronSpec *out, char *err, size_t 
     memset(out, 0, sizeof(*out));
     return cron_error(err, err_len,
                       "never matches: no selected day-of-month exists in the selected months");
+  }
+  return CRON_OK;
+}
+
+int cron_parse_n(const char *expr, size_t len, CronSpec *out, char *err, size_t err_len) {
+  return cron_parse_text(expr, len, out, NULL, err, err_len);
+}
+
+int cron_canonical_n(const char *expr, size_t len, char *text, size_t text_len, char *err,
+                     size_t err_len) {
+  CronSpec spec;
+  CronText t = {text, text_len, 0};
+  if (text && text_len > 0) text[0] = 0;
+  if (cron_parse_text(expr, len, &spec, &t, err, err_len) != CRON_OK) {
+    if (text && text_len > 0) text[0] = 0;
+    return CRON_ERROR;
+  }
+  if (t.len >= text_len) {
+    if (text && text_len > 0) text[0] = 0;
+    return cron_error(err, err_len, "the canonical text needs %zu bytes (got %zu)", t.len + 1,
+                      text_len);
   }
   return CRON_OK;
 }

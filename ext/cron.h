@@ -60,6 +60,28 @@ int cron_parse_n(const char *expr, size_t len, CronSpec *out, char *err, size_t 
 /* cron_parse_n for a NUL-terminated expr. */
 int cron_parse(const char *expr, CronSpec *out, char *err, size_t err_len);
 
+/* The canonical text of expr (len bytes), NUL-terminated in text: the same
+** schedule, written so that honker 0.4's parser accepts it and, wherever its
+** meaning allows, reads it the same way (mixed fleets: 0.4 tickers tick what
+** we store). Fields are rendered item by item from what was parsed, so a
+** text 0.4 already reads alike comes back as written (blanks aside):
+**   - month and day names become numbers (JAN -> 1, MON -> 1), Sunday's 7
+**     becomes 0 (5-7 -> 5-6,0): 0.4 knows neither;
+**   - n/step becomes n-max/step (5/15 -> 5-59/15): 0.4 reads n/step as n;
+**   - a macro becomes its five fields (@daily -> 0 0 * * *);
+**   - @every is lowercased (@EVERY 5M -> @every 5m), one blank between fields;
+**   - a step above 4294967295 (0.4's limit) becomes 60: it selects the
+**     first value alone in every field either way.
+** 0.4 still reads three things differently (docs/sql.md): a day-of-month and
+** a day-of-week both restricted (0.4 wants both to match, we either),
+** @every (0.4 counts from the previous boundary, we from the epoch) and a
+** wall time repeated when clocks fall back (0.4 fires the second one, we the
+** first). CRON_ERROR with cron_parse's message when expr is invalid, or when
+** text_len is too small (CRON_CANONICAL_MAX(len) always suffices). */
+int cron_canonical_n(const char *expr, size_t len, char *text, size_t text_len, char *err,
+                     size_t err_len);
+#define CRON_CANONICAL_MAX(len) (3 * (size_t)(len) + 64)
+
 /* The first boundary strictly after from_unix, in *next. Errors (message in
 ** err): from_unix outside [CRON_MIN_UNIX, CRON_MAX_UNIX], no local time
 ** available, or no match within 100 years (cannot happen for a spec that

@@ -23,7 +23,9 @@ static const HonkerRegisterFn honker_concerns[] = {
     honker_locks_register,
     honker_scheduler_register_functions,
     honker_watcher_register,
-    honker_lifeline_register, /* worker liveness: after the queue it rescues */
+    honker_lifeline_register,       /* worker liveness: after the queue it rescues */
+    honker_history_register,        /* per-minute settle counts (the queue writes them) */
+    honker_stream_inspect_register, /* stream views for dashboards */
 };
 
 HONKER_API int sqlite3_honkerext_init(sqlite3 *db, char **pzErrMsg,

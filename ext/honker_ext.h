@@ -27,7 +27,8 @@ typedef struct HonkerWatcher HonkerWatcher;
 
 /*
 ** The watcher: wake a thread when any connection, in any process, commits to
-** a database file (spec/sql.md "Watcher"; implemented in ext/watcher.c).
+** a database file (spec/sql.md "Watcher"; ext/watcher.c, the inotify backend in
+** ext/watcher_kernel.c).
 **
 ** Requirement: the library must have been loaded as a SQLite extension in
 ** this process (load_extension / sqlite3_load_extension) before the first
@@ -41,13 +42,24 @@ typedef struct HonkerWatcher HonkerWatcher;
 ** which waits forever here too.
 **
 ** Open a watcher on the existing database file at db_path (a path, never a
-** URI; the file is not created). backend is NULL, "", "polling" or "poll"
-** (the PRAGMA data_version poller); "kernel"/"kernel-watcher" and
-** "shm"/"shm-fast-path" fail with a message containing "requires the"; any
-** other name fails with "unknown watcher backend ...". poll_interval_ms <= 0
-** means the default (1 ms); the maximum is 60000. Returns NULL on failure and
-** writes a NUL-terminated message into err_buf, truncated to err_len - 1
-** bytes (nothing is written when err_buf is NULL or err_len <= 0).
+** URI; the file is not created). backend:
+**   NULL or ""                  the best available: "kernel" where inotify
+**                               works (Linux), else the poller;
+**   "kernel", "kernel-watcher"  inotify on the database's directory,
+**                               confirmed by PRAGMA data_version; where
+**                               inotify cannot be used (not Linux, no
+**                               instance or watch left, a network
+**                               filesystem) it polls instead, same contract;
+**   "polling", "poll"           PRAGMA data_version every poll_interval_ms;
+**   "shm", "shm-fast-path"      not built: fails with a message containing
+**                               "requires the" (honker's bindings then skip
+**                               it); any other name fails with "unknown
+**                               watcher backend ...".
+** poll_interval_ms <= 0 means the default (1 ms); the maximum is 60000. For
+** "kernel" it is the interval of its fallback poll. Returns NULL on failure
+** and writes a NUL-terminated message into err_buf, truncated to
+** err_len - 1 bytes (nothing is written when err_buf is NULL or
+** err_len <= 0).
 */
 HONKER_API HonkerWatcher *honker_watcher_open(const char *db_path, const char *backend,
                                               char *err_buf, int err_len);
@@ -60,13 +72,15 @@ HONKER_API HonkerWatcher *honker_watcher_open_v2(const char *db_path, const char
 ** -> -1. Many commits coalesce into one 1. timeout_ms < 0 waits without a
 ** time limit. Several threads may wait on one handle at once: one commit
 ** wakes them all. A dead watcher (the file was replaced by rename or
-** deleted) returns -1 within about max(poll interval, 100 ms), for good:
-** close it and open a new one. NULL returns -1.
+** deleted) returns -1, for good: at once when inotify reports the rename or
+** delete in the directory (kernel), else within about max(poll interval,
+** 100 ms) (poller) or 500 ms (kernel's safety check). Close it and open a
+** new one. NULL returns -1.
 */
 HONKER_API int honker_watcher_wait(HonkerWatcher *w, int timeout_ms);
 
 /*
-** Stop the poller thread and free the handle; waits blocked on it return -1
+** Stop the watcher's thread and free the handle; waits blocked on it return -1
 ** first. Call it once, after every wait on the handle has started (a wait
 ** that starts after close was called uses freed memory). NULL is a no-op.
 */

@@ -23,9 +23,10 @@
 **     worker_id: the id counts as dead only when none of its slots is held.
 **     Errors: worker_id must be non-empty TEXT; the main database must be a
 **     file (not :memory: or a temporary database); the database must have
-**     been bootstrapped ("no table _honker_workers: run honker_bootstrap()
-**     first"); "cannot open the lock file '<path>': <reason>"; "cannot take
-**     a slot in '<path>': <reason>". Direct-only (refused in triggers and
+**     honker's tables ("no table _honker_workers: run honker_bootstrap()
+**     first"; a file of honker 0.4 is migrated by the registration's
+**     write); "cannot open the lock file '<path>': <reason>"; "cannot take a
+**     slot in '<path>': <reason>". Direct-only (refused in triggers and
 **     views): it takes a lock of the process.
 **     Example: SELECT honker_worker_register('py-1');
 **
@@ -331,8 +332,14 @@ static int lifeline_require(sqlite3_context *ctx, char **path, unsigned *mode) {
   }
   rc = lifeline_table_exists(ctx, &exists);
   if (rc == SQLITE_OK && !exists) {
-    honker_result_errorf(ctx, "no table _honker_workers: run honker_bootstrap() first");
-    rc = SQLITE_ERROR;
+    /* A file of honker 0.4 (or of our schema 1) is fine: the registration's
+    ** write migrates it (honker_write_begin). */
+    sqlite3_int64 version;
+    rc = honker_schema_version(ctx, &version);
+    if (rc == SQLITE_OK && !honker_conn_schema(ctx)->outdated) {
+      honker_result_errorf(ctx, "no table _honker_workers: run honker_bootstrap() first");
+      rc = SQLITE_ERROR;
+    }
   }
   if (rc != SQLITE_OK) {
     sqlite3_free(*path);

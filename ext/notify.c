@@ -43,6 +43,18 @@
 **     honker_notify_prune removed it first).
 **     Example: SELECT honker_notify_read_since('orders', 42, 100);
 **
+**   honker_notify_channels() -> TEXT (JSON array), ours, for dashboards:
+**     one object per channel that has a notification, ordered by channel:
+**     [{"channel":"orders","last_id":43,"last_at":1767225600}] (the newest
+**     notification's id and time). A skip-scan of _honker_notifications_recent
+**     (one index seek per distinct channel).
+**     Example: SELECT honker_notify_channels();
+**
+**   honker_notify_recent(channel, limit) -> TEXT (JSON array), ours: the
+**     newest notifications of channel, newest first, at most limit (>= 0),
+**     with honker_notify_read_since's keys: what a live tail shows first.
+**     Example: SELECT honker_notify_recent('orders', 20);
+**
 ** Invariants: notify writes exactly one row and nothing else (no pruning on
 ** the hot path); prune only deletes, and runs its two deletes in one
 ** savepoint taken with the write lock first.
@@ -68,6 +80,20 @@ static const char NOTIFY_LAST_ID_SQL[] = "SELECT max(id) FROM _honker_notificati
 static const char NOTIFY_READ_SINCE_SQL[] =
     "SELECT id, channel, payload, created_at FROM _honker_notifications"
     " WHERE channel = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+
+static const char NOTIFY_CHANNELS_SQL[] =
+    "WITH RECURSIVE c(name) AS ("
+    "  SELECT (SELECT min(channel) FROM _honker_notifications)"
+    "  UNION ALL"
+    "  SELECT (SELECT min(channel) FROM _honker_notifications WHERE channel > c.name)"
+    "  FROM c WHERE c.name IS NOT NULL)"
+    " SELECT c.name, n.id, n.created_at FROM c JOIN _honker_notifications AS n"
+    "  ON n.id = (SELECT max(id) FROM _honker_notifications WHERE channel = c.name)"
+    " WHERE c.name IS NOT NULL ORDER BY c.name";
+
+static const char NOTIFY_RECENT_SQL[] =
+    "SELECT id, channel, payload, created_at FROM _honker_notifications"
+    " WHERE channel = ?1 ORDER BY id DESC LIMIT ?2";
 
 static void notify_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
@@ -154,11 +180,38 @@ static void honker_notify_read_since_fn(sqlite3_context *ctx, int argc, sqlite3_
   honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
 }
 
+static void honker_notify_channels_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  (void)argv;
+  static const char *const keys[] = {"channel", "last_id", "last_at"};
+  sqlite3_stmt *s = honker_stmt(ctx, NOTIFY_CHANNELS_SQL);
+  if (!s) return;
+  honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
+}
+
+static void honker_notify_recent_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *channel;
+  int n_channel;
+  sqlite3_int64 limit;
+  if (honker_arg_name(ctx, argv, 0, "channel", &channel, &n_channel)) return;
+  if (honker_arg_int(ctx, argv, 1, "limit", &limit)) return;
+  if (honker_check_min(ctx, "limit", limit, 0)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, NOTIFY_RECENT_SQL);
+  if (!s) return;
+  sqlite3_bind_text(s, 1, channel, n_channel, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, limit);
+  static const char *const keys[] = {"id", "channel", "payload", "created_at"};
+  honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
+}
+
 static const HonkerFunc notify_functions[] = {
     {"notify", 2, notify_fn, HONKER_FN_DB},
     {"honker_notify_prune", 2, honker_notify_prune_fn, HONKER_FN_DB},
     {"honker_notify_last_id", 0, honker_notify_last_id_fn, HONKER_FN_DB},
     {"honker_notify_read_since", 3, honker_notify_read_since_fn, HONKER_FN_DB},
+    {"honker_notify_channels", 0, honker_notify_channels_fn, HONKER_FN_DB}, /* ours */
+    {"honker_notify_recent", 2, honker_notify_recent_fn, HONKER_FN_DB},     /* ours */
 };
 
 int honker_notify_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

@@ -36,8 +36,9 @@
 **                         priority, max_attempts, expires|NULL) -> id
 **     As honker_enqueue, but at most one live job holds (queue, key): when one
 **     already does, nothing is written and its id is returned (its payload,
-**     schedule and priority are left as they are). The key is free again once
-**     that job is acked, failed, cancelled, swept or dead-lettered.
+**     schedule and priority are left as they are); such a duplicate consumes
+**     no id. The key is free again once that job is acked, failed, cancelled,
+**     swept or dead-lettered.
 **     Example: SELECT honker_enqueue_unique('mail', 'user:42', '{}', NULL, NULL, 0, 3, NULL);
 **
 **   honker_cancel(id) -> 1 if a live job (pending or processing) was deleted, else 0.
@@ -67,6 +68,7 @@
 **
 **   honker_dead_purge(queue, older_than_s) -> rows deleted: dead jobs of queue
 **     with died_at <= now - older_than_s (>= 0; 0 purges all), and their errors.
+**     Also deletes a batch of orphaned error rows (any queue): "Orphaned errors".
 **     Example: SELECT honker_dead_purge('emails', 7 * 86400);
 **
 **   honker_dead_list(queue, limit) -> JSON array of the queue's newest dead jobs
@@ -79,13 +81,33 @@
 **     honker_dead_list), or '' when id is not dead (as honker_get_job does for
 **     live jobs). Ours. Example: SELECT honker_dead_get(17);
 **
+**   honker_run_now(id) -> 1 when pending job id was waiting for a later run_at
+**     and is now due (run_at = now), else 0 (due already, claimed, dead or
+**     unknown). Ours: the dashboard's "retry now" for a job waiting out a
+**     retry delay or scheduled for later. Its place in line: run_at now.
+**     Example: SELECT honker_run_now(17);
+**
 ** Invariants (with queue_claim.c and queue_ack.c):
 **   - a pending row has worker_id and claim_expires_at NULL; a processing row
 **     has both set (claims are only ever made by honker_claim_batch);
 **   - a job id is in _honker_live or in _honker_dead, never both: every move
 **     between them runs inside one honker_write_begin/end;
-**   - _honker_job_errors rows exist only for live or dead jobs: ack and cancel
-**     delete them with the job, dead_purge with the dead row.
+**   - our functions leave _honker_job_errors rows only for live or dead
+**     jobs: ack and cancel delete them with the job, dead_purge with the dead
+**     row. Another writer (honker 0.4's ack and cancel, raw SQL) can leave
+**     orphans: see "Orphaned errors".
+**
+** Orphaned errors. honker 0.4 deletes an acked or cancelled job with a plain
+** DELETE and knows nothing of _honker_job_errors, so the errors we recorded
+** for it stay behind. Job ids are never reused (AUTOINCREMENT), so an orphan
+** is harmless but takes room. honker_dead_purge and honker_sweep_expired
+** (housekeeping, under their write lock) delete them, whatever their queue,
+** in bounded batches: each call looks at the next 1000 job ids that have
+** errors after where this connection's previous call stopped, deletes the
+** rows of those that are neither live nor dead (two primary-key lookups per
+** job), and starts again from the first job once it reached the last. With
+** fewer than 1000 such jobs every call looks at all of them. Nothing is
+** added to an ack.
 */
 #include "util.h"
 
@@ -105,11 +127,24 @@ static const char ENQUEUE_UNIQUE_SQL[] =
 static const char UNIQUE_HOLDER_SQL[] =
     "SELECT id FROM _honker_live WHERE queue = ?1 AND unique_key = ?2";
 static const char CANCEL_SQL[] = "DELETE FROM _honker_live WHERE id = ?1";
+static const char RUN_NOW_SQL[] =
+    "UPDATE _honker_live SET run_at = ?2 WHERE id = ?1 AND state = 'pending' AND run_at > ?2";
 static const char FORGET_ERRORS_SQL[] = "DELETE FROM _honker_job_errors WHERE job_id = ?1";
-static const char GET_JOB_SQL[] =
-    "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at,"
-    " attempts, max_attempts, created_at, expires_at, last_error"
-    " FROM _honker_live WHERE id = ?1";
+/* Orphaned errors: how many of the next ?2 job ids with errors after ?1 there
+** are, and the last of them. */
+static const char ORPHAN_WINDOW_SQL[] =
+    "SELECT count(*), max(job_id) FROM (SELECT DISTINCT job_id FROM _honker_job_errors"
+    " WHERE job_id > ?1 ORDER BY job_id LIMIT ?2)";
+static const char ORPHAN_DELETE_SQL[] =
+    "DELETE FROM _honker_job_errors WHERE job_id > ?1 AND job_id <= ?2"
+    " AND NOT EXISTS (SELECT 1 FROM _honker_live WHERE id = job_id)"
+    " AND NOT EXISTS (SELECT 1 FROM _honker_dead WHERE id = job_id)";
+#define GET_JOB_COLUMNS                                                              \
+  "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at," \
+  " attempts, max_attempts, created_at, expires_at,"
+static const char GET_JOB_SQL[] = GET_JOB_COLUMNS " last_error FROM _honker_live WHERE id = ?1";
+/* A file of honker 0.4 not migrated yet (schema.c "Old files"): no last_error column. */
+static const char GET_JOB_04_SQL[] = GET_JOB_COLUMNS " NULL FROM _honker_live WHERE id = ?1";
 static const char STATS_SQL[] =
     "SELECT"
     " (SELECT count(*) FROM _honker_live"
@@ -155,6 +190,51 @@ int queue_forget_errors(sqlite3_context *ctx, sqlite3_int64 id) {
   if (!s) return SQLITE_ERROR;
   sqlite3_bind_int64(s, 1, id);
   return honker_exec_stmt(ctx, s);
+}
+
+/* Job ids with errors examined per call of queue_sweep_orphan_errors. */
+#define QUEUE_ORPHAN_BATCH 1000
+
+/* The window of the orphan sweep after job id from: *n job ids, the last *to. */
+static int queue_orphan_window(sqlite3_context *ctx, sqlite3_int64 from, sqlite3_int64 *n,
+                               sqlite3_int64 *to) {
+  sqlite3_stmt *s = honker_stmt(ctx, ORPHAN_WINDOW_SQL);
+  if (!s) return SQLITE_ERROR;
+  sqlite3_bind_int64(s, 1, from);
+  sqlite3_bind_int(s, 2, QUEUE_ORPHAN_BATCH);
+  int rc = honker_step(ctx, s);
+  if (rc == SQLITE_DONE) { /* an aggregate always yields a row */
+    honker_stmt_done(s);
+    honker_result_errorf(ctx, "no result row");
+    return SQLITE_ERROR;
+  }
+  if (rc != SQLITE_ROW) return rc;
+  *n = sqlite3_column_int64(s, 0);
+  *to = sqlite3_column_int64(s, 1);
+  honker_stmt_done(s);
+  return SQLITE_OK;
+}
+
+int queue_sweep_orphan_errors(sqlite3_context *ctx) {
+  sqlite3_int64 *cursor = honker_conn_errors_swept_to(ctx), n = 0, to = 0;
+  if (!cursor) return SQLITE_OK; /* cannot happen: every function has its state */
+  sqlite3_int64 from = *cursor;
+  int rc = queue_orphan_window(ctx, from, &n, &to);
+  if (rc == SQLITE_OK && n == 0 && from > 0) { /* past the last one: from the first again */
+    from = 0;
+    rc = queue_orphan_window(ctx, from, &n, &to);
+  }
+  if (rc != SQLITE_OK) return rc;
+  if (n > 0) {
+    sqlite3_stmt *s = honker_stmt(ctx, ORPHAN_DELETE_SQL);
+    if (!s) return SQLITE_ERROR;
+    sqlite3_bind_int64(s, 1, from);
+    sqlite3_bind_int64(s, 2, to);
+    if ((rc = honker_exec_stmt(ctx, s)) != SQLITE_OK) return rc;
+  }
+  /* A short window reached the last job with errors: the next call starts over. */
+  *cursor = n < QUEUE_ORPHAN_BATCH ? 0 : to;
+  return SQLITE_OK;
 }
 
 int queue_bury(sqlite3_context *ctx, sqlite3_int64 id, const char *error, int n_error,
@@ -246,9 +326,21 @@ static void honker_enqueue_fn(sqlite3_context *ctx, int argc, sqlite3_value **ar
   sqlite3_result_int64(ctx, sqlite3_last_insert_rowid(sqlite3_context_db_handle(ctx)));
 }
 
-/* Insert first (DO NOTHING on a held key) so the write lock is taken before
-** any read: racing processes serialize on the lock and the losers then see
-** the winner's committed row. */
+/* *id = the live job holding (queue, key), or 0. */
+static int queue_unique_holder(sqlite3_context *ctx, const QueueJob *job, const char *key,
+                               int n_key, sqlite3_int64 *id) {
+  sqlite3_stmt *s = honker_stmt(ctx, UNIQUE_HOLDER_SQL);
+  if (!s) return SQLITE_ERROR;
+  sqlite3_bind_text(s, 1, job->queue, job->n_queue, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, key, n_key, SQLITE_TRANSIENT);
+  return honker_query_int(ctx, s, 0, id);
+}
+
+/* Under the write lock (honker_write_begin), look for the holder first and
+** insert only when there is none, so a duplicate consumes no id (an INSERT
+** that DO NOTHING skips still advances the AUTOINCREMENT counter). Racing
+** processes serialize on the lock: the losers read the winner's committed
+** row. The ON CONFLICT clause stays as a guard. */
 static void honker_enqueue_unique_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   QueueJob job;
@@ -260,24 +352,19 @@ static void honker_enqueue_unique_fn(sqlite3_context *ctx, int argc, sqlite3_val
   if (queue_read_schedule(ctx, argv, 3, &job)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
+  sqlite3 *db = honker_db(ctx);
   sqlite3_int64 id = 0;
-  sqlite3_stmt *s = honker_stmt(ctx, ENQUEUE_UNIQUE_SQL);
-  int rc = s ? SQLITE_OK : SQLITE_ERROR;
-  if (rc == SQLITE_OK) {
-    queue_bind_job(s, &job);
-    sqlite3_bind_text(s, 7, key, n_key, SQLITE_TRANSIENT);
-    rc = honker_exec_stmt(ctx, s);
-    sqlite3 *db = sqlite3_context_db_handle(ctx);
-    if (rc == SQLITE_OK && sqlite3_changes(db) == 1) id = sqlite3_last_insert_rowid(db);
-  }
-  if (rc == SQLITE_OK && id == 0) { /* key held: return the holder */
-    if (!(s = honker_stmt(ctx, UNIQUE_HOLDER_SQL))) {
-      rc = SQLITE_ERROR;
-    } else {
-      sqlite3_bind_text(s, 1, job.queue, job.n_queue, SQLITE_TRANSIENT);
-      sqlite3_bind_text(s, 2, key, n_key, SQLITE_TRANSIENT);
-      rc = honker_query_int(ctx, s, 0, &id);
+  int rc = queue_unique_holder(ctx, &job, key, n_key, &id);
+  if (rc == SQLITE_OK && id == 0) {
+    sqlite3_stmt *s = honker_stmt(ctx, ENQUEUE_UNIQUE_SQL);
+    rc = s ? SQLITE_OK : SQLITE_ERROR;
+    if (rc == SQLITE_OK) {
+      queue_bind_job(s, &job);
+      sqlite3_bind_text(s, 7, key, n_key, SQLITE_TRANSIENT);
+      rc = honker_exec_stmt(ctx, s);
     }
+    if (rc == SQLITE_OK && sqlite3_changes(db) == 1) id = sqlite3_last_insert_rowid(db);
+    if (rc == SQLITE_OK && id == 0) rc = queue_unique_holder(ctx, &job, key, n_key, &id);
   }
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int64(ctx, id);
@@ -304,6 +391,19 @@ static void honker_cancel_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, changed ? 1 : 0);
 }
 
+static void honker_run_now_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_int64 id, now;
+  if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  if (honker_now(ctx, &now)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, RUN_NOW_SQL);
+  if (!s) return;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, now);
+  if (honker_exec_stmt(ctx, s) != SQLITE_OK) return;
+  sqlite3_result_int(ctx, sqlite3_changes(honker_db(ctx)) > 0);
+}
+
 /* The one row of s (bound to an id) as a JSON object, or '' when there is none. */
 static void queue_result_row_or_empty(sqlite3_context *ctx, sqlite3_stmt *s,
                                       const char *const *keys, int n_keys) {
@@ -326,9 +426,10 @@ static void honker_get_job_fn(sqlite3_context *ctx, int argc, sqlite3_value **ar
                                      "priority",  "run_at",       "worker_id",  "claim_expires_at",
                                      "attempts",  "max_attempts", "created_at", "expires_at",
                                      "last_error"};
-  sqlite3_int64 id;
+  sqlite3_int64 id, version;
   if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
-  sqlite3_stmt *s = honker_stmt(ctx, GET_JOB_SQL);
+  if (honker_schema_version(ctx, &version)) return;
+  sqlite3_stmt *s = honker_stmt(ctx, version >= HONKER_SCHEMA_V1 ? GET_JOB_SQL : GET_JOB_04_SQL);
   if (!s) return;
   sqlite3_bind_int64(s, 1, id);
   queue_result_row_or_empty(ctx, s, keys, HONKER_COUNT(keys));
@@ -434,6 +535,7 @@ static void honker_dead_purge_fn(sqlite3_context *ctx, int argc, sqlite3_value *
       purged = sqlite3_changes(honker_db(ctx));
     }
   }
+  if (rc == SQLITE_OK) rc = queue_sweep_orphan_errors(ctx);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, purged);
 }
@@ -478,6 +580,10 @@ static const HonkerFunc queue_functions[] = {
     /* for the honker command line (queue_inspect.c) */
     {"honker_queues_stats", 0, honker_queues_stats_fn, HONKER_FN_DB},
     {"honker_job_list", 3, honker_job_list_fn, HONKER_FN_DB},
+    /* for dashboards (queue_inspect.c): pages of a listing, a job's errors */
+    {"honker_job_list", 4, honker_job_list_fn, HONKER_FN_DB},
+    {"honker_job_errors", 1, honker_job_errors_fn, HONKER_FN_DB},
+    {"honker_run_now", 1, honker_run_now_fn, HONKER_FN_DB},
 };
 
 int honker_queue_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg) {

@@ -21,6 +21,15 @@ int queue_forget_errors(sqlite3_context *ctx, sqlite3_int64 id);
 int queue_record_error(sqlite3_context *ctx, sqlite3_int64 id, sqlite3_int64 attempt,
                        const char *error, int n_error, sqlite3_int64 now);
 
+/* Where this connection's sweep of orphaned _honker_job_errors rows goes on
+** (the last job id it examined; kept in HonkerConn). */
+sqlite3_int64 *honker_conn_errors_swept_to(sqlite3_context *ctx);
+
+/* Delete the _honker_job_errors rows of jobs that are neither live nor dead
+** (acked or cancelled by honker 0.4, which does not know the table): a
+** bounded batch per call, see queue.c "Orphaned errors". Under the write lock. */
+int queue_sweep_orphan_errors(sqlite3_context *ctx);
+
 /* SQL functions defined outside queue.c, registered from queue.c's table. */
 void honker_claim_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_queue_next_claim_at_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
@@ -33,5 +42,6 @@ void honker_heartbeat_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_release_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_queues_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void honker_job_errors_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 #endif /* HONKER_QUEUE_H */

@@ -38,6 +38,11 @@
 **     so the job keeps its place in line. No error is recorded.
 **     Example: SELECT honker_release(17, 'worker-1');
 **
+** Each settle is counted in its queue's row of the current minute of
+** _honker_history (history.c), in the same transaction: ack and ack_batch as
+** completed, retry with attempts left as failed, fail and a final retry as
+** dead.
+**
 ** Invariants: ack deletes the job's _honker_job_errors rows in the same
 ** transaction (retry and fail keep them: the job is still live, or dead and
 ** inspectable); nothing in this file ever makes a claim.
@@ -46,11 +51,19 @@
 
 #include <string.h>
 
+#include "history.h"
 #include "queue.h"
 
-/* ?3 is now: one clock reading per call, shared by every statement. */
-static const char ACK_SQL[] =
-    "DELETE FROM _honker_live WHERE id = ?1 AND worker_id = ?2 AND claim_expires_at >= ?3";
+/* ?3 is now: one clock reading per call, shared by every statement. The
+** valid claim is found first (its queue is counted, history.c), then deleted. */
+static const char ACK_FIND_SQL[] =
+    "SELECT queue FROM _honker_live WHERE id = ?1 AND worker_id = ?2 AND claim_expires_at >= ?3";
+static const char ACK_SQL[] = "DELETE FROM _honker_live WHERE id = ?1";
+/* Counts the ack in its queue's row of this minute (?1) when the claim is
+** valid and that row exists: the claim check and the count in one statement. */
+static const char ACK_COUNT_SQL[] =
+    "UPDATE _honker_history SET completed = completed + 1 WHERE minute = ?1 AND queue ="
+    " (SELECT queue FROM _honker_live WHERE id = ?2 AND worker_id = ?3 AND claim_expires_at >= ?4)";
 /* NULL when ?1 is a JSON array of integers, else what it is instead. */
 static const char ACK_BATCH_CHECK_SQL[] =
     "SELECT CASE WHEN json_valid(?1) = 0 THEN 'malformed JSON'"
@@ -61,11 +74,15 @@ static const char ACK_BATCH_ERRORS_SQL[] =
     "DELETE FROM _honker_job_errors WHERE job_id IN (SELECT id FROM _honker_live"
     " WHERE id IN (SELECT value FROM json_each(?1)) AND worker_id = ?2"
     " AND claim_expires_at >= ?3)";
+/* The jobs the batch will ack, per queue: what history.c counts. */
+static const char ACK_BATCH_COUNT_SQL[] =
+    "SELECT queue, count(*) FROM _honker_live WHERE id IN (SELECT value FROM json_each(?1))"
+    " AND worker_id = ?2 AND claim_expires_at >= ?3 GROUP BY queue";
 static const char ACK_BATCH_SQL[] =
     "DELETE FROM _honker_live WHERE id IN (SELECT value FROM json_each(?1))"
     " AND worker_id = ?2 AND claim_expires_at >= ?3";
 static const char VALID_CLAIM_SQL[] =
-    "SELECT attempts, max_attempts FROM _honker_live WHERE id = ?1 AND worker_id = ?2"
+    "SELECT attempts, max_attempts, queue FROM _honker_live WHERE id = ?1 AND worker_id = ?2"
     " AND state = 'processing' AND claim_expires_at >= ?3";
 static const char RETRY_SQL[] =
     "UPDATE _honker_live SET state = 'pending', run_at = ?2, worker_id = NULL,"
@@ -91,6 +108,30 @@ static int queue_exec_claimed(sqlite3_context *ctx, const char *sql, sqlite3_int
   return rc;
 }
 
+/* The ack of a claim that ACK_COUNT_SQL did not count: either no valid claim
+** (*acked = 0) or its queue has no history row this minute yet (counted here,
+** through history_count, which creates the row). */
+static int queue_ack_first_of_minute(sqlite3_context *ctx, sqlite3_int64 id, const char *worker,
+                                     int n_worker, sqlite3_int64 now, int *acked) {
+  sqlite3_stmt *s = honker_stmt(ctx, ACK_FIND_SQL);
+  if (!s) return SQLITE_ERROR;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_text(s, 2, worker, n_worker, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 3, now);
+  int rc = honker_step(ctx, s);
+  if (rc == SQLITE_DONE) {
+    honker_stmt_done(s);
+    return SQLITE_OK;
+  }
+  if (rc != SQLITE_ROW) return rc;
+  *acked = 1;
+  /* Counted while the row is current: the queue name is the column's text. */
+  rc = history_count(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_bytes(s, 0), now,
+                     1, 0, 0);
+  honker_stmt_done(s);
+  return rc;
+}
+
 void honker_ack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   sqlite3_int64 id, now;
@@ -101,7 +142,27 @@ void honker_ack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (honker_now(ctx, &now)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
-  int rc = queue_exec_claimed(ctx, ACK_SQL, id, worker, n_worker, now, &acked);
+  /* Usually one statement checks the claim and counts it (history.c). */
+  sqlite3_stmt *s = honker_stmt(ctx, ACK_COUNT_SQL);
+  int rc = s ? SQLITE_OK : SQLITE_ERROR;
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, now - now % 60);
+    sqlite3_bind_int64(s, 2, id);
+    sqlite3_bind_text(s, 3, worker, n_worker, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 4, now);
+    rc = honker_exec_stmt(ctx, s);
+    acked = rc == SQLITE_OK && sqlite3_changes(honker_db(ctx)) > 0;
+  }
+  if (rc == SQLITE_OK && !acked)
+    rc = queue_ack_first_of_minute(ctx, id, worker, n_worker, now, &acked);
+  if (rc == SQLITE_OK && acked) {
+    if (!(s = honker_stmt(ctx, ACK_SQL))) {
+      rc = SQLITE_ERROR;
+    } else {
+      sqlite3_bind_int64(s, 1, id);
+      rc = honker_exec_stmt(ctx, s);
+    }
+  }
   if (rc == SQLITE_OK && acked) rc = queue_forget_errors(ctx, id);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, acked ? 1 : 0);
@@ -143,6 +204,28 @@ static int queue_exec_ids(sqlite3_context *ctx, const char *sql, const char *ids
   return honker_exec_stmt(ctx, s);
 }
 
+/* Count the jobs ack_batch is about to delete, per queue (history.c). */
+static int queue_count_batch(sqlite3_context *ctx, const char *ids, int n_ids, const char *worker,
+                             int n_worker, sqlite3_int64 now) {
+  sqlite3_stmt *s = honker_stmt(ctx, ACK_BATCH_COUNT_SQL);
+  if (!s) return SQLITE_ERROR;
+  sqlite3_bind_text(s, 1, ids, n_ids, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, worker, n_worker, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 3, now);
+  int rc;
+  while ((rc = honker_step(ctx, s)) == SQLITE_ROW) {
+    rc = history_count(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_bytes(s, 0),
+                       now, sqlite3_column_int64(s, 1), 0, 0);
+    if (rc != SQLITE_OK) {
+      honker_stmt_done(s);
+      return rc;
+    }
+  }
+  if (rc != SQLITE_DONE) return rc;
+  honker_stmt_done(s);
+  return SQLITE_OK;
+}
+
 void honker_ack_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   const char *ids, *worker;
@@ -154,7 +237,9 @@ void honker_ack_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (honker_now(ctx, &now)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
-  int rc = queue_exec_ids(ctx, ACK_BATCH_ERRORS_SQL, ids, n_ids, worker, n_worker, now);
+  int rc = queue_count_batch(ctx, ids, n_ids, worker, n_worker, now);
+  if (rc == SQLITE_OK)
+    rc = queue_exec_ids(ctx, ACK_BATCH_ERRORS_SQL, ids, n_ids, worker, n_worker, now);
   if (rc == SQLITE_OK) {
     rc = queue_exec_ids(ctx, ACK_BATCH_SQL, ids, n_ids, worker, n_worker, now);
     if (rc == SQLITE_OK) acked = sqlite3_changes(honker_db(ctx));
@@ -163,10 +248,12 @@ void honker_ack_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, acked);
 }
 
-/* Look up the caller's valid claim on id: *found, and its attempt counters. */
+/* Look up the caller's valid claim on id: *found, and its attempt counters.
+** A found job is counted in its queue's history (history.c) as the settle
+** about to happen: dead when bury or the final attempt, else failed. */
 static int queue_valid_claim(sqlite3_context *ctx, sqlite3_int64 id, const char *worker,
-                             int n_worker, sqlite3_int64 now, int *found, sqlite3_int64 *attempts,
-                             sqlite3_int64 *max_attempts) {
+                             int n_worker, sqlite3_int64 now, int bury, int *found,
+                             sqlite3_int64 *attempts, sqlite3_int64 *max_attempts) {
   sqlite3_stmt *s = honker_stmt(ctx, VALID_CLAIM_SQL);
   if (!s) return SQLITE_ERROR;
   sqlite3_bind_int64(s, 1, id);
@@ -178,6 +265,13 @@ static int queue_valid_claim(sqlite3_context *ctx, sqlite3_int64 id, const char 
   if (*found) {
     *attempts = sqlite3_column_int64(s, 0);
     *max_attempts = sqlite3_column_int64(s, 1);
+    int dead = bury || *attempts >= *max_attempts;
+    rc = history_count(ctx, (const char *)sqlite3_column_text(s, 2), sqlite3_column_bytes(s, 2),
+                       now, 0, !dead, dead);
+    if (rc != SQLITE_OK) {
+      honker_stmt_done(s);
+      return rc;
+    }
   }
   honker_stmt_done(s);
   return SQLITE_OK;
@@ -197,7 +291,7 @@ void honker_retry_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (honker_add_seconds(ctx, "delay_s", now, delay, &run_at)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
-  int rc = queue_valid_claim(ctx, id, worker, n_worker, now, &found, &attempts, &max_attempts);
+  int rc = queue_valid_claim(ctx, id, worker, n_worker, now, 0, &found, &attempts, &max_attempts);
   if (rc == SQLITE_OK && found) rc = queue_record_error(ctx, id, attempts, error, n_error, now);
   if (rc == SQLITE_OK && found) {
     if (attempts >= max_attempts) {
@@ -229,7 +323,7 @@ void honker_fail_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (honker_now(ctx, &now)) return;
   HonkerTxn txn;
   if (honker_write_begin(ctx, &txn)) return;
-  int rc = queue_valid_claim(ctx, id, worker, n_worker, now, &found, &attempts, &max_attempts);
+  int rc = queue_valid_claim(ctx, id, worker, n_worker, now, 1, &found, &attempts, &max_attempts);
   if (rc == SQLITE_OK && found) rc = queue_record_error(ctx, id, attempts, error, n_error, now);
   if (rc == SQLITE_OK && found) rc = queue_bury(ctx, id, error, n_error, now);
   rc = honker_write_end(ctx, &txn, rc);

@@ -39,7 +39,10 @@
 **   honker_sweep_expired(queue) -> rows moved to _honker_dead ('expired'):
 **     pending rows with expires_at <= now, and processing rows with
 **     expires_at <= now whose claim lapsed (a valid claim is left to its
-**     holder). Their _honker_job_errors rows are kept.
+**     holder). Their _honker_job_errors rows are kept. They count as dead in
+**     the queue's history (history.c), as do the rows a claim buries. Also
+**     deletes a batch of orphaned error rows (any queue): queue.c "Orphaned
+**     errors".
 **
 ** The claim path (the claim-cost fix): cost depends on n, on the number of
 ** distinct pending priorities of the queue and on rows that must be skipped
@@ -58,6 +61,7 @@
 */
 #include "util.h"
 
+#include "history.h"
 #include "lifeline.h"
 #include "queue.h"
 
@@ -316,6 +320,7 @@ void honker_claim_batch_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
   for (sqlite3_int64 i = 0; rc == SQLITE_OK && i < set.n_dead; i++) {
     rc = queue_bury(ctx, set.dead[i], "max attempts exceeded", -1, now);
   }
+  if (rc == SQLITE_OK) rc = history_count(ctx, queue, n_queue, now, 0, 0, set.n_dead);
   if (rc == SQLITE_OK) {
     if (set.n_cand > 1) qsort(set.cand, (size_t)set.n_cand, sizeof(QueueCand), queue_cand_cmp);
     sqlite3_str_appendchar(out, 1, '[');
@@ -395,6 +400,8 @@ void honker_sweep_expired_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
     rc = honker_exec_stmt(ctx, s);
     if (rc == SQLITE_OK && i == 1) swept = sqlite3_changes(honker_db(ctx));
   }
+  if (rc == SQLITE_OK) rc = history_count(ctx, queue, n_queue, now, 0, 0, swept);
+  if (rc == SQLITE_OK) rc = queue_sweep_orphan_errors(ctx);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, swept);
 }

@@ -13,8 +13,9 @@
 **     queue, never a table scan); each count is an index range of that queue.
 **     Example: SELECT value ->> '$.queue' FROM json_each(honker_queues_stats());
 **
-**   honker_job_list(queue, state|NULL, limit) -> JSON array of at most limit
-**     (>= 0) jobs of queue:
+**   honker_job_list(queue, state|NULL, limit [, offset]) -> JSON array of at
+**     most limit (>= 0) jobs of queue, after skipping the first offset (>= 0,
+**     default 0: pages for the dashboard; each page is read afresh):
 **       NULL          every live job (pending, scheduled, processing), by id;
 **       'pending'     due pending jobs in claim order (priority DESC, run_at, id);
 **       'scheduled'   pending jobs with run_at > now, soonest first;
@@ -27,6 +28,12 @@
 **     Any other state is an error: "honker_job_list: state must be one of
 **     pending, scheduled, processing, dead or NULL (got TEXT 'x')".
 **     Example: SELECT honker_job_list('emails', 'processing', 20);
+**
+**   honker_job_errors(id) -> JSON array of {"attempt","error","created_at"},
+**     the error of every failed attempt of job id (live or dead), by attempt;
+**     '[]' for a job without errors or an unknown id. Acked and cancelled
+**     jobs have none (their history goes with them).
+**     Example: SELECT honker_job_errors(17);
 */
 #include "util.h"
 
@@ -67,19 +74,34 @@ static const char QUEUES_STATS_SQL[] =
 #define INSPECT_LIVE_COLUMNS                                                         \
   "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at," \
   " attempts, max_attempts, created_at, expires_at, last_error FROM _honker_live"
-static const char LIST_ALL_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state IN ('pending', 'processing') ORDER BY id LIMIT ?3";
-static const char LIST_PENDING_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state = 'pending' AND run_at <= ?2"
-    " ORDER BY priority DESC, run_at, id LIMIT ?3";
-static const char LIST_SCHEDULED_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state = 'pending' AND run_at > ?2 ORDER BY run_at, id LIMIT ?3";
-static const char LIST_PROCESSING_SQL[] = INSPECT_LIVE_COLUMNS
-    " WHERE queue = ?1 AND state = 'processing' ORDER BY claim_expires_at, id LIMIT ?3";
+/* A file of honker 0.4 not migrated yet (schema.c "Old files"): no last_error column. */
+#define INSPECT_LIVE_COLUMNS_04                                                      \
+  "SELECT id, queue, payload, state, priority, run_at, worker_id, claim_expires_at," \
+  " attempts, max_attempts, created_at, expires_at, NULL FROM _honker_live"
+#define LIST_ALL_WHERE \
+  " WHERE queue = ?1 AND state IN ('pending', 'processing') ORDER BY id LIMIT ?3 OFFSET ?4"
+#define LIST_PENDING_WHERE                                   \
+  " WHERE queue = ?1 AND state = 'pending' AND run_at <= ?2" \
+  " ORDER BY priority DESC, run_at, id LIMIT ?3 OFFSET ?4"
+#define LIST_SCHEDULED_WHERE \
+  " WHERE queue = ?1 AND state = 'pending' AND run_at > ?2 ORDER BY run_at, id LIMIT ?3 OFFSET ?4"
+#define LIST_PROCESSING_WHERE \
+  " WHERE queue = ?1 AND state = 'processing' ORDER BY claim_expires_at, id LIMIT ?3 OFFSET ?4"
+static const char LIST_ALL_SQL[] = INSPECT_LIVE_COLUMNS LIST_ALL_WHERE;
+static const char LIST_PENDING_SQL[] = INSPECT_LIVE_COLUMNS LIST_PENDING_WHERE;
+static const char LIST_SCHEDULED_SQL[] = INSPECT_LIVE_COLUMNS LIST_SCHEDULED_WHERE;
+static const char LIST_PROCESSING_SQL[] = INSPECT_LIVE_COLUMNS LIST_PROCESSING_WHERE;
+static const char LIST_ALL_04_SQL[] = INSPECT_LIVE_COLUMNS_04 LIST_ALL_WHERE;
+static const char LIST_PENDING_04_SQL[] = INSPECT_LIVE_COLUMNS_04 LIST_PENDING_WHERE;
+static const char LIST_SCHEDULED_04_SQL[] = INSPECT_LIVE_COLUMNS_04 LIST_SCHEDULED_WHERE;
+static const char LIST_PROCESSING_04_SQL[] = INSPECT_LIVE_COLUMNS_04 LIST_PROCESSING_WHERE;
 static const char LIST_DEAD_SQL[] =
     "SELECT id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at,"
     " died_at FROM _honker_dead WHERE queue = ?1"
-    " ORDER BY died_at DESC, id DESC LIMIT ?3";
+    " ORDER BY died_at DESC, id DESC LIMIT ?3 OFFSET ?4";
+
+static const char JOB_ERRORS_SQL[] =
+    "SELECT attempt, error, created_at FROM _honker_job_errors WHERE job_id = ?1 ORDER BY attempt";
 
 static const char *const inspect_live_keys[] = {
     "id",         "queue",      "payload",          "state",    "priority",
@@ -103,29 +125,33 @@ void honker_queues_stats_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv
 }
 
 void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
+  /* The live-job statements by state; for a file of honker 0.4 not migrated yet
+  ** the twins without last_error (schema.c "Old files"). */
+  static const char *const live_sql[] = {LIST_ALL_SQL, LIST_PENDING_SQL, LIST_SCHEDULED_SQL,
+                                         LIST_PROCESSING_SQL};
+  static const char *const live_04_sql[] = {LIST_ALL_04_SQL, LIST_PENDING_04_SQL,
+                                            LIST_SCHEDULED_04_SQL, LIST_PROCESSING_04_SQL};
   const char *queue, *state;
-  int n_queue, n_state;
-  sqlite3_int64 limit, now;
+  int n_queue, n_state, which = 0; /* live_sql's index, or -1 for dead */
+  sqlite3_int64 limit, offset = 0, now, version;
   if (honker_arg_name(ctx, argv, 0, "queue", &queue, &n_queue)) return;
   if (honker_arg_text_or_null(ctx, argv, 1, "state", &state, &n_state)) return;
   if (honker_arg_int(ctx, argv, 2, "limit", &limit)) return;
   if (honker_check_min(ctx, "limit", limit, 0)) return;
-  const char *sql = LIST_ALL_SQL;
-  const char *const *keys = inspect_live_keys;
-  int n_keys = HONKER_COUNT(inspect_live_keys);
+  if (argc > 3) {
+    if (honker_arg_int(ctx, argv, 3, "offset", &offset)) return;
+    if (honker_check_min(ctx, "offset", offset, 0)) return;
+  }
   if (state) {
     /* Compare whole byte strings: "pending\0x" is not "pending". */
     if (n_state == 7 && memcmp(state, "pending", 7) == 0) {
-      sql = LIST_PENDING_SQL;
+      which = 1;
     } else if (n_state == 9 && memcmp(state, "scheduled", 9) == 0) {
-      sql = LIST_SCHEDULED_SQL;
+      which = 2;
     } else if (n_state == 10 && memcmp(state, "processing", 10) == 0) {
-      sql = LIST_PROCESSING_SQL;
+      which = 3;
     } else if (n_state == 4 && memcmp(state, "dead", 4) == 0) {
-      sql = LIST_DEAD_SQL;
-      keys = inspect_dead_keys;
-      n_keys = HONKER_COUNT(inspect_dead_keys);
+      which = -1;
     } else {
       honker_result_errorf(ctx,
                            "state must be one of pending, scheduled, processing, dead or NULL"
@@ -135,10 +161,41 @@ void honker_job_list_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
   }
   if (honker_now(ctx, &now)) return;
-  sqlite3_stmt *s = honker_stmt(ctx, sql);
+  if (honker_schema_version(ctx, &version)) return;
+  sqlite3_stmt *s;
+  if (which < 0) {
+    s = honker_stmt(ctx, LIST_DEAD_SQL);
+  } else if (version < HONKER_SCHEMA_V1) {
+    s = honker_stmt(ctx, live_04_sql[which]);
+  } else {
+    s = honker_stmt(ctx, live_sql[which]);
+  }
   if (!s) return;
   sqlite3_bind_text(s, 1, queue, n_queue, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 2, now);
   sqlite3_bind_int64(s, 3, limit);
-  honker_result_json_rows(ctx, s, keys, n_keys);
+  sqlite3_bind_int64(s, 4, offset);
+  if (which < 0) {
+    honker_result_json_rows(ctx, s, inspect_dead_keys, HONKER_COUNT(inspect_dead_keys));
+  } else {
+    honker_result_json_rows(ctx, s, inspect_live_keys, HONKER_COUNT(inspect_live_keys));
+  }
+}
+
+void honker_job_errors_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  static const char *const keys[] = {"attempt", "error", "created_at"};
+  sqlite3_int64 id;
+  if (honker_arg_int(ctx, argv, 0, "id", &id)) return;
+  sqlite3_int64 version;
+  if (honker_schema_version(ctx, &version)) return;
+  /* honker 0.4 keeps no error history (schema.c "Old files"). */
+  if (version < HONKER_SCHEMA_V1) {
+    sqlite3_result_text(ctx, "[]", 2, SQLITE_STATIC);
+    return;
+  }
+  sqlite3_stmt *s = honker_stmt(ctx, JOB_ERRORS_SQL);
+  if (!s) return;
+  sqlite3_bind_int64(s, 1, id);
+  honker_result_json_rows(ctx, s, keys, HONKER_COUNT(keys));
 }

@@ -2,25 +2,15 @@
 ** scheduler.c — periodic tasks: the SQL glue around cron.c and cron_next.c
 ** (spec/sql.md "Scheduler"; table _honker_scheduler_tasks).
 **
-**   honker_cron_next_after(expr TEXT, from_unix INTEGER) -> INTEGER
-**     The first boundary of expr strictly after from_unix (Unix seconds,
-**     0 .. 253402300799), in the process's local time zone (grammar in
-**     cron.h). Errors: expr is invalid: <parser message>; from_unix range.
-**     Registered SQLITE_INNOCUOUS (no side effect) but not deterministic:
-**     the answer depends on the process's time zone (util.h "flags").
-**     Example: SELECT honker_cron_next_after('0 3 * * *', unixepoch());
-**
-**   honker_cron_error(expr TEXT) -> TEXT or NULL
-**     NULL when expr is a schedule that fires, else why not, in the parser's
-**     words (the text after "expr is invalid: " above), so a host can check
-**     a schedule and word its own error. Registered like cron_next_after.
-**     Example: SELECT honker_cron_error('61 * * * *');
-**       -> 'minute field: 61 is out of range 0-59'
+**   honker_cron_next_after and honker_cron_error, the SQL face of cron.c,
+**   live in cron_sql.c (registered from the table below).
 **
 **   honker_scheduler_register(name, queue, expr, payload, priority,
 **                             expires_s|NULL [, max_attempts]) -> 1
 **     Upserts the task: every column is replaced and next_fire_at becomes
-**     the next boundary after now; enabled is kept, so a paused task stays
+**     the next boundary after now; cron_expr is stored as the canonical text
+**     of expr (cron.h cron_canonical_n: @daily is stored as 0 0 * * *, MON
+**     as 1), a form honker 0.4's tickers parse; enabled is kept, so a paused task stays
 **     paused when re-registered. name, queue: non-empty TEXT, not blank (only
 **     whitespace); payload: TEXT; expires_s: seconds after each fire, >= 1 and
 **     such that the first fire's jobs expire by 9999-12-31T23:59:59Z
@@ -46,8 +36,8 @@
 **     is applied only when touch_expires is 1 (then NULL clears it), likewise
 **     max_attempts with touch_max_attempts (then NULL resets it to 3); the
 **     touch flags are 0 or 1. A new expires_s follows register's rule, from
-**     the new expr's next boundary, or from now when expr is NULL. A new expr recomputes
-*next_fire_at from now.
+**     the new expr's next boundary, or from now when expr is NULL. A new expr
+**     is stored as register stores it and recomputes next_fire_at from now.
 **     Returns 1 when the task exists and something was asked to change, 0
 **     otherwise (honker's rule: a call that changes nothing returns 0).
 **     Example: SELECT honker_scheduler_update('nightly', '0 4 * * *', NULL,
@@ -62,7 +52,9 @@
 **     9999-12-31T23:59:59Z, possible only for rows stored before that bound
 **     or by honker 0.4, is stored as 253402300799). At most 64 boundaries per
 **     task per tick: the older ones are enqueued, the rest skipped, and
-**     next_fire_at moves to the first boundary after now. now: 0 ..
+**     next_fire_at moves to the first boundary after now; a task with no
+**     boundary left by 9999-12-31T23:59:59Z stops there (enabled = 0,
+**     next_fire_at = 253402300799). now: 0 ..
 **     253402300799. A task whose stored cron_expr does not parse (written by
 **     raw SQL or another version) is skipped, so it cannot stop the others.
 **     Example: SELECT honker_scheduler_tick(unixepoch());
@@ -81,9 +73,7 @@
 **     next_fire_at is always a boundary of its cron_expr (or, for rows
 **     written by other versions, whatever they stored: tick starts there).
 */
-#include "util.h"
-
-#include "cron.h"
+#include "scheduler.h"
 
 #include <string.h>
 
@@ -132,9 +122,11 @@ static const char TICK_DUE_SQL[] =
     " WHERE enabled = 1 AND next_fire_at <= ?1 AND (?2 IS NULL OR name > ?2)"
     " ORDER BY name LIMIT 1";
 
-/* Compare-and-set: only the ticker that read ?3 may advance the row. */
+/* Compare-and-set: only the ticker that read ?3 may advance the row. A task
+** whose next boundary (?2) passes ?4 = HONKER_MAX_UNIX has none left that can
+** be stored: it stops (enabled = 0) at the bound instead. */
 static const char TICK_ADVANCE_SQL[] =
-    "UPDATE _honker_scheduler_tasks SET next_fire_at = ?2"
+    "UPDATE _honker_scheduler_tasks SET next_fire_at = min(?2, ?4), enabled = (?2 <= ?4)"
     " WHERE name = ?1 AND next_fire_at = ?3 AND enabled = 1";
 
 /* The columns honker_enqueue writes. */
@@ -144,33 +136,18 @@ static const char TICK_ENQUEUE_SQL[] =
 
 /* --- helpers ------------------------------------------------------------------ */
 
-/* Parse expr (n bytes) or report "<fn>: expr is invalid: <why>". */
-static int scheduler_parse(sqlite3_context *ctx, const char *expr, int n, CronSpec *spec) {
-  char err[160];
-  if (cron_parse_n(expr, (size_t)n, spec, err, sizeof err) == CRON_OK) return SQLITE_OK;
-  honker_result_errorf(ctx, "expr is invalid: %s", err);
-  return SQLITE_ERROR;
-}
-
-/* *next = the boundary of spec after from, or report "<fn>: <why>". */
-static int scheduler_next(sqlite3_context *ctx, const CronSpec *spec, sqlite3_int64 from,
-                          sqlite3_int64 *next) {
-  char err[160];
-  int64_t n;
-  if (cron_next_after(spec, from, &n, err, sizeof err) != CRON_OK) {
-    honker_result_errorf(ctx, "%s", err);
-    return SQLITE_ERROR;
-  }
-  *next = n;
-  return SQLITE_OK;
-}
-
-/* The next boundary of spec after the connection's now. */
+/* The next boundary of spec after the connection's now; one past
+** HONKER_MAX_UNIX could not be stored, so it is an error. */
 static int scheduler_next_after_now(sqlite3_context *ctx, const CronSpec *spec,
                                     sqlite3_int64 *next) {
   sqlite3_int64 now;
   if (honker_now(ctx, &now)) return SQLITE_ERROR;
-  return scheduler_next(ctx, spec, now, next);
+  if (cron_sql_next(ctx, spec, now, next)) return SQLITE_ERROR;
+  if (*next > HONKER_MAX_UNIX) {
+    honker_result_errorf(ctx, "the schedule has no boundary by %s", HONKER_MAX_UNIX_TEXT);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
 }
 
 /* The first job's expiry, fire_at + expires_s, must end by HONKER_MAX_UNIX
@@ -226,37 +203,6 @@ static int scheduler_write_by_name(sqlite3_context *ctx, const char *sql, const 
   return rc;
 }
 
-/* --- honker_cron_next_after ------------------------------------------------------ */
-
-static void honker_cron_next_after_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
-  const char *expr;
-  int n;
-  sqlite3_int64 from, next;
-  CronSpec spec;
-  if (honker_arg_text(ctx, argv, 0, "expr", &expr, &n)) return;
-  if (honker_arg_int(ctx, argv, 1, "from_unix", &from)) return;
-  if (honker_check_min(ctx, "from_unix", from, CRON_MIN_UNIX)) return;
-  if (honker_check_max(ctx, "from_unix", from, CRON_MAX_UNIX)) return;
-  if (scheduler_parse(ctx, expr, n, &spec)) return;
-  if (scheduler_next(ctx, &spec, from, &next)) return;
-  sqlite3_result_int64(ctx, next);
-}
-
-static void honker_cron_error_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
-  const char *expr;
-  int n;
-  CronSpec spec;
-  char err[160];
-  if (honker_arg_text(ctx, argv, 0, "expr", &expr, &n)) return;
-  if (cron_parse_n(expr, (size_t)n, &spec, err, sizeof err) == CRON_OK) {
-    sqlite3_result_null(ctx);
-  } else {
-    sqlite3_result_text(ctx, err, -1, SQLITE_TRANSIENT);
-  }
-}
-
 /* --- register, unregister, pause, resume ----------------------------------------- */
 
 static void honker_scheduler_register_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -275,15 +221,19 @@ static void honker_scheduler_register_fn(sqlite3_context *ctx, int argc, sqlite3
     if (honker_arg_int(ctx, argv, 6, "max_attempts", &max_attempts)) return;
     if (honker_check_min(ctx, "max_attempts", max_attempts, 1)) return;
   }
-  if (scheduler_parse(ctx, expr, expr_n, &spec)) return;
-  if (scheduler_next_after_now(ctx, &spec, &next)) return;
-  if (!expires_null && scheduler_check_expiry(ctx, next, expires_s)) return;
-
-  sqlite3_stmt *s = honker_stmt(ctx, REGISTER_SQL);
-  if (!s) return;
+  char *text = 0; /* the canonical text stored for expr */
+  int text_n;
+  if (cron_sql_canonical(ctx, expr, expr_n, &spec, &text, &text_n)) return;
+  sqlite3_stmt *s = 0;
+  if (scheduler_next_after_now(ctx, &spec, &next) ||
+      (!expires_null && scheduler_check_expiry(ctx, next, expires_s)) ||
+      !(s = honker_stmt(ctx, REGISTER_SQL))) {
+    sqlite3_free(text);
+    return;
+  }
   sqlite3_bind_text(s, 1, name, name_n, SQLITE_TRANSIENT);
   sqlite3_bind_text(s, 2, queue, queue_n, SQLITE_TRANSIENT);
-  sqlite3_bind_text(s, 3, expr, expr_n, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 3, text, text_n, sqlite3_free);
   sqlite3_bind_text(s, 4, payload, payload_n, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 5, priority);
   if (!expires_null) sqlite3_bind_int64(s, 6, expires_s);
@@ -407,25 +357,35 @@ static void honker_scheduler_update_fn(sqlite3_context *ctx, int argc, sqlite3_v
       return;
     if (scheduler_arg_flag(ctx, argv, 7, "touch_max_attempts", &touch_attempts)) return;
   }
+  char *text = 0; /* the canonical text stored for expr */
+  int text_n = 0;
   if (expr) {
-    if (scheduler_parse(ctx, expr, expr_n, &spec)) return;
-    if (scheduler_next_after_now(ctx, &spec, &next)) return;
+    if (cron_sql_canonical(ctx, expr, expr_n, &spec, &text, &text_n)) return;
+    if (scheduler_next_after_now(ctx, &spec, &next)) {
+      sqlite3_free(text);
+      return;
+    }
   }
   if (touch_expires && !expires_null) {
     /* Without a new expr the stored next_fire_at (>= now) is not read: now is the bound's base. */
     sqlite3_int64 base = next;
-    if (!expr && honker_now(ctx, &base)) return;
-    if (scheduler_check_expiry(ctx, base, expires_s)) return;
+    if ((!expr && honker_now(ctx, &base)) || scheduler_check_expiry(ctx, base, expires_s)) {
+      sqlite3_free(text);
+      return;
+    }
   }
   if (!expr && !payload && priority_null && !touch_expires && !touch_attempts) {
     sqlite3_result_int(ctx, 0); /* nothing asked to change */
     return;
   }
   sqlite3_stmt *s = honker_stmt(ctx, UPDATE_SQL);
-  if (!s) return;
+  if (!s) {
+    sqlite3_free(text);
+    return;
+  }
   sqlite3_bind_text(s, 1, name, name_n, SQLITE_TRANSIENT);
   if (expr) {
-    sqlite3_bind_text(s, 2, expr, expr_n, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, text, text_n, sqlite3_free);
     sqlite3_bind_int64(s, 3, next);
   }
   if (payload) sqlite3_bind_text(s, 4, payload, payload_n, SQLITE_TRANSIENT);
@@ -524,16 +484,17 @@ static int scheduler_fire(sqlite3_context *ctx, const SchedulerTask *t, sqlite3_
   int count = 0;
   while (next <= now && count < SCHEDULER_MAX_CATCHUP) {
     fires[count++] = next;
-    if (scheduler_next(ctx, &t->spec, next, &next)) return SQLITE_ERROR;
+    if (cron_sql_next(ctx, &t->spec, next, &next)) return SQLITE_ERROR;
   }
   /* Catch-up cap reached: skip the remaining missed boundaries. */
-  if (next <= now && scheduler_next(ctx, &t->spec, now, &next)) return SQLITE_ERROR;
+  if (next <= now && cron_sql_next(ctx, &t->spec, now, &next)) return SQLITE_ERROR;
 
   sqlite3_stmt *s = honker_stmt(ctx, TICK_ADVANCE_SQL);
   if (!s) return SQLITE_ERROR;
   sqlite3_bind_text(s, 1, t->name, t->name_n, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 2, next);
   sqlite3_bind_int64(s, 3, t->next_fire_at);
+  sqlite3_bind_int64(s, 4, HONKER_MAX_UNIX);
   int rc = honker_exec_stmt(ctx, s);
   if (rc != SQLITE_OK) return rc;
   if (sqlite3_changes(honker_db(ctx)) == 0) return SQLITE_OK; /* another ticker won */

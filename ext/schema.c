@@ -9,7 +9,11 @@
 **     SAVEPOINT inside the caller's transaction), so a second bootstrapper
 **     waits (busy_timeout) and then finds nothing to do. An already current
 **     database is detected with reads only, so bootstrap also succeeds on a
-**     read-only file that was bootstrapped before.
+**     read-only file that was bootstrapped before. On a file it cannot write
+**     (read-only file or connection, PRAGMA query_only) that has honker's
+**     tables but not all of ours, it writes nothing and returns 1, as honker
+**     0.4's bootstrap does: readers do without our parts (below). A file
+**     without honker's tables that cannot be written is an error.
 **     Example: SELECT honker_bootstrap();
 **
 ** The tables and honker's three partial indexes are honker 0.4's, column for
@@ -27,13 +31,41 @@
 **     lock file "<db>-honker" (worker liveness, lifeline.c). token is a random
 **     number per process and copy of the library (it tells this process's
 **     rows from those of a dead process whose pid it reuses).
+**   - _honker_history (schema 3): jobs completed, failed and dead per queue
+**     and minute, written by every settle (history.c), kept 7 days.
+**
+** Old files. A file honker 0.4 made (its tables, none of ours), or one of an
+** older schema of ours, works with every function before anyone runs our
+** bootstrap. One mechanism, per connection:
+**   - honker_schema_version() reads our version (0: none of ours) once and
+**     again only when PRAGMA schema_version (the schema cookie, which SQLite
+**     bumps on every schema change in any process) differs from the one it
+**     was read under (HonkerConn.schema);
+**   - a function that writes migrates: honker_write_begin, once it holds the
+**     write lock, runs honker_schema_ensure(), which brings a file that has
+**     honker's tables up to HONKER_SCHEMA_VERSION with the same code as
+**     bootstrap, inside the function's own transaction and before its own
+**     statements (a rollback of the caller's transaction undoes both; the
+**     next write migrates again). On a file it cannot write, a writer fails
+**     with "attempt to write a readonly database", as its write would;
+**   - a function that only reads never writes: where a statement names one
+**     of our additions (today _honker_live.last_error: honker_get_job,
+**     honker_job_list), it has a twin that names only honker 0.4's columns,
+**     picked by the version (last_error reads as null). Functions that read
+**     _honker_workers check that the table exists (lifeline.c).
+** A statement that fails to prepare is never cached (stmt_cache.c), so the
+** statements that name our additions prepare once the migration ran, and
+** SQLite re-prepares cached ones after any schema change. Single-statement
+** writers that only touch honker 0.4's columns (honker_enqueue, heartbeat,
+** the scheduler's register and pause ...) do not need a migration and do not
+** run one.
 */
 #include "util.h"
 
 #include <string.h>
 
 /* Bump when the DDL below changes; bootstrap then migrates. */
-#define HONKER_SCHEMA_VERSION 2 /* 2: _honker_workers */
+#define HONKER_SCHEMA_VERSION 3 /* 2: _honker_workers; 3: _honker_history */
 
 static const char SCHEMA_DDL[] =
     "CREATE TABLE IF NOT EXISTS _honker_live ("
@@ -127,7 +159,16 @@ static const char SCHEMA_DDL[] =
     " pid INTEGER NOT NULL,"
     " host TEXT NOT NULL,"
     " registered_at INTEGER NOT NULL,"
-    " token INTEGER NOT NULL);";
+    " token INTEGER NOT NULL);"
+    /* schema 3: per-minute settle counts (history.c); WITHOUT ROWID so a
+    ** settle updates its minute's row in place in the rightmost leaf. */
+    "CREATE TABLE IF NOT EXISTS _honker_history ("
+    " minute INTEGER NOT NULL,"
+    " queue TEXT NOT NULL,"
+    " completed INTEGER NOT NULL DEFAULT 0,"
+    " failed INTEGER NOT NULL DEFAULT 0,"
+    " dead INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (minute, queue)) WITHOUT ROWID;";
 
 /* Indexes on columns that older databases only get from the migration below. */
 static const char SCHEMA_DDL_AFTER_MIGRATION[] =
@@ -148,27 +189,63 @@ static const struct {
     {"_honker_live", "last_error", "TEXT"},
 };
 
-static const char SCHEMA_META_EXISTS_SQL[] =
-    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_honker_meta'";
+/* The schema cookie: SQLite bumps it on every schema change, in any process. */
+static const char SCHEMA_COOKIE_SQL[] = "PRAGMA schema_version";
+static const char SCHEMA_TABLES_SQL[] =
+    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_honker_live'),"
+    " EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_honker_meta')";
 static const char SCHEMA_VERSION_SQL[] =
     "SELECT CAST(value AS INTEGER) FROM _honker_meta WHERE key = 'schema_version'";
+static const char SCHEMA_QUERY_ONLY_SQL[] = "PRAGMA query_only";
 static const char SCHEMA_COLUMN_EXISTS_SQL[] =
     "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2";
 static const char SCHEMA_SET_VERSION_SQL[] =
     "INSERT INTO _honker_meta(key, value) VALUES ('schema_version', ?1)"
     " ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 
-/* The stored schema version, or 0 when the database was never bootstrapped by us. */
-static int schema_stored_version(sqlite3_context *ctx, sqlite3_int64 *version) {
-  sqlite3_int64 has_meta = 0;
-  sqlite3_stmt *s = honker_stmt(ctx, SCHEMA_META_EXISTS_SQL);
-  if (!s) return SQLITE_ERROR;
-  int rc = honker_query_int(ctx, s, 0, &has_meta);
+int honker_schema_version(sqlite3_context *ctx, sqlite3_int64 *version) {
+  HonkerSchemaSeen *seen = honker_conn_schema(ctx);
+  sqlite3_int64 cookie;
+  sqlite3_stmt *s = honker_stmt(ctx, SCHEMA_COOKIE_SQL);
+  if (!s || !seen) return SQLITE_ERROR; /* honker_stmt reported a missing state */
+  int rc = honker_query_int(ctx, s, 0, &cookie);
   if (rc != SQLITE_OK) return rc;
+  if (seen->known && seen->cookie == cookie) {
+    *version = seen->version;
+    return SQLITE_OK;
+  }
+  if (!(s = honker_stmt(ctx, SCHEMA_TABLES_SQL))) return SQLITE_ERROR;
+  if ((rc = honker_step(ctx, s)) != SQLITE_ROW) {
+    if (rc == SQLITE_DONE) honker_stmt_done(s);
+    return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+  }
+  int has_live = sqlite3_column_int(s, 0), has_meta = sqlite3_column_int(s, 1);
+  honker_stmt_done(s);
   *version = 0;
-  if (!has_meta) return SQLITE_OK;
-  if (!(s = honker_stmt(ctx, SCHEMA_VERSION_SQL))) return SQLITE_ERROR;
-  return honker_query_int(ctx, s, 0, version);
+  if (has_meta) {
+    if (!(s = honker_stmt(ctx, SCHEMA_VERSION_SQL))) return SQLITE_ERROR;
+    if ((rc = honker_query_int(ctx, s, 0, version)) != SQLITE_OK) return rc;
+  }
+  /* Read after the cookie: a change in between only makes the next call read again. */
+  seen->known = 1;
+  seen->cookie = cookie;
+  seen->version = *version;
+  seen->has_honker_tables = has_live;
+  seen->outdated = has_live && *version < HONKER_SCHEMA_VERSION;
+  return SQLITE_OK;
+}
+
+/* *writable = 0 when this connection cannot write the main database: a
+** read-only file or connection, or PRAGMA query_only. */
+static int schema_writable(sqlite3_context *ctx, int *writable) {
+  sqlite3_int64 query_only = 0;
+  *writable = sqlite3_db_readonly(honker_db(ctx), "main") == 0;
+  if (!*writable) return SQLITE_OK;
+  sqlite3_stmt *s = honker_stmt(ctx, SCHEMA_QUERY_ONLY_SQL);
+  if (!s) return SQLITE_ERROR;
+  int rc = honker_query_int(ctx, s, 0, &query_only);
+  *writable = !query_only;
+  return rc;
 }
 
 static int schema_exec(sqlite3_context *ctx, const char *sql) {
@@ -215,26 +292,9 @@ static int schema_add_missing_columns(sqlite3_context *ctx) {
   return SQLITE_OK;
 }
 
-static void honker_bootstrap_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
-  (void)argv;
-  sqlite3_int64 version = 0;
-  if (schema_stored_version(ctx, &version) != SQLITE_OK) return;
-  if (version == HONKER_SCHEMA_VERSION) {
-    sqlite3_result_int(ctx, 1); /* current: reads only */
-    return;
-  }
-  if (version > HONKER_SCHEMA_VERSION) {
-    honker_result_errorf(ctx,
-                         "database schema version %lld is newer than this honker_ext (%d); "
-                         "upgrade libhonker_ext",
-                         version, HONKER_SCHEMA_VERSION);
-    return;
-  }
-  HonkerTxn txn;
-  int rc = honker_write_begin(ctx, &txn);
-  if (rc != SQLITE_OK) return;
-  rc = schema_exec(ctx, SCHEMA_DDL);
+/* Bring the schema to HONKER_SCHEMA_VERSION. The caller holds the write lock. */
+static int schema_migrate(sqlite3_context *ctx) {
+  int rc = schema_exec(ctx, SCHEMA_DDL);
   if (rc == SQLITE_OK) rc = schema_add_missing_columns(ctx);
   if (rc == SQLITE_OK) rc = schema_exec(ctx, SCHEMA_DDL_AFTER_MIGRATION);
   if (rc == SQLITE_OK) {
@@ -246,6 +306,53 @@ static void honker_bootstrap_fn(sqlite3_context *ctx, int argc, sqlite3_value **
       rc = honker_exec_stmt(ctx, s);
     }
   }
+  /* Read the schema again next time: this work may yet be rolled back with
+  ** the caller's transaction. */
+  honker_conn_schema(ctx)->known = 0;
+  return rc;
+}
+
+int honker_schema_ensure(sqlite3_context *ctx) {
+  sqlite3_int64 version;
+  int writable;
+  int rc = honker_schema_version(ctx, &version);
+  if (rc != SQLITE_OK) return rc;
+  if (!honker_conn_schema(ctx)->outdated) return SQLITE_OK;
+  if ((rc = schema_writable(ctx, &writable)) != SQLITE_OK) return rc;
+  if (writable) return schema_migrate(ctx);
+  /* Writing needs our tables, which cannot be made here: fail as the write would. */
+  honker_result_errorf(ctx, "%s", sqlite3_errstr(SQLITE_READONLY));
+  sqlite3_result_error_code(ctx, SQLITE_READONLY);
+  return SQLITE_READONLY;
+}
+
+static void honker_bootstrap_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  (void)argv;
+  sqlite3_int64 version = 0;
+  int writable;
+  if (honker_schema_version(ctx, &version) != SQLITE_OK) return;
+  if (version == HONKER_SCHEMA_VERSION) {
+    sqlite3_result_int(ctx, 1); /* current: reads only */
+    return;
+  }
+  if (version > HONKER_SCHEMA_VERSION) {
+    honker_result_errorf(ctx,
+                         "database schema version %lld is newer than this honker_ext (%d); "
+                         "upgrade libhonker_ext",
+                         version, HONKER_SCHEMA_VERSION);
+    return;
+  }
+  if (schema_writable(ctx, &writable) != SQLITE_OK) return;
+  if (!writable && honker_conn_schema(ctx)->has_honker_tables) {
+    sqlite3_result_int(ctx, 1); /* honker 0.4's answer: readers do without our parts */
+    return;
+  }
+  HonkerTxn txn;
+  int rc = honker_write_begin(ctx, &txn); /* migrates a file that has honker's tables */
+  if (rc != SQLITE_OK) return;
+  rc = honker_schema_version(ctx, &version);
+  if (rc == SQLITE_OK && version < HONKER_SCHEMA_VERSION) rc = schema_migrate(ctx);
   rc = honker_write_end(ctx, &txn, rc);
   if (rc == SQLITE_OK) sqlite3_result_int(ctx, 1);
 }

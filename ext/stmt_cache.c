@@ -163,7 +163,8 @@ static int stmt_cache_connect_anchor(sqlite3_context *ctx, HonkerConn *conn) {
 
 /* --- statements ------------------------------------------------------------ */
 
-sqlite3_stmt *honker_stmt(sqlite3_context *ctx, const char *sql) {
+/* honker_stmt; when quiet, a statement that fails to prepare is NULL with no error set. */
+static sqlite3_stmt *stmt_cache_get(sqlite3_context *ctx, const char *sql, int quiet) {
   HonkerConn *conn = honker_ctx_conn(ctx);
   if (!conn) {
     honker_result_errorf(ctx, "called without honker_ext connection state");
@@ -183,7 +184,7 @@ sqlite3_stmt *honker_stmt(sqlite3_context *ctx, const char *sql) {
       int rc = sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, 0);
       if (rc != SQLITE_OK) {
         sqlite3_finalize(s);
-        honker_result_sqlite_error(ctx, rc);
+        if (!quiet || rc == SQLITE_NOMEM) honker_result_sqlite_error(ctx, rc);
         return 0;
       }
       slot->sql = sql;
@@ -193,6 +194,14 @@ sqlite3_stmt *honker_stmt(sqlite3_context *ctx, const char *sql) {
   }
   honker_result_errorf(ctx, "statement cache is full");
   return 0;
+}
+
+sqlite3_stmt *honker_stmt(sqlite3_context *ctx, const char *sql) {
+  return stmt_cache_get(ctx, sql, 0);
+}
+
+sqlite3_stmt *honker_stmt_quiet(sqlite3_context *ctx, const char *sql) {
+  return stmt_cache_get(ctx, sql, 1);
 }
 
 void honker_stmt_done(sqlite3_stmt *stmt) {

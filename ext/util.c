@@ -14,6 +14,7 @@
 */
 #include "conn.h"
 #include "lifeline.h"
+#include "queue.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -98,6 +99,16 @@ HonkerConn *honker_ctx_conn(sqlite3_context *ctx) {
 sqlite3_int64 *honker_conn_lifeline_checked(sqlite3_context *ctx) {
   HonkerConn *conn = honker_ctx_conn(ctx);
   return conn ? &conn->lifeline_checked : 0;
+}
+
+HonkerSchemaSeen *honker_conn_schema(sqlite3_context *ctx) {
+  HonkerConn *conn = honker_ctx_conn(ctx);
+  return conn ? &conn->schema : 0;
+}
+
+sqlite3_int64 *honker_conn_errors_swept_to(sqlite3_context *ctx) {
+  HonkerConn *conn = honker_ctx_conn(ctx);
+  return conn ? &conn->errors_swept_to : 0;
 }
 
 /* --- errors ---------------------------------------------------------------- */
@@ -232,6 +243,20 @@ int honker_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const cha
                     const char **out, int *n_bytes) {
   static const char rule[] = "non-empty TEXT";
   int n = 0;
+  int rc = read_text(ctx, argv[i], name, rule, out, &n);
+  if (rc != SQLITE_OK) return rc;
+  if (n == 0) return arg_type_error(ctx, argv[i], name, rule);
+  if (n_bytes) *n_bytes = n;
+  return SQLITE_OK;
+}
+
+int honker_arg_name_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                            const char **out, int *n_bytes) {
+  static const char rule[] = "non-empty TEXT or NULL";
+  int n = 0;
+  *out = 0;
+  if (n_bytes) *n_bytes = 0;
+  if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return SQLITE_OK;
   int rc = read_text(ctx, argv[i], name, rule, out, &n);
   if (rc != SQLITE_OK) return rc;
   if (n == 0) return arg_type_error(ctx, argv[i], name, rule);

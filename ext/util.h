@@ -105,6 +105,10 @@ int honker_arg_text_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, c
 ** claimed, acked, read and removed. */
 int honker_arg_name(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
                     const char **out, int *n_bytes);
+/* honker_arg_name, or NULL (*out = 0): "<fn>: <name> must be non-empty TEXT
+** or NULL (got ...)" otherwise. For filters such as honker_history's queue. */
+int honker_arg_name_or_null(sqlite3_context *ctx, sqlite3_value **argv, int i, const char *name,
+                            const char **out, int *n_bytes);
 /* A name a row is stored under (enqueue's queue and key, claim's worker_id,
 ** notify's channel, publish's topic, a consumer, a lock and its owner, a
 ** rate limit, a scheduler task and its queue): honker_arg_name, and not blank,
@@ -144,6 +148,9 @@ int honker_check_time(sqlite3_context *ctx, const char *name, sqlite3_int64 v);
 ** closes. Always finish with honker_stmt_done (or a step helper) so a cached
 ** statement never holds a read snapshot between calls. */
 sqlite3_stmt *honker_stmt(sqlite3_context *ctx, const char *sql);
+/* honker_stmt for a statement that names a table the file may lack: when it
+** does not prepare, NULL with no error set (out of memory still sets one). */
+sqlite3_stmt *honker_stmt_quiet(sqlite3_context *ctx, const char *sql);
 void honker_stmt_done(sqlite3_stmt *stmt);
 /* Step once: SQLITE_ROW or SQLITE_DONE; any other code sets the SQL error,
 ** resets the statement and is returned. */
@@ -156,6 +163,33 @@ int honker_query_int(sqlite3_context *ctx, sqlite3_stmt *stmt, sqlite3_int64 dfl
 
 /* The connection's unixepoch(). */
 int honker_now(sqlite3_context *ctx, sqlite3_int64 *now);
+
+/* --- schema state (schema.c "Old files") ------------------------------------
+** The version of our schema the main database holds: 0 when it has none of
+** our additions (a file made by honker 0.4, or no honker tables at all).
+** HONKER_SCHEMA_V1 is the first version with _honker_live.unique_key and
+** .last_error, _honker_job_errors and _honker_meta. */
+#define HONKER_SCHEMA_V1 1
+/* The first version with _honker_history (history.c). */
+#define HONKER_SCHEMA_V3 3
+/* What a connection last read of its file's schema (kept in HonkerConn). */
+typedef struct HonkerSchemaSeen {
+  int known;             /* the fields below were read */
+  sqlite3_int64 cookie;  /* PRAGMA schema_version when they were read */
+  sqlite3_int64 version; /* our schema version then (0: none of ours) */
+  int has_honker_tables; /* _honker_live existed then */
+  int outdated;          /* and our version was older: the next write migrates it */
+} HonkerSchemaSeen;
+HonkerSchemaSeen *honker_conn_schema(sqlite3_context *ctx);
+/* *version = the schema version of ours in the main database, read again
+** only when PRAGMA schema_version changed since this connection last read
+** it. A function that only reads picks its statements by it. */
+int honker_schema_version(sqlite3_context *ctx, sqlite3_int64 *version);
+/* Run by honker_write_begin once it holds the write lock: migrate a file
+** that has honker's tables but an older schema of ours (or none: honker
+** 0.4's) to the current one, as honker_bootstrap() would. Does nothing on a
+** current file, on a file without honker's tables, or on a read-only one. */
+int honker_schema_ensure(sqlite3_context *ctx);
 
 /* --- atomicity (spec/sql.md "Atomicity") -------------------------------------
 ** honker_write_begin opens a SAVEPOINT and takes the write lock at once, so a
@@ -197,5 +231,7 @@ int honker_results_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_locks_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_scheduler_register_functions(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_watcher_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_history_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_stream_inspect_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 
 #endif /* HONKER_UTIL_H */

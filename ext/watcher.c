@@ -1,18 +1,31 @@
 /*
-** watcher.c — wake on commit: the data_version poller behind the watcher C
-** ABI of honker_ext.h (spec/sql.md "Watcher"). The SQL functions
-** honker_update_watcher_* are in watcher_sql.c, on top of this ABI.
+** watcher.c — wake on commit: the watcher C ABI of honker_ext.h (spec/sql.md
+** "Watcher"): open, wait, close and the data_version poller. The inotify
+** backend is watcher_kernel.c; the SQL functions honker_update_watcher_* are
+** in watcher_sql.c, on top of this ABI.
 **
 **   HonkerWatcher *honker_watcher_open(db_path, backend, err_buf, err_len)
 **   HonkerWatcher *honker_watcher_open_v2(db_path, backend, poll_interval_ms,
 **                                         err_buf, err_len)
 **     Start watching the existing database file db_path (a path, not a URI).
-**     backend: NULL, "", "polling" or "poll". poll_interval_ms: <= 0 means
-**     the default 1 ms, at most 60000. On failure returns NULL and writes a
-**     NUL-terminated message into err_buf (truncated to err_len - 1 bytes;
-**     nothing is written when err_buf is NULL or err_len <= 0):
-**       watcher backend 'kernel' requires the kernel-watcher feature, ...
-**       unknown watcher backend 'x'; valid: NULL, '', 'polling', 'poll' ...
+**     backend:
+**       NULL or ""                the best available: 'kernel' where inotify
+**                                 works, else the poller;
+**       "kernel", "kernel-watcher"  inotify on the database's directory,
+**                                 confirmed by PRAGMA data_version
+**                                 (watcher_kernel.c); where inotify cannot
+**                                 be used (not Linux, no inotify instance or
+**                                 watch left, a network filesystem) it polls
+**                                 instead, with the same contract;
+**       "polling", "poll"         the poller: PRAGMA data_version every
+**                                 poll_interval_ms.
+**     poll_interval_ms: the poller's interval (for 'kernel', the interval of
+**     its fallback poll); <= 0 means the default 1 ms, at most 60000. On
+**     failure returns NULL and writes a NUL-terminated message into err_buf
+**     (truncated to err_len - 1 bytes; nothing is written when err_buf is
+**     NULL or err_len <= 0):
+**       watcher backend 'shm' requires the shm-fast-path feature, ...
+**       unknown watcher backend 'x'; valid: NULL, '', 'kernel', ...
 **       cannot watch '/no/such.db': No such file or directory ...
 **   int honker_watcher_wait(w, timeout_ms)
 **     1 when a commit was seen since this handle's previous wait returned 1
@@ -28,36 +41,42 @@
 ** the file, opened through the host's SQLite (the sqlite3_api routines the
 ** extension was loaded with: the library must have been loaded as an
 ** extension at least once in the process before the C ABI is called, which
-** is what honker's bindings do). Every interval the thread steps a prepared
-** PRAGMA data_version: a different value means another connection committed
-** (a ROLLBACK leaves it unchanged). It then bumps a generation counter and
+** is what honker's bindings do). The thread steps a prepared PRAGMA
+** data_version: a different value means another connection committed (a
+** ROLLBACK leaves it unchanged). When to step it is the backend's business:
+** the poller steps it every interval; the kernel backend when inotify
+** reports a write to the -wal (see watcher_kernel.c), with a safety check
+** every 500 ms. On a change the thread bumps a generation counter and
 ** broadcasts a condition variable, so every waiter sees one change however
 ** many commits landed (waits coalesce). Waiters compare the generation with
 ** the one they started from: several threads may wait on one handle and all
 ** of them wake on one commit.
 **
 ** Invariants:
-**   - the database and its -shm are never opened with a raw file descriptor:
-**     closing one would drop SQLite's POSIX locks for the whole process. The
-**     file identity check uses stat() on the path;
-**   - the poller's statement is reset after every step, so the watcher never
-**     holds a read snapshot (it never blocks a checkpoint), and a wait never
-**     touches the caller's connection;
-**   - SQLITE_BUSY / SQLITE_LOCKED is "no change this tick" (a rollback-journal
-**     writer mid-commit); any other poll error wakes the waiters once, as a
-**     change might have been missed, and the poll is retried every tick;
-**   - the file is stat()ed at the first poll after every WATCHER_IDENTITY_MS
-**     (so within max(interval, 100 ms)) and whenever a wait starts on a
-**     parked poller: a different (st_dev, st_ino), or no file, means the
-**     database was replaced or deleted. The watcher is then dead for good:
-**     the thread closes its connection and exits, and every wait returns -1
-**     until close;
+**   - the database, its -wal and -shm are never opened with a raw file
+**     descriptor: closing one would drop SQLite's POSIX locks for the whole
+**     process. The file identity check uses stat() on the path; inotify
+**     watches the directory, which opens no file;
+**   - the statement is reset after every step, so the watcher never holds a
+**     read snapshot (it never blocks a checkpoint), and a wait never touches
+**     the caller's connection;
+**   - SQLITE_BUSY / SQLITE_LOCKED is "no change this time" (a rollback-journal
+**     writer mid-commit); any other error wakes the waiters once, as a change
+**     might have been missed, and the check is retried;
+**   - the file is stat()ed whenever a wait starts on a parked thread and
+**     then at least every WATCHER_IDENTITY_MS (poller) or 500 ms (kernel,
+**     which also checks at once when the directory reports a rename, delete
+**     or create of the database's name): a different (st_dev, st_ino), or no
+**     file, means the database was replaced or deleted. The watcher is then
+**     dead for good: the thread closes its connection and exits, and every
+**     wait returns -1 until close;
 **   - idle cost: while no wait is in progress (for WATCHER_LINGER_MS) the
-**     thread parks instead of polling (~0.03% of a core, against ~2% while a
-**     wait blocks: half of that is the 1 kHz timer wakeup itself, half the
-**     data_version read). A wait that finds it parked kicks it
-**     and waits for that one poll (and identity check) before it looks at
-**     the generation, so no commit made while parked is missed, even by a
+**     thread parks instead of watching (~0.03% of a core). While a wait
+**     blocks, the 1 ms poller costs ~2% of a core (half of that is the 1 kHz
+**     timer wakeup itself, half the data_version read) and the kernel backend
+**     ~0.005% (bench/watcher-c.ts). A wait that finds the thread parked kicks
+**     it and waits for that one check (and identity check) before it looks
+**     at the generation, so no commit made while parked is missed, even by a
 **     wait with timeout 0;
 **   - close() is safe against waits blocked on the same handle (they return
 **     -1, and close frees nothing until they have left). A wait must not
@@ -79,49 +98,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define WATCHER_DEFAULT_INTERVAL_MS 1
 #define WATCHER_MAX_INTERVAL_MS 60000
-#define WATCHER_IDENTITY_MS 100   /* replacement is noticed within about this */
-#define WATCHER_LINGER_MS 250     /* keep polling this long after the last wait left */
+#define WATCHER_IDENTITY_MS 100   /* the poller notices a replacement within about this */
 #define WATCHER_OPEN_BUSY_MS 2000 /* busy_timeout while reading the baseline */
 
-static const char WATCHER_POLL_SQL[] = "PRAGMA data_version";
+static const char WATCHER_CHECK_SQL[] = "PRAGMA data_version";
 
-struct HonkerWatcher {
-  pthread_mutex_t mu;
-  pthread_cond_t cv_wait; /* waiters: a poll brought news, or stop/death */
-  pthread_cond_t cv_poll; /* poller: a wait kicked it, or stop */
-  pthread_cond_t cv_idle; /* closer: the last waiter left */
-  pthread_t thread;
-
-  /* Guarded by mu. */
-  uint64_t gen;          /* observed changes */
-  uint64_t seen;         /* gen when a wait last returned 1 (gen at open before that) */
-  uint64_t polls;        /* completed polls */
-  int n_waiters;         /* waits in progress */
-  int64_t idle_since_ns; /* when n_waiters last became 0 */
-  int parked;            /* the poller sleeps until kicked */
-  int kick;              /* a wait asked for a poll now */
-  int stopping;          /* close()/watcher_stop() was called */
-  int dead;              /* the file was replaced or deleted */
-
-  /* Owned by the poller thread (by the opener before the thread starts). */
-  sqlite3 *db;
-  sqlite3_stmt *stmt;
-  sqlite3_int64 version; /* last data_version read */
-  int have_version;      /* version holds a value */
-  int in_error;          /* the last poll failed with a non-busy error */
-  dev_t dev;             /* identity of the file at open */
-  ino_t ino;
-  int64_t interval_ns;
-  char *path; /* realpath() of db_path (malloc) */
-};
+/* The backends a name selects (watcher_backend). */
+typedef enum { WATCHER_BEST, WATCHER_KERNEL, WATCHER_POLL } WatcherBackend;
 
 /* --- time -------------------------------------------------------------------- */
 
-/* CLOCK_MONOTONIC in nanoseconds: every deadline here uses this clock. */
-static int64_t watcher_now_ns(void) {
+int64_t watcher_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -151,32 +142,33 @@ static void watcher_error(char *err_buf, int err_len, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* Check the backend name; 0 when it is the poller, else write the error. */
-static int watcher_check_backend(const char *backend, char *err_buf, int err_len) {
-  if (!backend || !*backend || !strcmp(backend, "polling") || !strcmp(backend, "poll")) return 0;
-  /* honker's bindings look for "requires the" and then skip the backend. */
-  if (!strcmp(backend, "kernel") || !strcmp(backend, "kernel-watcher")) {
-    watcher_error(err_buf, err_len,
-                  "watcher backend 'kernel' requires the kernel-watcher feature, which this "
-                  "build of honker_ext does not include; use NULL or 'polling'");
+/* Read the backend name into *out; 0 when it is one we run, else write the error. */
+static int watcher_backend(const char *backend, WatcherBackend *out, char *err_buf, int err_len) {
+  if (!backend || !*backend) {
+    *out = WATCHER_BEST;
+  } else if (!strcmp(backend, "kernel") || !strcmp(backend, "kernel-watcher")) {
+    *out = WATCHER_KERNEL;
+  } else if (!strcmp(backend, "polling") || !strcmp(backend, "poll")) {
+    *out = WATCHER_POLL;
   } else if (!strcmp(backend, "shm") || !strcmp(backend, "shm-fast-path")) {
+    /* honker's bindings look for "requires the" and then skip the backend. */
     watcher_error(err_buf, err_len,
                   "watcher backend 'shm' requires the shm-fast-path feature, which this build "
-                  "of honker_ext does not include; use NULL or 'polling'");
+                  "of honker_ext does not include; use NULL, 'kernel' or 'polling'");
+    return 1;
   } else {
     watcher_error(err_buf, err_len,
-                  "unknown watcher backend '%.200s'; valid: NULL, '', 'polling', 'poll' "
-                  "('kernel' and 'shm' are not built into honker_ext)",
+                  "unknown watcher backend '%.200s'; valid: NULL, '', 'kernel', "
+                  "'kernel-watcher', 'polling', 'poll' ('shm' is not built into honker_ext)",
                   backend);
+    return 1;
   }
-  return 1;
+  return 0;
 }
 
-/* --- the poller ---------------------------------------------------------------- */
+/* --- the thread ---------------------------------------------------------------- */
 
-/* Step PRAGMA data_version once; 1 when waiters should wake (a change, or a
-** failure after which a change may have been missed), else 0. Poller only. */
-static int watcher_poll(HonkerWatcher *w) {
+int watcher_check(HonkerWatcher *w) {
   int rc = sqlite3_step(w->stmt);
   if (rc == SQLITE_ROW) {
     sqlite3_int64 v = sqlite3_column_int64(w->stmt, 0);
@@ -194,40 +186,47 @@ static int watcher_poll(HonkerWatcher *w) {
   return 1;
 }
 
-/* 1 when the file at w->path is gone or is not the file opened (poller only). */
-static int watcher_replaced(HonkerWatcher *w) {
+int watcher_replaced(HonkerWatcher *w) {
   struct stat st;
   if (stat(w->path, &st) != 0) return errno == ENOENT || errno == ENOTDIR;
   return st.st_dev != w->dev || st.st_ino != w->ino;
 }
 
-/* The thread: sleep an interval (or park while nobody waits), poll, publish. */
-static void *watcher_main(void *arg) {
-  HonkerWatcher *w = (HonkerWatcher *)arg;
+int watcher_park_if_idle(HonkerWatcher *w) {
+  if (w->n_waiters > 0) return 0;
+  if (watcher_now_ns() - w->idle_since_ns < (int64_t)WATCHER_LINGER_MS * 1000000) return 0;
+  /* Nobody has waited for a while: cost nothing until a wait kicks us. */
+  w->parked = 1;
+  while (!w->stopping && !w->kick)
+    pthread_cond_wait(&w->cv_poll, &w->mu);
+  w->parked = 0;
+  return 1;
+}
+
+void watcher_publish(HonkerWatcher *w, int checked, int changed, int dead, int kicked) {
+  if (changed) w->gen++;
+  if (dead) w->dead = 1;
+  if (checked) w->polls++;
+  if (changed || dead || kicked) pthread_cond_broadcast(&w->cv_wait);
+}
+
+/* The poller: sleep an interval (or park while nobody waits), check, publish. */
+static void watcher_poll_run(HonkerWatcher *w) {
   int64_t next_identity_ns = watcher_now_ns() + (int64_t)WATCHER_IDENTITY_MS * 1000000;
   pthread_mutex_lock(&w->mu);
   while (!w->stopping) {
-    if (!w->kick) {
-      int64_t now = watcher_now_ns();
-      if (w->n_waiters == 0 && now - w->idle_since_ns >= (int64_t)WATCHER_LINGER_MS * 1000000) {
-        /* Nobody has waited for a while: cost nothing until a wait kicks us. */
-        w->parked = 1;
-        while (!w->stopping && !w->kick)
-          pthread_cond_wait(&w->cv_poll, &w->mu);
-        w->parked = 0;
-      } else {
-        int64_t deadline = now + w->interval_ns;
-        while (!w->stopping && !w->kick &&
-               watcher_cond_wait_until(&w->cv_poll, &w->mu, deadline) != ETIMEDOUT) {
-        }
+    if (!w->kick && !watcher_park_if_idle(w)) {
+      int64_t deadline = watcher_now_ns() + w->interval_ns;
+      while (!w->stopping && !w->kick &&
+             watcher_cond_wait_until(&w->cv_poll, &w->mu, deadline) != ETIMEDOUT) {
       }
-      if (w->stopping) break;
     }
+    if (w->stopping) break;
     int kicked = w->kick;
     w->kick = 0;
     pthread_mutex_unlock(&w->mu);
 
-    int changed = watcher_poll(w);
+    int changed = watcher_check(w);
     int dead = 0;
     int64_t now = watcher_now_ns();
     if (kicked || now >= next_identity_ns) {
@@ -236,13 +235,17 @@ static void *watcher_main(void *arg) {
     }
 
     pthread_mutex_lock(&w->mu);
-    if (changed) w->gen++;
-    if (dead) w->dead = 1;
-    w->polls++;
-    if (changed || dead || kicked) pthread_cond_broadcast(&w->cv_wait);
+    watcher_publish(w, 1, changed, dead, kicked);
     if (dead) break;
   }
   pthread_mutex_unlock(&w->mu);
+}
+
+/* The thread: the kernel backend while it is trusted, the poller otherwise. */
+static void *watcher_main(void *arg) {
+  HonkerWatcher *w = (HonkerWatcher *)arg;
+  int finished = w->inotify_fd >= 0 && watcher_kernel_run(w);
+  if (!finished) watcher_poll_run(w);
   /* Release the file as soon as we stop (dead, or close() is joining us). */
   sqlite3_finalize(w->stmt);
   sqlite3_close(w->db);
@@ -257,6 +260,8 @@ static void *watcher_main(void *arg) {
 static void watcher_free(HonkerWatcher *w) {
   if (w->stmt) sqlite3_finalize(w->stmt);
   if (w->db) sqlite3_close(w->db);
+  if (w->inotify_fd >= 0) close(w->inotify_fd);
+  if (w->wake_fd >= 0) close(w->wake_fd);
   pthread_cond_destroy(&w->cv_idle);
   pthread_cond_destroy(&w->cv_poll);
   pthread_cond_destroy(&w->cv_wait);
@@ -284,9 +289,9 @@ static int watcher_connect(HonkerWatcher *w, char *err_buf, int err_len) {
       w->path, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE, 0);
   if (rc == SQLITE_OK) {
     /* A rollback-journal writer may hold the lock for a moment: wait for the
-    ** baseline, then never again (a poll must not block close or death). */
+    ** baseline, then never again (a check must not block close or death). */
     sqlite3_busy_timeout(w->db, WATCHER_OPEN_BUSY_MS);
-    rc = sqlite3_prepare_v2(w->db, WATCHER_POLL_SQL, -1, &w->stmt, 0);
+    rc = sqlite3_prepare_v2(w->db, WATCHER_CHECK_SQL, -1, &w->stmt, 0);
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_step(w->stmt);
@@ -295,7 +300,7 @@ static int watcher_connect(HonkerWatcher *w, char *err_buf, int err_len) {
       w->have_version = 1;
     }
     rc = sqlite3_reset(w->stmt);
-    /* Still busy: the first successful poll sets the baseline and wakes. */
+    /* Still busy: the first successful check sets the baseline and wakes. */
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) rc = SQLITE_OK;
     sqlite3_busy_timeout(w->db, 0);
   }
@@ -320,7 +325,8 @@ static int watcher_start(HonkerWatcher *w) {
 HONKER_API HonkerWatcher *honker_watcher_open_v2(const char *db_path, const char *backend,
                                                  int poll_interval_ms, char *err_buf, int err_len) {
   if (err_buf && err_len > 0) err_buf[0] = 0;
-  if (watcher_check_backend(backend, err_buf, err_len)) return 0;
+  WatcherBackend kind;
+  if (watcher_backend(backend, &kind, err_buf, err_len)) return 0;
   if (!db_path) {
     watcher_error(err_buf, err_len, "db_path is NULL");
     return 0;
@@ -369,16 +375,22 @@ HONKER_API HonkerWatcher *honker_watcher_open_v2(const char *db_path, const char
     return 0;
   }
   w->path = path;
+  w->inotify_fd = -1;
+  w->wake_fd = -1;
   /* Identity before the connection: a replacement in between reads as dead. */
   w->dev = st.st_dev;
   w->ino = st.st_ino;
   w->interval_ns =
       (int64_t)(poll_interval_ms > 0 ? poll_interval_ms : WATCHER_DEFAULT_INTERVAL_MS) * 1000000;
-  w->idle_since_ns = watcher_now_ns(); /* poll through the linger period after open */
+  w->idle_since_ns = watcher_now_ns(); /* watch through the linger period after open */
   if (watcher_connect(w, err_buf, err_len)) {
     watcher_free(w);
     return 0;
   }
+  /* After the connection (so the watch starts after the baseline was read;
+  ** a commit in between is seen at the first check): where inotify cannot
+  ** be used, 'kernel' and the default poll instead, as the contract allows. */
+  if (kind != WATCHER_POLL) watcher_kernel_open(w);
   int rc = watcher_start(w);
   if (rc) {
     char why[128];
@@ -403,7 +415,7 @@ HONKER_API int honker_watcher_wait(HonkerWatcher *w, int timeout_ms) {
   pthread_mutex_lock(&w->mu);
   w->n_waiters++;
   if (w->parked && !w->stopping) {
-    /* Commits made while the poller slept are only known after one poll. */
+    /* Commits made while the thread slept are only known after one check. */
     uint64_t target = w->polls + 1;
     w->kick = 1;
     pthread_cond_signal(&w->cv_poll);
@@ -445,6 +457,7 @@ void watcher_stop(HonkerWatcher *w) {
   pthread_cond_broadcast(&w->cv_wait);
   pthread_cond_signal(&w->cv_poll);
   pthread_mutex_unlock(&w->mu);
+  watcher_kernel_wake(w); /* after the flag: the thread sees it when ppoll returns */
 }
 
 HONKER_API void honker_watcher_close(HonkerWatcher *w) {

@@ -9,9 +9,12 @@
 **
 **   honker_update_watcher_open(db_path, backend|NULL [, poll_ms|NULL]) -> id
 **     Starts a watcher on the existing database file db_path (TEXT path, not
-**     a URI); backend NULL, '', 'polling' or 'poll'; poll_ms NULL (1 ms) or
-**     1..60000. Returns a handle id (INTEGER >= 1), unique for the life of
-**     the process (never reused). Errors: the C ABI's message, e.g.
+**     a URI); backend NULL or '' (the best: 'kernel' where inotify works,
+**     else the poller), 'kernel' or 'kernel-watcher' (inotify, polling where
+**     it cannot be had), 'polling' or 'poll' (see watcher.c); poll_ms NULL
+**     (1 ms) or 1..60000, the poller's interval (kernel: its fallback's).
+**     Returns a handle id (INTEGER >= 1), unique for the life of the process
+**     (never reused). Errors: the C ABI's message, e.g.
 **       honker_update_watcher_open: unknown watcher backend 'x'; valid: ...
 **       honker_update_watcher_open: cannot watch 'no.db': No such file ...
 **       honker_update_watcher_open: poll_ms must be >= 1 (got 0)

@@ -8,11 +8,14 @@
 **   - called in autocommit mode, a function runs in its own BEGIN IMMEDIATE
 **     transaction: all of its work commits, or none of it;
 **   - called inside the caller's transaction, it joins that transaction
-**     through SAVEPOINT honker_fn, so a failure undoes only its own work;
+**     through SAVEPOINT honker_fn, so a failure undoes only its own work; a
+**     deferred transaction that has not read yet takes the write lock there;
 **   - called from a statement that is itself writing (a trigger, or
 **     INSERT ... VALUES (honker_enqueue(...))), it opens nothing: SQLite
 **     forbids savepoints there, and the outer statement is the atomic unit;
-**   - undoing never overwrites the error already reported on the context.
+**   - undoing never overwrites the error already reported on the context;
+**   - once the lock is held, a file whose schema is older than ours is
+**     migrated first (honker_schema_ensure), in the same transaction.
 */
 #include "util.h"
 
@@ -22,6 +25,8 @@ static const char TXN_ROLLBACK_SQL[] = "ROLLBACK";
 static const char SAVEPOINT_SQL[] = "SAVEPOINT honker_fn";
 static const char SAVEPOINT_RELEASE_SQL[] = "RELEASE honker_fn";
 static const char SAVEPOINT_ROLLBACK_SQL[] = "ROLLBACK TO honker_fn";
+/* Changes nothing, but takes the write lock like any write statement. */
+static const char TXN_TAKE_LOCK_SQL[] = "DELETE FROM _honker_live WHERE 0";
 
 enum { TXN_NONE = 0, TXN_OWN = 1, TXN_SAVEPOINT = 2 };
 
@@ -41,7 +46,8 @@ static int write_lock_run(sqlite3_context *ctx, const char *sql) {
   return honker_exec_stmt(ctx, s);
 }
 
-int honker_write_begin(sqlite3_context *ctx, HonkerTxn *txn) {
+/* Take the write lock (or join the caller's transaction): txn->open says how. */
+static int write_lock_take(sqlite3_context *ctx, HonkerTxn *txn) {
   sqlite3 *db = honker_db(ctx);
   txn->open = TXN_NONE;
   if (write_lock_outer_write(db)) return SQLITE_OK;
@@ -53,7 +59,17 @@ int honker_write_begin(sqlite3_context *ctx, HonkerTxn *txn) {
   }
   /* Inside the caller's transaction: join it, undoable on our own. */
   int rc = write_lock_run(ctx, SAVEPOINT_SQL);
-  if (rc == SQLITE_OK) txn->open = TXN_SAVEPOINT;
+  if (rc != SQLITE_OK) return rc;
+  txn->open = TXN_SAVEPOINT;
+  if (sqlite3_txn_state(db, "main") == SQLITE_TXN_NONE) {
+    /* A deferred transaction that has not read yet: take the write lock now,
+    ** waiting on the busy handler, before any read (ours start with one, the
+    ** schema check) pins a snapshot that a concurrent commit would make
+    ** unwritable (SQLITE_BUSY_SNAPSHOT). A file without _honker_live has
+    ** nothing to protect: skipped. */
+    sqlite3_stmt *s = honker_stmt_quiet(ctx, TXN_TAKE_LOCK_SQL);
+    if (s) rc = honker_exec_stmt(ctx, s);
+  }
   return rc;
 }
 
@@ -76,6 +92,18 @@ static void write_lock_undo(sqlite3_context *ctx, HonkerTxn *txn) {
       honker_stmt_done(s);
     }
   }
+}
+
+int honker_write_begin(sqlite3_context *ctx, HonkerTxn *txn) {
+  int rc = write_lock_take(ctx, txn);
+  /* An old file (honker 0.4's, or an older schema of ours) is migrated here,
+  ** inside this write and before the function's own statements (schema.c). */
+  if (rc == SQLITE_OK) rc = honker_schema_ensure(ctx);
+  if (rc != SQLITE_OK) {
+    write_lock_undo(ctx, txn);
+    txn->open = TXN_NONE;
+  }
+  return rc;
 }
 
 int honker_write_end(sqlite3_context *ctx, HonkerTxn *txn, int rc) {

@@ -9,7 +9,8 @@
 **     ext/cron.c ext/cron_next.c
 **   ./a.out file...
 ** Checks: no crash, hang or out-of-bounds read on any bytes; an accepted
-** expression always yields a strictly later boundary.
+** expression always yields a strictly later boundary, and its canonical text
+** (cron_canonical_n) parses back into the same schedule.
 */
 #define _POSIX_C_SOURCE 200809L
 #include "../ext/cron.h"
@@ -36,6 +37,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!expr) return 0;
   if (size) memcpy(expr, data, size);
   if (cron_parse_n(expr, size, &spec, err, sizeof err) == CRON_OK) {
+    size_t cap = CRON_CANONICAL_MAX(size);
+    char *text = malloc(cap);
+    CronSpec back;
+    if (!text) abort();
+    if (cron_canonical_n(expr, size, text, cap, err, sizeof err) != CRON_OK) abort();
+    if (cron_parse(text, &back, err, sizeof err) != CRON_OK) abort();
+    if (memcmp(&spec, &back, sizeof spec) != 0) abort(); /* parse zeroes the struct first */
+    free(text);
     int64_t from = (int64_t)(seed % (uint64_t)(CRON_MAX_UNIX + 1)), next;
     for (int i = 0; i < 4 && from <= CRON_MAX_UNIX; i++) {
       if (cron_next_after(&spec, from, &next, err, sizeof err) != CRON_OK) break;

@@ -8,7 +8,9 @@
 // 2. Otherwise compile ext/ with node-gyp (npm's own copy, which npm names in
 //    $npm_config_node_gyp) into build/Release/honker_ext.node. When that
 //    fails, say exactly what to install.
-// HONKER_BUILD_FROM_SOURCE=1 skips step 1.
+// HONKER_BUILD_FROM_SOURCE=1 skips step 1, and so does a git checkout: a developer's
+// `npm install` always compiles the sources in front of them (prebuilds/ there is a
+// leftover of `npm run build:prebuilt` or test:package, built from older sources).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -57,14 +59,15 @@ const WHAT_TO_INSTALL = {
   win32: 'Visual Studio Build Tools with "Desktop development with C++", and Python 3',
 };
 
-if (process.env.HONKER_BUILD_FROM_SOURCE !== '1') {
+const checkout = existsSync(path.join(root, '.git'));
+if (process.env.HONKER_BUILD_FROM_SOURCE !== '1' && !checkout) {
   const prebuilt = await usablePrebuilt();
   if (prebuilt.file) process.exit(0);
   console.log(`honker: ${prebuilt.why}; compiling libhonker_ext from source`);
 }
 const [cmd, args] = nodeGyp();
 // A git checkout is a developer's: every warning is an error there (binding.gyp reads HONKER_WERROR).
-const env = existsSync(path.join(root, '.git')) ? { ...process.env, HONKER_WERROR: '1' } : process.env;
+const env = checkout ? { ...process.env, HONKER_WERROR: '1' } : process.env;
 const r = spawnSync(cmd, [...args, 'rebuild', '--release'], { cwd: root, stdio: 'inherit', env });
 if (r.status === 0 && existsSync(path.join(root, 'build', 'Release', 'honker_ext.node'))) process.exit(0);
 const cause = r.error ? `cannot run node-gyp: ${r.error.message}` : `node-gyp exited with ${r.status ?? r.signal}`;

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   figures.files = files.length;
   const libc = process.platform === 'linux' ? '.glibc' : '';
   const prebuilt = `prebuilds/${process.platform}-${process.arch}/honker_ext${libc}.node`;
-  for (const need of ['dist/index.js', 'dist/index.d.ts', 'bin/honker.js', 'scripts/install.mjs', 'binding.gyp', 'ext/queue.c', 'LICENSE', 'README.md', prebuilt]) {
+  for (const need of ['dist/index.js', 'dist/index.d.ts', 'bin/honker.js', 'scripts/install.mjs', 'binding.gyp', 'ext/queue.c', 'LICENSE', 'README.md', prebuilt, 'dist/dashboard/handler.js', 'assets/dashboard/dashboard.js', 'assets/dashboard/dashboard.css']) {
     check(files.includes(need), `the tarball holds ${need}`);
   }
   const unwanted = files.filter((f) => /^(test|bench|fuzz|src|\.ci|\.github)\//.test(f) || f.endsWith('.map') || (f.startsWith('scripts/') && f !== 'scripts/install.mjs'));

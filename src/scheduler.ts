@@ -5,6 +5,10 @@
  *
  * Leader election (run):
  *   - the lease is the lock LEADER_LOCK, owned by a random id per run() call.
+ *     Its name, 'honker-scheduler', is the one honker 0.4's bindings hold
+ *     (60 s TTL, renewed every 20-30 s), so during a rolling upgrade the old
+ *     and the new processes elect one leader between them; a 0.4 leader keeps
+ *     its own lease length, ours stays leaseS.
  *     honker_lock_* keeps expires_at in whole seconds: a renew at wall time t
  *     sets expires_at = floor(t) + leaseS, and another owner may take the
  *     lock once unixepoch() >= expires_at, i.e. between leaseS - 1 and leaseS
@@ -68,6 +72,10 @@ export interface ScheduleEntry {
 export interface ScheduledTask {
   name: string;
   queue: string;
+  /**
+   * The schedule as stored: the same schedule in a form honker 0.4's ticker also parses
+   * (`@daily` as `0 0 * * *`, `MON` as `1`, `5/15` as `5-59/15`; docs/sql.md "Cron and scheduler").
+   */
   schedule: string;
   payload: unknown;
   priority: number;
@@ -97,7 +105,8 @@ export interface RunOptions {
   onLeaderChange?: (leader: boolean) => void;
 }
 
-export const LEADER_LOCK = 'honker:scheduler:leader';
+/** The lock honker 0.4's bindings elect their scheduler leader with: a mixed fleet runs one leader (the Postgres scheduler holds the same name). */
+export const LEADER_LOCK = 'honker-scheduler';
 const ENTRY_KEYS = ['name', 'queue', 'schedule', 'payload', 'priority', 'expiresS', 'maxAttempts'] as const;
 export const RUN_KEYS = ['signal', 'leaseS', 'onLeaderChange'] as const;
 /** Largest lease: a renewal period must fit in setTimeout. */

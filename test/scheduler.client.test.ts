@@ -23,10 +23,23 @@ function runAts(db: HonkerDatabase, queue: string): number[] {
 }
 
 function leaseRow(db: HonkerDatabase): { owner: string; expires_at: number } | undefined {
-  return db.raw.prepare("SELECT owner, expires_at FROM _honker_locks WHERE name = 'honker:scheduler:leader'").get() as
+  return db.raw.prepare("SELECT owner, expires_at FROM _honker_locks WHERE name = 'honker-scheduler'").get() as
     | { owner: string; expires_at: number }
     | undefined;
 }
+
+test('add stores the schedule in the form honker 0.4 also parses, and list shows that form', (t) => {
+  const db = openDb(t);
+  const s = db.scheduler();
+  s.add({ name: 'a', queue: 'q', schedule: '@daily' });
+  s.add({ name: 'b', queue: 'q', schedule: '0 9 * * MON-FRI' });
+  s.add({ name: 'c', queue: 'q', schedule: '5/15 * * * 7' });
+  s.add({ name: 'd', queue: 'q', schedule: '*/10 * * * *' });
+  t.deepEqual(
+    s.list().map((e) => e.schedule),
+    ['0 0 * * *', '0 9 * * 1-5', '5-59/15 * * * 0', '*/10 * * * *'],
+  );
+});
 
 test('add then list returns typed entries; re-add replaces; a paused entry stays paused', (t) => {
   const db = openDb(t);
@@ -341,7 +354,7 @@ test.serial('a leader whose lease is taken stops ticking at its next boundary an
   await sleep(1500);
   t.true(runAts(db, 'q').length >= 1);
   // Another owner takes the lease (as if ours had lapsed while this process was paused).
-  db.raw.prepare("UPDATE _honker_locks SET owner = 'thief', expires_at = unixepoch() + 60 WHERE name = 'honker:scheduler:leader'").run();
+  db.raw.prepare("UPDATE _honker_locks SET owner = 'thief', expires_at = unixepoch() + 60 WHERE name = 'honker-scheduler'").run();
   const stolenAt = nowS();
   await sleep(2500);
   t.deepEqual(changes, [true, false], 'it noticed at its next tick');

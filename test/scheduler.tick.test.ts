@@ -149,3 +149,22 @@ test('scheduler.tick a task with a name and payload needing JSON escapes round-t
   t.is(listed[0].name, name);
   t.is(listed[0].payload, 'p\u0000q');
 });
+
+test('scheduler.tick a task with no boundary left by 9999-12-31T23:59:59Z fires its last one and stops there; the others go on', (t) => {
+  const { db } = freshDb(t);
+  const max = 253402300799;
+  task(db, 'a-ends', 'q', 90, max - 30); // its next boundary, max + 60, cannot be stored
+  task(db, 'b-fits', 'q', 1, max - 1); // its next boundary is max itself
+  const fired = JSON.parse(scalar(db, `SELECT honker_scheduler_tick(${max - 1})`)) as Array<{ name: string; fire_at: number }>;
+  t.deepEqual(fired.map((f) => [f.name, f.fire_at]), [['a-ends', max - 30], ['b-fits', max - 1]]);
+  t.deepEqual(db.prepare('SELECT name, next_fire_at, enabled FROM _honker_scheduler_tasks ORDER BY name').all(), [
+    { name: 'a-ends', next_fire_at: max, enabled: 0 },
+    { name: 'b-fits', next_fire_at: max, enabled: 1 },
+  ]);
+  t.is(scalar(db, `SELECT count(*) FROM _honker_scheduler_tasks WHERE next_fire_at > ${max}`), 0);
+  // the stopped task does not fire at the bound; the other one does, and then stops too
+  const last = JSON.parse(scalar(db, `SELECT honker_scheduler_tick(${max})`)) as Array<{ name: string }>;
+  t.deepEqual(last.map((f) => f.name), ['b-fits']);
+  t.deepEqual(db.prepare('SELECT name, enabled FROM _honker_scheduler_tasks ORDER BY name').pluck().all(), ['a-ends', 'b-fits']);
+  t.is(scalar(db, 'SELECT count(*) FROM _honker_scheduler_tasks WHERE enabled = 1'), 0);
+});

@@ -9,7 +9,7 @@ const nowMs = () => performance.timeOrigin + performance.now(); // wall clock, s
 const db = connect(path);
 // The watcher's poller thread wakes our wait on any commit to the file, from any process. The wait
 // blocks this thread, which is all a worker process does.
-const watcher = one<number>(db, "SELECT honker_update_watcher_open(?, 'poll')", resolve(path));
+const watcher = one<number>(db, "SELECT honker_update_watcher_open(?, NULL)", resolve(path));
 // Registered: if this process dies, its jobs come back within about a second.
 one(db, 'SELECT honker_worker_register(?)', worker);
 

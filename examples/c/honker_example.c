@@ -109,8 +109,9 @@ static void work(const char *path, const char *ext, const char *queue, const cha
       lib ? dlsym(lib, "honker_watcher_open_v2") : NULL;
   int (*watcher_wait)(HonkerWatcher *, int) = lib ? dlsym(lib, "honker_watcher_wait") : NULL;
   char err[256];
-  /* Its poller thread wakes our wait on any commit to the file, from any process. */
-  HonkerWatcher *watcher = watcher_open ? watcher_open(path, "poll", 1, err, sizeof err) : NULL;
+  /* Its thread wakes our wait on any commit to the file, from any process (NULL: the best
+  ** backend, inotify where it works, else a 1 ms poll). */
+  HonkerWatcher *watcher = watcher_open ? watcher_open(path, NULL, 1, err, sizeof err) : NULL;
   if (!watcher || !watcher_wait) {
     fprintf(stderr, "watcher: %s\n", watcher_open ? err : dlerror());
     exit(1);

@@ -107,7 +107,7 @@ static void produce(Db& db, const std::string& queue, int count) {
 
 static void work(Db& db, const std::string& path, const std::string& queue, const std::string& worker) {
   // The watcher's poller thread wakes our wait on any commit to the file, from any process.
-  auto watcher = db.value("SELECT honker_update_watcher_open(?, 'poll')", {std::filesystem::absolute(path).string()});
+  auto watcher = db.value("SELECT honker_update_watcher_open(?, NULL)", {std::filesystem::absolute(path).string()});
   // Registered: if this process dies, its jobs come back within about a second.
   db.value("SELECT honker_worker_register(?)", {worker});
   std::setvbuf(stdout, nullptr, _IOLBF, 0);

@@ -11,7 +11,7 @@ DB.connect(path)
 now_ms = fn -> System.os_time(:microsecond) / 1000 end
 
 # The watcher's poller thread wakes our wait on any commit to the file, from any process.
-watcher = DB.value!("SELECT honker_update_watcher_open(?, 'poll')", [Path.expand(path)])
+watcher = DB.value!("SELECT honker_update_watcher_open(?, NULL)", [Path.expand(path)])
 # Registered: if this process dies, its jobs come back within about a second.
 DB.query!("SELECT honker_worker_register(?)", [worker])
 

@@ -17,7 +17,7 @@ main(["worker" | Args]) ->
     %% watcher wait: halt at once instead (a claimed job comes back after its 30 s).
     ok = gen_event:swap_handler(erl_signal_server, {erl_signal_handler, []}, {?MODULE, []}),
     %% The watcher's poller thread wakes our wait on any commit to the file, from any process.
-    Watcher = value("SELECT honker_update_watcher_open(?, 'poll')", [bin(filename:absname(Path))]),
+    Watcher = value("SELECT honker_update_watcher_open(?, NULL)", [bin(filename:absname(Path))]),
     %% Registered: if this process dies, its jobs come back within about a second.
     query("SELECT honker_worker_register(?)", [bin(Worker)]),
     work(bin(Queue), bin(Worker), Watcher, now_ms());

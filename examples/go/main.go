@@ -69,7 +69,7 @@ type job struct {
 func work(db *sql.DB, path, queue, worker string) {
 	abs, _ := filepath.Abs(path)
 	var watcher int64 // its poller thread wakes our wait on any commit to the file, from any process
-	must(db.QueryRow("SELECT honker_update_watcher_open(?, 'poll')", abs).Scan(&watcher))
+	must(db.QueryRow("SELECT honker_update_watcher_open(?, NULL)", abs).Scan(&watcher))
 	// Registered: if this process dies, its jobs come back within about a second.
 	must1(db.Exec("SELECT honker_worker_register(?)", worker))
 	woke := nowMs()

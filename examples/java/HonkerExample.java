@@ -76,7 +76,7 @@ public class HonkerExample {
 
   static void work(Connection db, String path, String queue, String worker) throws SQLException {
     // The watcher's poller thread wakes our wait on any commit to the file, from any process.
-    long watcher = value(db, "SELECT honker_update_watcher_open(?, 'poll')", Path.of(path).toAbsolutePath().toString());
+    long watcher = value(db, "SELECT honker_update_watcher_open(?, NULL)", Path.of(path).toAbsolutePath().toString());
     // Registered: if this process dies, its jobs come back within about a second.
     value(db, "SELECT honker_worker_register(?)", worker);
     double wokeMs = nowMs();

@@ -16,7 +16,7 @@ $| = 1;
 my $one = sub { my ($sql, @args) = @_; ($db->selectrow_array($sql, undef, @args))[0] };
 
 # The watcher's poller thread wakes our wait on any commit to the file, from any process.
-my $watcher = $one->(q{SELECT honker_update_watcher_open(?, 'poll')}, abs_path($path));
+my $watcher = $one->(q{SELECT honker_update_watcher_open(?, NULL)}, abs_path($path));
 # Registered: if this process dies, its jobs come back within about a second.
 $one->('SELECT honker_worker_register(?)', $worker);
 

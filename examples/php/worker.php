@@ -5,7 +5,7 @@ require __DIR__ . '/honker_db.php';
 [$path, $queue, $worker] = [$argv[1] ?? 'app.db', $argv[2] ?? 'orders', $argv[3] ?? 'php-' . getmypid()];
 $db = honker_connect($path);
 // The watcher's poller thread wakes our wait on any commit to the file, from any process.
-$watcher = honker_value($db, "SELECT honker_update_watcher_open(?, 'poll')", [realpath($path)]);
+$watcher = honker_value($db, "SELECT honker_update_watcher_open(?, NULL)", [realpath($path)]);
 // Registered: if this process dies, its jobs come back within about a second.
 honker_value($db, 'SELECT honker_worker_register(?)', [$worker]);
 

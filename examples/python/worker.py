@@ -14,7 +14,7 @@ path, queue, worker = args[0] or "app.db", args[1] or "orders", args[2] or f"pyt
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 db = connect(path)
 # The watcher's poller thread wakes our wait on any commit to the file, from any process.
-watcher = db.execute("SELECT honker_update_watcher_open(?, 'poll')", (os.path.abspath(path),)).fetchone()[0]
+watcher = db.execute("SELECT honker_update_watcher_open(?, NULL)", (os.path.abspath(path),)).fetchone()[0]
 # Registered: if this process dies, its jobs come back within about a second.
 db.execute("SELECT honker_worker_register(?)", (worker,))
 

@@ -10,7 +10,7 @@ $stdout.sync = true
 db = HonkerDB.connect(path)
 now_ms = -> { Process.clock_gettime(Process::CLOCK_REALTIME, :float_millisecond) }
 # The watcher's poller thread wakes our wait on any commit to the file, from any process.
-watcher = db.get_first_value("SELECT honker_update_watcher_open(?, 'poll')", [File.expand_path(path)])
+watcher = db.get_first_value("SELECT honker_update_watcher_open(?, NULL)", [File.expand_path(path)])
 # Registered: if this process dies, its jobs come back within about a second.
 db.execute("SELECT honker_worker_register(?)", [worker])
 

@@ -7,7 +7,7 @@ proc now_ms {} { expr {[clock microseconds] / 1000.0} }
 
 # The watcher's poller thread wakes our wait on any commit to the file, from any process.
 set abs [file normalize $path]
-set watcher [db onecolumn {SELECT honker_update_watcher_open($abs, 'poll')}]
+set watcher [db onecolumn {SELECT honker_update_watcher_open($abs, NULL)}]
 # Registered: if this process dies, its jobs come back within about a second.
 db eval {SELECT honker_worker_register($worker)}
 

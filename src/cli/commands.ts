@@ -2,12 +2,13 @@
  * The subcommands of `honker` (src/cli.ts dispatches here): the global usage
  * and the name -> command map. Each command is a file of its own (stats.ts,
  * jobs.ts, dead.ts, enqueue.ts, notify.ts, listen.ts, tail.ts, schedule.ts,
- * worker.ts, extension-path.ts); each parses its arguments with node:util parseArgs (args.ts),
+ * dashboard.ts, worker.ts, extension-path.ts); each parses its arguments with node:util parseArgs (args.ts),
  * checks the database read-only first (open.ts: database.ts would create a
  * missing file), then reads through a read-only connection or writes through
  * the client (open()).
  */
 import type { Command } from './args.js';
+import { dashboardCommand } from './dashboard.js';
 import { dead } from './dead.js';
 import { enqueue } from './enqueue.js';
 import { extensionPathCommand } from './extension-path.js';
@@ -31,6 +32,7 @@ postgres:// URL (a database honker is installed in):
   listen <db> <channel>               print notifications as they arrive (Ctrl-C stops)
   tail <db> <stream>                  print stream events as they arrive (--consumer saves offsets)
   schedule <db> [list|pause|resume]   cron schedules
+  dashboard <db>                      serve a live dashboard in the browser (--port, --host, --read-only, --token)
   worker <module>                     run the tasks a module registers
   extension-path                      print the path of libhonker_ext, for other SQLite hosts
 
@@ -48,6 +50,7 @@ export const COMMANDS = new Map<string, Command>([
   ['listen', listen],
   ['tail', tail],
   ['schedule', schedule],
+  ['dashboard', dashboardCommand],
   ['worker', worker],
   ['extension-path', extensionPathCommand],
 ]);

@@ -326,6 +326,119 @@ static void run_errors(void) {
   if (cron_parse(NULL, &spec, NULL, 0) == CRON_OK) FAIL("NULL expr parsed");
 }
 
+/* cron_canonical_n: the text honker 0.4 parses alike (cron.h). */
+static const ErrCase canonical_cases[] = {
+    /* already 0.4's: kept as written (blanks aside) */
+    {"0 3 * * *", "0 3 * * *"},
+    {"  */15\t* *  * *  ", "*/15 * * * *"},
+    {"1-10/3,30 * * * *", "1-10/3,30 * * * *"},
+    {"30 15 10 * * *", "30 15 10 * * *"},
+    {"0 0 13 * 5", "0 0 13 * 5"},
+    {"00 03 * * *", "0 3 * * *"},
+    {"@every 90s", "@every 90s"},
+    /* names, Sunday's 7 */
+    {"0 9 * * MON-FRI", "0 9 * * 1-5"},
+    {"0 0 1 jan-Mar,JUL *", "0 0 1 1-3,7 *"},
+    {"0 0 13 * fri", "0 0 13 * 5"},
+    {"0 0 * * 7", "0 0 * * 0"},
+    {"0 0 * * SUN", "0 0 * * 0"},
+    {"0 0 * * 5-7", "0 0 * * 5-6,0"},
+    {"0 0 * * 6-7", "0 0 * * 6,0"},
+    {"0 0 * * 0-7", "0 0 * * 0-6"},
+    {"0 0 * * 1-7/2", "0 0 * * 1-6/2,0"},
+    {"0 0 * * 1-7/4", "0 0 * * 1-6/4"},
+    {"0 0 * * 7/3", "0 0 * * 0"},
+    /* n/step: 0.4 reads n alone */
+    {"5/15 * * * *", "5-59/15 * * * *"},
+    {"0 5/6 * * *", "0 5-23/6 * * *"},
+    {"0 0 3/10 * *", "0 0 3-31/10 * *"},
+    {"0 0 * 2/5 *", "0 0 * 2-12/5 *"},
+    {"0 0 * * tue/2", "0 0 * * 2-6/2"},
+    {"59/5 * * * *", "59 * * * *"},
+    /* steps 0.4 cannot hold select the first value alone */
+    {"*/99999999999 * * * *", "*/60 * * * *"},
+    {"5/4294967296 * * * *", "5-59/60 * * * *"},
+    {"*/4294967295 * * * *", "*/4294967295 * * * *"},
+    /* macros and @every */
+    {"@yearly", "0 0 1 1 *"},
+    {"@annually", "0 0 1 1 *"},
+    {"@monthly", "0 0 1 * *"},
+    {"@weekly", "0 0 * * 0"},
+    {" @DAILY ", "0 0 * * *"},
+    {"@midnight", "0 0 * * *"},
+    {"@hourly", "0 * * * *"},
+    {"@EVERY 5M", "@every 5m"},
+    {"@every1s", "@every 1s"},
+    {"  @every   007h ", "@every 7h"},
+};
+
+/* Two specs select the same times (and the same Vixie reading). */
+static int same_spec(const CronSpec *a, const CronSpec *b) {
+  return a->every_s == b->every_s && a->seconds == b->seconds && a->minutes == b->minutes &&
+         a->hours == b->hours && a->doms == b->doms && a->months == b->months &&
+         a->dows == b->dows && a->dom_star == b->dom_star && a->dow_star == b->dow_star;
+}
+
+/* The canonical text of [expr, expr+len), which parsed into *spec, parses into
+** the same spec, is its own canonical text, and holds only what 0.4 reads. */
+static void check_canonical_roundtrip(const char *expr, size_t len, const CronSpec *spec) {
+  static char text[3 * 10001 + 64], again[3 * 10001 + 64];
+  char err[256];
+  CronSpec back;
+  checks++;
+  if (cron_canonical_n(expr, len, text, CRON_CANONICAL_MAX(len), err, sizeof err) != CRON_OK) {
+    FAIL("canonical '%.*s': %s", (int)len, expr, err);
+    return;
+  }
+  if (cron_parse(text, &back, err, sizeof err) != CRON_OK || !same_spec(spec, &back)) {
+    FAIL("canonical '%.*s' -> '%s' does not parse back alike (%s)", (int)len, expr, text, err);
+    return;
+  }
+  size_t n = strlen(text);
+  if (cron_canonical_n(text, n, again, sizeof again, err, sizeof err) != CRON_OK ||
+      strcmp(text, again) != 0) {
+    FAIL("canonical '%s' is not its own canonical text ('%s')", text, again);
+  }
+  if (strncmp(text, "@every ", 7) != 0 && strspn(text, "0123456789*/,- ") != n) {
+    FAIL("canonical '%s' holds characters honker 0.4 does not parse", text);
+  }
+}
+
+static void run_canonical(void) {
+  char text[256], err[256];
+  for (size_t i = 0; i < sizeof canonical_cases / sizeof canonical_cases[0]; i++) {
+    const ErrCase *c = &canonical_cases[i];
+    checks++;
+    if (cron_canonical_n(c->expr, strlen(c->expr), text, sizeof text, err, sizeof err) != CRON_OK) {
+      FAIL("canonical '%s': error '%s', want '%s'", c->expr, err, c->err);
+    } else if (strcmp(text, c->err) != 0) {
+      FAIL("canonical '%s': '%s', want '%s'", c->expr, text, c->err);
+    }
+  }
+  for (size_t i = 0; i < sizeof common_cases / sizeof common_cases[0]; i++) {
+    CronSpec spec;
+    const char *e = common_cases[i].expr;
+    if (cron_parse(e, &spec, err, sizeof err) == CRON_OK)
+      check_canonical_roundtrip(e, strlen(e), &spec);
+  }
+  /* an invalid expression, a buffer too small: errors, text left empty */
+  checks++;
+  if (cron_canonical_n("61 * * * *", 10, text, sizeof text, err, sizeof err) == CRON_OK ||
+      strcmp(err, "minute field: 61 is out of range 0-59") != 0 || text[0] != 0) {
+    FAIL("canonical of an invalid expression: '%s' '%s'", text, err);
+  }
+  checks++;
+  if (cron_canonical_n("@daily", 6, text, 9, err, sizeof err) == CRON_OK ||
+      strcmp(err, "the canonical text needs 10 bytes (got 9)") != 0 || text[0] != 0) {
+    FAIL("canonical into a small buffer: '%s' '%s'", text, err);
+  }
+  checks++;
+  if (cron_canonical_n("@daily", 6, text, 10, err, sizeof err) != CRON_OK ||
+      strcmp(text, "0 0 * * *") != 0) {
+    FAIL("canonical into an exact buffer: '%s' '%s'", text, err);
+  }
+}
+
 /* Fires of expr in [from, to): count them, check they strictly increase. */
 static long count_fires(const char *expr, int64_t from, int64_t to) {
   CronSpec spec;
@@ -389,6 +502,7 @@ static void run_robustness(void) {
     int64_t next, from = (int64_t)(r % (uint64_t)CRON_MAX_UNIX);
     if (cron_parse_n(buf, len, &spec, err, sizeof err) != CRON_OK) continue;
     accepted++;
+    if (i % 16 == 0) check_canonical_roundtrip(buf, len, &spec);
     if (cron_next_after(&spec, from, &next, err, sizeof err) != CRON_OK || next <= from) {
       FAIL("random '%.*s' from %lld: %s", (int)len, buf, (long long)from, err);
       break;
@@ -422,6 +536,7 @@ static void run_robustness(void) {
       next != at("2026-04-19 12:59:00")) {
     FAIL("10k-item list: %s", err);
   }
+  check_canonical_roundtrip(buf, strlen(buf), &spec);
 }
 
 /* The scheduler calls cron_next_after per tick per task: it must be cheap. */
@@ -466,6 +581,7 @@ int main(void) {
     expect_count(zone, "0 * * * *", "2025-12-31 23:59:59", "2027-01-01 00:00:00", 8760);
   }
   run_errors();
+  run_canonical();
   run_robustness();
   run_speed();
   printf("%s %d checks, %d failures\n", failures ? "FAILED" : "ok", checks, failures);

@@ -16,12 +16,21 @@
 ** Commands, one per line on stdin; each prints one line on stdout:
 **   open <backend> [poll_ms]   ok | error <message>    (backend '-' = NULL, "''" = "")
 **   openpath <path>            ok | error <message>    (NULL backend, another file)
+**   starve <backend> [free]    ok | error <message>    (open with only `free` descriptors
+**                                                       left, default 3: the connection's, so
+**                                                       no inotify, as when instances run out)
+**   fds                        fds inotify=<n> eventfd=<m>  (this process's descriptors of each)
 **   errbuf <len>               errbuf <strlen> <intact> (unknown backend, err_len = len)
 **   wait <ms>                  <result> <elapsed_ms>
 **   bg <n> <ms>                started                  (n threads start waiting)
 **   join                       <result> x n             (of those background waits)
 **   close                      closed  (once the background waits have blocked)
 **   commit | rollback          committed | rolledback   (by the writer child)
+**   replace                    replaced    (rename a new database file over db_path)
+**   bulkcpu <rows>             bulkcpu ms=<writer's ms> pct=<this process's % of a core>
+**                              (one wait blocks while the writer child writes <rows> rows of
+**                              1 KB in one transaction that spills to the WAL, then rolls it
+**                              back: the wait must not spin on the write events)
 **   latency <n>                latency n=<n> p50_us=.. p99_us=.. max_us=..
 **   cpu <seconds> <parked|waiting>   cpu pct=<percent of one core>
 **   cycles <n>                 cycles ok | cycles error <why>
@@ -37,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,7 +91,9 @@ static void exec_or_die(sqlite3 *db, const char *sql) {
 
 /* Child: 'c' commits (after a random 0-2 ms pause so commits land at random
 ** points of the poll interval) and answers the monotonic time right after
-** COMMIT returned; 'r' rolls a write back; EOF ends it. */
+** COMMIT returned; 'r' rolls a write back; 'b' reads a row count, writes that
+** many 1 KB rows in one transaction with a 16-page cache (so the pages spill
+** to the WAL as they are written) and rolls it back; EOF ends it. */
 static void writer_main(int in, int out) {
   sqlite3 *db;
   if (sqlite3_open(db_path, &db) != SQLITE_OK) die("writer open", sqlite3_errmsg(db));
@@ -90,7 +103,20 @@ static void writer_main(int in, int out) {
   srand((unsigned)getpid());
   while (read(in, &cmd, 1) == 1) {
     int64_t t = 0;
-    if (cmd == 'c') {
+    if (cmd == 'b') {
+      int32_t rows;
+      if (read(in, &rows, sizeof rows) != (ssize_t)sizeof rows) break;
+      char sql[256];
+      snprintf(
+          sql, sizeof sql,
+          "PRAGMA cache_size = 16; BEGIN IMMEDIATE; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+          "SELECT i + 1 FROM n WHERE i < %d) INSERT INTO watcher_probe SELECT randomblob(1000) "
+          "FROM n; ROLLBACK; PRAGMA cache_size = -2000",
+          rows);
+      int64_t t0 = now_ns();
+      exec_or_die(db, sql);
+      t = now_ns() - t0;
+    } else if (cmd == 'c') {
       sleep_us(rand() % 2000);
       exec_or_die(db, "BEGIN IMMEDIATE; INSERT INTO watcher_probe VALUES (1); COMMIT");
       t = now_ns();
@@ -175,6 +201,49 @@ static void cmd_open(const char *path, const char *backend, int poll_ms) {
   }
 }
 
+/* Open with the descriptor table full but for `free` descriptors. With the
+** three the watcher's own connection takes (the database, -wal, -shm),
+** inotify_init1 fails with EMFILE, as when fs.inotify.max_user_instances is
+** exhausted; with four, eventfd fails after it. Either way the kernel
+** backend must fall back to polling. */
+static void cmd_starve(const char *backend, int free_fds) {
+  if (watcher) close_fn(watcher); /* before the table is filled: it frees descriptors */
+  watcher = 0;
+  struct rlimit old, low;
+  if (getrlimit(RLIMIT_NOFILE, &old)) die("getrlimit", 0);
+  low = old;
+  low.rlim_cur = 256;
+  if (setrlimit(RLIMIT_NOFILE, &low)) die("setrlimit", 0);
+  int fill[256], n = 0;
+  while (n < 256 && (fill[n] = dup(0)) >= 0)
+    n++;
+  for (int i = 0; i < free_fds && n > 0; i++)
+    close(fill[--n]);
+  cmd_open(db_path, backend, 0);
+  while (n > 0)
+    close(fill[--n]);
+  if (setrlimit(RLIMIT_NOFILE, &old)) die("setrlimit", 0);
+}
+
+/* Count this process's inotify instances and eventfds (the kernel backend's two). */
+static void cmd_fds(void) {
+  int inotify = 0, eventfd = 0;
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) die("opendir", "/proc/self/fd");
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char link[300], target[128];
+    snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+    ssize_t len = readlink(link, target, sizeof target - 1);
+    if (len <= 0) continue;
+    target[len] = 0;
+    inotify += !strcmp(target, "anon_inode:inotify");
+    eventfd += !strcmp(target, "anon_inode:[eventfd]");
+  }
+  closedir(d);
+  printf("fds inotify=%d eventfd=%d\n", inotify, eventfd);
+}
+
 /* Write-past-the-end check of err_buf: canary bytes after err_len must survive. */
 static void cmd_errbuf(int len) {
   char buf[600];
@@ -239,6 +308,46 @@ static void cmd_cpu(int seconds, const char *mode) {
   if (waiting) pthread_join(job.thread, 0);
   double cpu = (double)(c1.tv_sec - c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - c0.tv_nsec);
   printf("cpu pct=%.3f\n", 100.0 * cpu / (double)wall);
+}
+
+/* Replace the database file by another one (a new inode) with rename(2). */
+static void cmd_replace(void) {
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.new", db_path);
+  sqlite3 *other;
+  if (sqlite3_open(tmp, &other) != SQLITE_OK) die("open", tmp);
+  exec_or_die(other, "CREATE TABLE other(x)");
+  sqlite3_close(other);
+  if (rename(tmp, db_path)) die("rename", tmp);
+  printf("replaced\n");
+}
+
+/* CPU of this process while one wait blocks through the writer's bulk rollback. */
+static void cmd_bulkcpu(int rows) {
+  WaitJob job;
+  wait_fn(watcher, 0); /* forget older changes */
+  wait_job_start(&job, watcher, 60000);
+  wait_jobs_blocked(&job, 1);
+  struct timespec c0, c1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+  int64_t t0 = now_ns();
+  char cmd = 'b';
+  int32_t n = rows;
+  int64_t took;
+  if (write(to_writer, &cmd, 1) != 1 || write(to_writer, &n, sizeof n) != (ssize_t)sizeof n) {
+    die("writer", "write");
+  }
+  if (read(from_writer, &took, sizeof took) != (ssize_t)sizeof took) die("writer", "read");
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+  int64_t wall = now_ns() - t0;
+  writer_do('c'); /* a real commit ends the wait */
+  pthread_join(job.thread, 0);
+  if (job.result != 1) {
+    printf("bulkcpu error wait returned %d\n", job.result);
+    return;
+  }
+  double cpu = (double)(c1.tv_sec - c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - c0.tv_nsec);
+  printf("bulkcpu ms=%lld pct=%.3f\n", (long long)(took / 1000000), 100.0 * cpu / (double)wall);
 }
 
 /* Open/wait/close many times, with three waits blocked when close is called. */
@@ -308,6 +417,10 @@ int main(int argc, char **argv) {
     a[0] = 0;
     if (sscanf(line, "openpath %511s", a) == 1) { /* before "open": it is a prefix */
       cmd_open(a, 0, 0);
+    } else if (sscanf(line, "starve %511s %d", a, &n) >= 1) {
+      cmd_starve(!strcmp(a, "-") ? 0 : a, n > 0 ? n : 3);
+    } else if (!strncmp(line, "fds", 3)) {
+      cmd_fds();
     } else if (sscanf(line, "open %511s %d", a, &n) >= 1) {
       cmd_open(db_path, !strcmp(a, "-") ? 0 : !strcmp(a, "''") ? "" : a, n);
     } else if (sscanf(line, "errbuf %d", &n) == 1) {
@@ -336,11 +449,15 @@ int main(int argc, char **argv) {
     } else if (!strncmp(line, "commit", 6)) {
       writer_do('c');
       printf("committed\n");
+    } else if (!strncmp(line, "replace", 7)) {
+      cmd_replace();
     } else if (!strncmp(line, "rollback", 8)) {
       writer_do('r');
       printf("rolledback\n");
     } else if (sscanf(line, "latency %d", &n) == 1) {
       cmd_latency(n);
+    } else if (sscanf(line, "bulkcpu %d", &n) == 1) {
+      cmd_bulkcpu(n);
     } else if (sscanf(line, "cpu %d %511s", &n, a) == 2) {
       cmd_cpu(n, a);
     } else if (sscanf(line, "cycles %d", &n) == 1) {

@@ -83,8 +83,9 @@ export function setupDb(file: string, recipe: 'empty' | 'queues' | 'dead' | 'sch
 export function snapshot(file: string): string {
   const raw = new Database(file, { readonly: true });
   try {
-    const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
-    return JSON.stringify(tables.map((t) => [t, raw.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all()]));
+    const tables = raw.prepare("SELECT name, sql LIKE '%WITHOUT ROWID' AS keyed FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string; keyed: number }>;
+    // A WITHOUT ROWID table (_honker_history) has no rowid: its primary key orders it.
+    return JSON.stringify(tables.map((t) => [t.name, raw.prepare(`SELECT * FROM "${t.name}"${t.keyed ? '' : ' ORDER BY rowid'}`).all()]));
   } finally {
     raw.close();
   }

@@ -30,11 +30,12 @@ export class SqlHost {
   readonly child: LineChild<Line>;
   pid = -1;
 
-  constructor(t: ExecutionContext, file: string, label = 'lifeline-sql.py') {
+  /** ext: the library the host loads (default ours; test/helpers/honker04.ts passes honker 0.4's). */
+  constructor(t: ExecutionContext, file: string, label = 'lifeline-sql.py', ext = extStem) {
     this.child = owned(
       t,
       LineChild.json(systemPython, [path.join(repoRoot, 'test', 'fixtures', 'lifeline-sql.py')], {
-        env: { ...process.env, DB: file, EXT: extStem },
+        env: { ...process.env, DB: file, EXT: ext },
         label,
       }),
     );
@@ -72,6 +73,6 @@ export class SqlHost {
 }
 
 /** Start a SqlHost and wait until it is connected. */
-export function sqlHost(t: ExecutionContext, file: string, label?: string): Promise<SqlHost> {
-  return new SqlHost(t, file, label).ready();
+export function sqlHost(t: ExecutionContext, file: string, label?: string, ext?: string): Promise<SqlHost> {
+  return new SqlHost(t, file, label, ext).ready();
 }

@@ -35,3 +35,20 @@ select 'inspect_20', (select value ->> '$.state' from json_each(honker_job_list(
 select honker_dead_requeue(6);
 select 'inspect_21', honker_job_list('c', 'dead', 5) = '[]' and json_array_length(honker_job_list('c', 'pending', 5)) = 1;
 select 'inspect_22', (select value ->> '$.dead' from json_each(honker_queues_stats()) where value ->> '$.queue' = 'c') = 0;
+-- job_list's offset pages a listing; job_errors is every failed attempt's error
+select 'inspect_30', (select group_concat(value ->> '$.payload', ',') from json_each(honker_job_list('b', NULL, 2, 1))) = '"due-high","later"';
+select 'inspect_31', honker_job_list('b', NULL, 10, 4) = '[]' and honker_job_list('b', NULL, 10, 0) = honker_job_list('b', NULL, 10);
+select 'inspect_32', (select group_concat(value ->> '$.payload', ',') from json_each(honker_job_list('b', 'pending', 1, 1))) = '"due-old"';
+select 'inspect_33', honker_job_errors(6) = json_array(json_object('attempt', 1, 'error', 'boom', 'created_at', (select created_at from _honker_job_errors where job_id = 6)));
+select 'inspect_34', honker_job_errors(1) = '[]' and honker_job_errors(999) = '[]';
+select honker_enqueue('r', '{}', NULL, NULL, 0, 3, NULL);
+select honker_claim_batch('r', 'w', 1, 60);
+select honker_retry((select max(id) from _honker_live), 'w', 0, 'first');
+select honker_claim_batch('r', 'w', 1, 60);
+select honker_retry((select max(id) from _honker_live), 'w', 0, 'second <b>');
+select 'inspect_35', (select group_concat(value ->> '$.attempt' || ':' || (value ->> '$.error'), ',') from json_each(honker_job_errors((select max(id) from _honker_live)))) = '1:first,2:second <b>';
+-- run_now: a pending job waiting for a later run_at becomes due; anything else is 0
+select honker_enqueue('rn', '"later"', NULL, 3600, 0, 3, NULL);
+select 'inspect_36', honker_run_now((select max(id) from _honker_live)) = 1 and (select run_at <= unixepoch() from _honker_live where id = (select max(id) from _honker_live));
+select 'inspect_37', honker_run_now((select max(id) from _honker_live)) = 0 and honker_run_now(999999) = 0;
+select 'inspect_38', honker_run_now(1) = 0;

@@ -182,3 +182,13 @@ select 'queue_118', json_extract(honker_queue_stats('  '), '$.pending') = 1 and 
 insert into c values ('blank', honker_claim_batch('  ', 'w-blank', 1, 60));
 select 'queue_119', (select json_extract(v, '$[0].payload') from c where k = 'blank') = 'from-0.4' and honker_ack((select json_extract(v, '$[0].id') from c where k = 'blank'), 'w-blank') = 1;
 select 'queue_120', honker_sweep_expired('  ') = 0 and honker_dead_list('  ', 5) = '[]' and honker_dead_purge('  ', 0) = 0;
+-- enqueue_unique: a duplicate consumes no id (ids stay unique and increasing; a held key is looked up first)
+insert into c values ('u-next', honker_enqueue_unique('uq3', 'k', 'p', NULL, NULL, 0, 3, NULL));
+select 'queue_121', honker_enqueue_unique('uq3', 'k', 'dup', NULL, NULL, 0, 3, NULL) = (select v from c where k = 'u-next') and honker_enqueue_unique('uq3', 'k', 'dup', NULL, NULL, 0, 3, NULL) = (select v from c where k = 'u-next');
+select 'queue_122', honker_enqueue('uq3', 'plain', NULL, NULL, 0, 3, NULL) = (select v from c where k = 'u-next') + 1;
+-- a job acked or cancelled by honker 0.4 (a plain DELETE) leaves its _honker_job_errors rows: dead_purge and sweep_expired sweep them
+insert into c values ('orphan', honker_enqueue('oq', 'p', NULL, NULL, 0, 3, NULL));
+select 'queue_123', json_extract(honker_claim_batch('oq', 'wo', 1, 60), '$[0].id') = (select v from c where k = 'orphan') and honker_retry((select v from c where k = 'orphan'), 'wo', 0, 'boom') = 1;
+delete from _honker_live where id = (select v from c where k = 'orphan');
+select 'queue_124', (select count(*) from _honker_job_errors where job_id = (select v from c where k = 'orphan')) = 1;
+select 'queue_125', honker_dead_purge('some-other-queue', 0) = 0 and (select count(*) from _honker_job_errors where job_id = (select v from c where k = 'orphan')) = 0;

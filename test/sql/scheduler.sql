@@ -126,3 +126,11 @@ select 'scheduler_119', honker_scheduler_update('edge', NULL, NULL, NULL, 253402
 -- a task another writer stored under a blank name can still be paused, resumed and removed
 insert into _honker_scheduler_tasks (name, queue, cron_expr, payload, next_fire_at) values (' ', 'q', '@hourly', 'p', unixepoch() + 3600);
 select 'scheduler_120', honker_scheduler_pause(' ') = 1 and honker_scheduler_resume(' ') = 1 and honker_scheduler_unregister(' ') = 1;
+-- register and update store the canonical text: the same schedule in a form honker 0.4's ticker parses (cron.h)
+select 'scheduler_121', honker_scheduler_register('canon', 'q', '@daily', 'p', 0, NULL) = 1;
+select 'scheduler_122', (select cron_expr from _honker_scheduler_tasks where name = 'canon') = '0 0 * * *';
+select 'scheduler_123', honker_scheduler_update('canon', '0 9 * * MON-FRI', NULL, NULL, NULL, 0) = 1 and (select cron_expr from _honker_scheduler_tasks where name = 'canon') = '0 9 * * 1-5';
+select 'scheduler_124', honker_scheduler_update('canon', '5/15 * * * 7', NULL, NULL, NULL, 0) = 1 and (select cron_expr from _honker_scheduler_tasks where name = 'canon') = '5-59/15 * * * 0';
+select 'scheduler_125', honker_scheduler_register('canon', 'q', '  @EVERY  90S ', 'p', 0, NULL) = 1 and (select cron_expr from _honker_scheduler_tasks where name = 'canon') = '@every 90s';
+select 'scheduler_126', honker_scheduler_register('canon', 'q', '*/15  0-6 * JAN *', 'p', 0, NULL, 2) = 1 and (select cron_expr from _honker_scheduler_tasks where name = 'canon') = '*/15 0-6 * 1 *';
+select 'scheduler_127', honker_scheduler_unregister('canon') = 1;

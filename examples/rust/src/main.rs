@@ -62,7 +62,7 @@ fn work(db: Connection, path: &str, queue: &str, worker: &str) -> Result<()> {
     let int = |sql: &str, args: &[&dyn ToSql]| db.query_row(sql, args, |r| r.get::<_, i64>(0));
     // The watcher's poller thread wakes our wait on any commit to the file, from any process.
     let abs = std::fs::canonicalize(Path::new(path))?;
-    let watcher = int("SELECT honker_update_watcher_open(?, 'poll')", &[&abs.to_string_lossy()])?;
+    let watcher = int("SELECT honker_update_watcher_open(?, NULL)", &[&abs.to_string_lossy()])?;
     // Registered: if this process dies, its jobs come back within about a second.
     int("SELECT honker_worker_register(?)", &[&worker])?;
     let mut woke_ms = now_ms();
