@@ -15,7 +15,24 @@
 -- so a leader waiting for the old soonest boundary looks again; a tick wakes
 -- 'q' for each queue it enqueued on. Two tickers at the same now never fire a
 -- boundary twice: tick locks each due row (FOR UPDATE) and advances
--- next_fire_at with a compare-and-set on the value it read.
+-- next_fire_at with a compare-and-set on the value it read. A task with no
+-- boundary left by 9999-12-31T23:59:59Z stops there (enabled = 0); register,
+-- update and resume refuse such a schedule.
+--
+-- One difference from SQLite, on purpose: cron_expr is stored as given. The
+-- extension stores a canonical text (@daily as 0 0 * * *) so honker 0.4's
+-- ticker can parse it in a mixed fleet; 0.4 never ran on Postgres, so no
+-- such reader exists here, and both texts fire at the same boundaries.
+
+-- The next boundary of spec after now; one past 9999-12-31T23:59:59Z could not be stored, so it is an error.
+CREATE OR REPLACE FUNCTION honker_scheduler_next_after_now(p_fn text, p_spec bigint[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_next bigint := honker_cron_next(p_spec, honker_now());
+BEGIN
+  IF v_next > 253402300799 THEN PERFORM honker_raise(p_fn, 'the schedule has no boundary by 9999-12-31T23:59:59Z'); END IF;
+  RETURN v_next;
+END $$;
 
 CREATE OR REPLACE FUNCTION honker_scheduler_register(p_name text, p_queue text, p_expr text, p_payload text,
   p_priority bigint, p_expires_s bigint, p_max_attempts bigint DEFAULT 3) RETURNS integer
@@ -36,7 +53,7 @@ BEGIN
   PERFORM honker_check_int('honker_scheduler_register', 'max_attempts', p_max_attempts, 1);
   r := honker_cron_parse(p_expr);
   IF r.err IS NOT NULL THEN PERFORM honker_raise('honker_scheduler_register', 'expr is invalid: ' || r.err); END IF;
-  v_next := honker_cron_next(r.spec, honker_now());
+  v_next := honker_scheduler_next_after_now('honker_scheduler_register', r.spec);
   IF p_expires_s IS NOT NULL THEN PERFORM honker_add_seconds('honker_scheduler_register', 'expires_s', v_next, p_expires_s); END IF;
   INSERT INTO _honker_scheduler_tasks (name, queue, cron_expr, payload, priority, expires_s, next_fire_at, max_attempts)
     VALUES (p_name, p_queue, p_expr, p_payload, p_priority, p_expires_s, v_next, p_max_attempts)
@@ -78,7 +95,7 @@ BEGIN
   IF r.err IS NOT NULL THEN
     PERFORM honker_raise('honker_scheduler_resume', 'task ''' || p_name || ''' has an invalid cron_expr: ' || r.err);
   END IF;
-  UPDATE _honker_scheduler_tasks SET enabled = 1, next_fire_at = honker_cron_next(r.spec, honker_now())
+  UPDATE _honker_scheduler_tasks SET enabled = 1, next_fire_at = honker_scheduler_next_after_now('honker_scheduler_resume', r.spec)
     WHERE name = p_name AND enabled = 0;
   PERFORM honker_wake('c', 'schedule');
   RETURN 1;
@@ -119,7 +136,7 @@ BEGIN
   IF p_expr IS NOT NULL THEN
     r := honker_cron_parse(p_expr);
     IF r.err IS NOT NULL THEN PERFORM honker_raise('honker_scheduler_update', 'expr is invalid: ' || r.err); END IF;
-    v_next := honker_cron_next(r.spec, honker_now());
+    v_next := honker_scheduler_next_after_now('honker_scheduler_update', r.spec);
   END IF;
   IF p_touch_expires = 1 AND p_expires_s IS NOT NULL THEN
     PERFORM honker_add_seconds('honker_scheduler_update', 'expires_s', coalesce(v_next, honker_now()), p_expires_s);
@@ -166,7 +183,9 @@ BEGIN
       v_next := honker_cron_next(r.spec, v_next);
     END LOOP;
     IF v_next <= p_now THEN v_next := honker_cron_next(r.spec, p_now); END IF;  -- catch-up cap: skip the rest
-    UPDATE _honker_scheduler_tasks SET next_fire_at = v_next WHERE name = t.name AND next_fire_at = t.next_fire_at AND enabled = 1;
+    -- A task with no boundary left by 9999-12-31T23:59:59Z stops there (ext/scheduler.c TICK_ADVANCE_SQL).
+    UPDATE _honker_scheduler_tasks SET next_fire_at = least(v_next, 253402300799), enabled = CASE WHEN v_next <= 253402300799 THEN 1 ELSE 0 END
+      WHERE name = t.name AND next_fire_at = t.next_fire_at AND enabled = 1;
     CONTINUE WHEN NOT FOUND;
     FOREACH v_fire IN ARRAY v_fires LOOP
       INSERT INTO _honker_live (queue, payload, run_at, priority, max_attempts, expires_at, created_at)

@@ -138,3 +138,37 @@ pgTest('sql: every function returns the SQLite extension\'s text (JSON byte for 
   t.log(`${SCRIPT.length} calls compared`);
   t.deepEqual(diffs, []);
 });
+
+pgTest('sql: a task with no boundary left by 9999-12-31T23:59:59Z fires its last one and stops there, as on SQLite', async (t) => {
+  const max = 253402300799;
+  const lite = openDb(tempDbPath(t));
+  t.teardown(() => lite.close());
+  const c = new pg.Client({ connectionString: await harness.database(t) });
+  await c.connect();
+  t.teardown(() => c.end());
+  await c.query(installScript().text);
+  const run = async (sql: string): Promise<void> => {
+    lite.exec(sql);
+    await c.query(sql);
+  };
+  // a-ends: its next boundary, max + 60, cannot be stored; b-fits: its next boundary is max itself
+  await run(`SELECT honker_scheduler_register('a-ends', 'q', '@every 90s', '{}', 0, NULL)`);
+  await run(`SELECT honker_scheduler_register('b-fits', 'q', '@every 1s', '{}', 0, NULL)`);
+  await run(`UPDATE _honker_scheduler_tasks SET next_fire_at = CASE name WHEN 'a-ends' THEN ${max - 30} ELSE ${max - 1} END`);
+  const both = async (sql: string): Promise<[unknown, unknown]> => {
+    const a = lite.prepare(sql).all();
+    const b = (await c.query(sql)).rows;
+    return [JSON.stringify(a), JSON.stringify(b)];
+  };
+  for (const now of [max - 1, max]) {
+    const [a, b] = await both(`SELECT replace(replace(honker_scheduler_tick(${now}), '"job_id":1', ''), '"job_id":2', '') AS fired`);
+    t.is(b, a, `tick(${now})`);
+    const [ra, rb] = await both('SELECT name, CAST(next_fire_at AS TEXT) AS next_fire_at, enabled FROM _honker_scheduler_tasks ORDER BY name');
+    t.is(rb, ra);
+  }
+  const rows = (await c.query('SELECT name, next_fire_at::text AS n, enabled FROM _honker_scheduler_tasks ORDER BY name')).rows;
+  t.deepEqual(rows, [
+    { name: 'a-ends', n: String(max), enabled: 0 },
+    { name: 'b-fits', n: String(max), enabled: 0 },
+  ]);
+});
