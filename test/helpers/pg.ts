@@ -10,7 +10,7 @@
  * skipped with the reason in their title (test-if.ts); `.ci/run` installs
  * postgresql-15, so CI always runs them. HONKER_PG_URL (a postgres:// URL of
  * a server you run, whose user may CREATE DATABASE) replaces the throwaway
- * server.
+ * server. HONKER_PG_REQUIRED=1 (set by .ci/run) turns a skip into a failure.
  */
 import type { ExecutionContext } from 'ava';
 import pg from 'pg';
@@ -19,6 +19,10 @@ import test, { unguarded } from './test.js';
 import { testIf, type TestIf } from './test-if.js';
 
 export const pgReason = process.env.HONKER_PG_URL ? undefined : pgMissingReason();
+if (pgReason !== undefined && process.env.HONKER_PG_REQUIRED) {
+  // CI (.ci/run) sets HONKER_PG_REQUIRED: there a Postgres test must run, never skip.
+  throw new Error(`HONKER_PG_REQUIRED is set but ${pgReason}`);
+}
 
 /** `test` when a Postgres server can be had, else test.skip with the reason. */
 export const pgTest: TestIf = testIf(pgReason === undefined, pgReason ?? '');
