@@ -161,6 +161,8 @@ for (const e of engines) {
     const handles = [];
     for (let i = 0; i < 6; i++) handles.push(await work(i, 60_000));
     const doomed = fixtureChild(t, 'matrix-task-worker', args(target, 'work', '6', 'doomed'));
+    // Starting a child (tsx, the client) takes long on a loaded machine: count from its ready line.
+    await doomed.waitFor((l) => l.kind === 'ready', 60_000);
     await until('6 started', () => doomed.lines.filter((l) => l.kind === 'started').length === 6, 20_000);
     await doomed.kill('SIGKILL');
     const killedAt = Date.now();
