@@ -113,3 +113,12 @@ pgTest('cli on postgres: a database without honker is refused and left empty; th
   const tables = await c.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
   t.is(tables.rows[0].n, 0);
 });
+
+pgTest('cli on postgres: the dashboard refuses a URL with a clear line (not on Postgres yet), before connecting', async (t) => {
+  const r = await runCli(['dashboard', 'postgres://nobody:secret@127.0.0.1:1/none']);
+  t.deepEqual(r, {
+    stdout: '',
+    stderr: 'honker dashboard: the dashboard does not run on Postgres yet: give it a SQLite file (the other commands take the URL)\n',
+    code: 1,
+  });
+});
