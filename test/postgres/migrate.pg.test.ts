@@ -8,12 +8,14 @@
  * without --force; bad arguments are usage errors before anything is written.
  */
 import type { ExecutionContext } from 'ava';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { open, type HonkerDatabase } from '../../src/index.js';
 import { openPostgres } from '../../src/postgres/index.js';
 import { fixtureChild } from '../helpers/child.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDbPath } from '../helpers/db.js';
+import { create04File, schemaOf } from '../helpers/honker04.js';
 import { pgTest, usePg } from '../helpers/pg.js';
 
 const harness = usePg();
@@ -142,4 +144,24 @@ pgTest('cli migrate: bad arguments are usage errors; a missing file or a file th
   await c.connect();
   t.teardown(() => c.end());
   t.is((await c.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n, 0, 'honker not installed by a failed run');
+});
+
+pgTest('cli migrate: a honker 0.4 file no process of ours touched is copied (its missing columns read as null) and left unchanged', async (t) => {
+  const file = tempDbPath(t);
+  create04File(file);
+  const raw = new Database(file);
+  raw.prepare("INSERT INTO _honker_live (queue, payload, priority, run_at, max_attempts) VALUES ('emails', '{\"to\":\"old\"}', 2, 1700000000, 3)").run();
+  raw.prepare("INSERT INTO _honker_dead (id, queue, payload, last_error) VALUES (7, 'emails', '{}', 'from 0.4')").run();
+  raw.close();
+  const before = schemaOf(file);
+  const url = await target(t);
+  const r = await runCli(['migrate', file, url, '--json']);
+  t.is(r.code, 0, r.stderr);
+  t.like(JSON.parse(r.stdout).tables, { 'live jobs': { copied: 1, skipped: 0 }, 'dead jobs': { copied: 1, skipped: 0 }, 'attempt errors': { copied: 0, skipped: 0 } });
+  t.deepEqual(schemaOf(file), before, 'the file is not migrated by the copy');
+  const db = await openPostgres(url);
+  t.teardown(() => db.close());
+  t.like(await db.queue('emails').getJob(1), { payload: { to: 'old' }, priority: 2, runAt: 1700000000 });
+  t.like((await db.queue('emails').dead.list())[0], { id: 7, lastError: 'from 0.4' });
+  t.is(await db.queue('emails').enqueue({ to: 'new' }), 8, 'after the dead job\'s id');
 });
