@@ -20,8 +20,8 @@ export interface DeadJob<T> {
   diedAt: number;
 }
 
-/** A dead row as the extension returns it (honker_dead_list / honker_dead_get) -> DeadJob. */
-function deadJob<T>(r: Record<string, unknown>): DeadJob<T> {
+/** @internal a dead row as honker_dead_list / honker_dead_get return it -> DeadJob (both engines). */
+export function deadJob<T>(r: Record<string, unknown>): DeadJob<T> {
   return {
     id: r.id as number,
     queue: r.queue as string,

@@ -76,14 +76,59 @@ export interface JobRow<T> {
   lastError: string | null;
 }
 
-const QUEUE_OPTIONS = ['visibilityTimeoutS', 'maxAttempts'] as const;
+export const QUEUE_OPTIONS = ['visibilityTimeoutS', 'maxAttempts'] as const;
 const ENQUEUE_OPTIONS = ['delayS', 'runAt', 'priority', 'expiresS', 'maxAttempts', 'key'] as const;
-const CLAIM_OPTIONS = ['signal', 'batchSize', 'visibilityTimeoutS'] as const;
+export const CLAIM_OPTIONS = ['signal', 'batchSize', 'visibilityTimeoutS'] as const;
 
-/** The error text recorded for a retry or failure: an Error's message, or the value as text. */
-function errorText(error: unknown, fallback: string): string {
+/** @internal the error text recorded for a retry or failure: an Error's message, or the value as text. */
+export function errorText(error: unknown, fallback: string): string {
   if (error === undefined) return fallback;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The arguments of honker_enqueue(_unique) from queue.enqueue's payload and options (checked; engine-independent). */
+export interface EnqueueArgs {
+  text: string;
+  runAt: number | null;
+  delayS: number | null;
+  priority: number;
+  maxAttempts: number;
+  expiresS: number | null;
+  key: string | undefined;
+}
+
+/** @internal check queue.enqueue's payload and options (both engines): what the SQL call takes. */
+export function enqueueArgs(where: string, payload: unknown, options: EnqueueOptions | undefined, queueMaxAttempts: number): EnqueueArgs {
+  const opts = validate.options(where, options, ENQUEUE_OPTIONS);
+  const text = validate.json(where, 'payload', payload);
+  const delayS = validate.optSeconds(where, 'delayS', opts.delayS, 0);
+  const runAt = opts.runAt === undefined ? undefined : validate.time(where, 'runAt', opts.runAt);
+  const priority = opts.priority === undefined ? 0 : validate.anyInt(where, 'priority', opts.priority);
+  const expiresS = validate.optSeconds(where, 'expiresS', opts.expiresS, 1);
+  const maxAttempts = validate.optInt(where, 'maxAttempts', opts.maxAttempts, 1) ?? queueMaxAttempts;
+  const key = opts.key === undefined ? undefined : validate.name(where, 'key', opts.key);
+  return { text, runAt: runAt ?? null, delayS: delayS ?? null, priority, maxAttempts, expiresS: expiresS ?? null, key };
+}
+
+/** @internal a honker_get_job result ('' when no such live job) as a JobRow (both engines). */
+export function jobRow<T>(text: string): JobRow<T> | null {
+  if (!text) return null;
+  const r = JSON.parse(text) as Record<string, unknown>;
+  return {
+    id: r.id as number,
+    queue: r.queue as string,
+    payload: parsePayload<T>(r.payload as string),
+    state: r.state as 'pending' | 'processing',
+    priority: r.priority as number,
+    runAt: r.run_at as number,
+    workerId: (r.worker_id as string | null) ?? null,
+    claimExpiresAt: (r.claim_expires_at as number | null) ?? null,
+    attempts: r.attempts as number,
+    maxAttempts: r.max_attempts as number,
+    createdAt: r.created_at as number,
+    expiresAt: (r.expires_at as number | null) ?? null,
+    lastError: (r.last_error as string | null | undefined) ?? null,
+  };
 }
 
 /**
@@ -141,7 +186,7 @@ export function releaseJobs<T>(db: Connection, jobs: readonly Job<T>[]): Job<T>[
   return jobs.filter((job) => stmt.get(job.id, job.workerId) === 1);
 }
 
-interface ClaimedRow {
+export interface ClaimedRow {
   id: number;
   queue: string;
   payload: string;
@@ -252,26 +297,18 @@ export class Queue<T = unknown> {
 
   /** Add a job; inside db.transaction it commits with the transaction. Returns the job id. */
   enqueue(payload: T, options?: EnqueueOptions): number {
-    const where = 'queue.enqueue';
-    const opts = validate.options(where, options, ENQUEUE_OPTIONS);
-    const text = validate.json(where, 'payload', payload);
-    const delayS = validate.optSeconds(where, 'delayS', opts.delayS, 0);
-    const runAt = opts.runAt === undefined ? undefined : validate.time(where, 'runAt', opts.runAt);
-    const priority = opts.priority === undefined ? 0 : validate.anyInt(where, 'priority', opts.priority);
-    const expiresS = validate.optSeconds(where, 'expiresS', opts.expiresS, 1);
-    const maxAttempts = validate.optInt(where, 'maxAttempts', opts.maxAttempts, 1) ?? this.maxAttempts;
-    const key = opts.key === undefined ? undefined : validate.name(where, 'key', opts.key);
-    this.db.assertOpen(where);
-    if (key !== undefined) {
+    const a = enqueueArgs('queue.enqueue', payload, options, this.maxAttempts);
+    this.db.assertOpen('queue.enqueue');
+    if (a.key !== undefined) {
       return this.db
         .sql('SELECT honker_enqueue_unique(?, ?, ?, ?, ?, ?, ?, ?)')
         .pluck()
-        .get(this.name, key, text, runAt ?? null, delayS ?? null, priority, maxAttempts, expiresS ?? null) as number;
+        .get(this.name, a.key, a.text, a.runAt, a.delayS, a.priority, a.maxAttempts, a.expiresS) as number;
     }
     return this.db
       .sql('SELECT honker_enqueue(?, ?, ?, ?, ?, ?, ?)')
       .pluck()
-      .get(this.name, text, runAt ?? null, delayS ?? null, priority, maxAttempts, expiresS ?? null) as number;
+      .get(this.name, a.text, a.runAt, a.delayS, a.priority, a.maxAttempts, a.expiresS) as number;
   }
 
   /** Register a task handler of this queue; the returned function enqueues calls (see task.ts). */
@@ -396,24 +433,7 @@ export class Queue<T = unknown> {
   getJob(id: number): JobRow<T> | null {
     validate.int('queue.getJob', 'id', id, 1);
     this.db.assertOpen('queue.getJob');
-    const text = this.db.sql('SELECT honker_get_job(?)').pluck().get(id) as string;
-    if (!text) return null;
-    const r = JSON.parse(text) as Record<string, unknown>;
-    return {
-      id: r.id as number,
-      queue: r.queue as string,
-      payload: parsePayload<T>(r.payload as string),
-      state: r.state as 'pending' | 'processing',
-      priority: r.priority as number,
-      runAt: r.run_at as number,
-      workerId: (r.worker_id as string | null) ?? null,
-      claimExpiresAt: (r.claim_expires_at as number | null) ?? null,
-      attempts: r.attempts as number,
-      maxAttempts: r.max_attempts as number,
-      createdAt: r.created_at as number,
-      expiresAt: (r.expires_at as number | null) ?? null,
-      lastError: (r.last_error as string | null | undefined) ?? null,
-    };
+    return jobRow<T>(this.db.sql('SELECT honker_get_job(?)').pluck().get(id) as string);
   }
 
   /** Delete a live job whatever its state; true when it existed. */

@@ -105,18 +105,85 @@ export interface RunOptions {
   onLeaderChange?: (leader: boolean) => void;
 }
 
-/** The lock honker 0.4's bindings elect their scheduler leader with: a mixed fleet runs one leader. */
-const LEADER_LOCK = 'honker-scheduler';
+/** The lock honker 0.4's bindings elect their scheduler leader with: a mixed fleet runs one leader (the Postgres scheduler holds the same name). */
+export const LEADER_LOCK = 'honker-scheduler';
 const ENTRY_KEYS = ['name', 'queue', 'schedule', 'payload', 'priority', 'expiresS', 'maxAttempts'] as const;
-const RUN_KEYS = ['signal', 'leaseS', 'onLeaderChange'] as const;
+export const RUN_KEYS = ['signal', 'leaseS', 'onLeaderChange'] as const;
 /** Largest lease: a renewal period must fit in setTimeout. */
-const MAX_LEASE_S = 86400;
+export const MAX_LEASE_S = 86400;
 /** A standby retries at most this often when commits wake it. */
-const STANDBY_MIN_GAP_MS = 100;
+export const STANDBY_MIN_GAP_MS = 100;
 /** A standby retries this long after each whole second (the lease lapses on one). */
-const STANDBY_SECOND_OFFSET_MS = 5;
+export const STANDBY_SECOND_OFFSET_MS = 5;
 /** After a SQLITE_BUSY, retry this soon. */
-const BUSY_RETRY_MS = 100;
+export const BUSY_RETRY_MS = 100;
+
+/** The arguments of honker_scheduler_register, checked (both engines). */
+export interface ScheduleArgs {
+  name: string;
+  queue: string;
+  schedule: string;
+  payload: string;
+  priority: number;
+  expiresS: number | null;
+  maxAttempts: number;
+}
+
+/** @internal check a scheduler.add entry (both engines); the schedule itself is checked by honker_cron_error. */
+export function scheduleArgs(where: string, entry: ScheduleEntry): ScheduleArgs {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+    throw validate.invalid(where, 'entry', 'be an object', entry);
+  }
+  const e = validate.options(where, entry, ENTRY_KEYS);
+  validate.name(where, 'name', e.name);
+  validate.name(where, 'queue', e.queue);
+  validate.name(where, 'schedule', e.schedule);
+  const payload = validate.json(where, 'payload', e.payload ?? null);
+  const priority = e.priority ?? 0;
+  if (!Number.isSafeInteger(priority)) throw validate.invalid(where, 'priority', 'be an integer', priority);
+  let expiresS: number | null = null;
+  if (e.expiresS !== undefined) {
+    validate.int(where, 'expiresS', e.expiresS, 1, MAX_UNIX);
+    // Ends by MAX_UNIX counted from now; the extension counts from the entry's first boundary.
+    expiresS = validate.seconds(where, 'expiresS', e.expiresS, 1);
+  }
+  const maxAttempts = validate.optInt(where, 'maxAttempts', e.maxAttempts, 1) ?? 3;
+  return { name: e.name, queue: e.queue, schedule: e.schedule, payload, priority, expiresS, maxAttempts };
+}
+
+/** @internal throw INVALID_ARGUMENT with honker_cron_error's reason (null: the schedule is fine). */
+export function scheduleProblem(where: string, schedule: string, why: string | null): void {
+  if (why === null) return;
+  throw new HonkerError(
+    'INVALID_ARGUMENT',
+    `${where}: schedule ${JSON.stringify(schedule.length > 40 ? schedule.slice(0, 40) + '…' : schedule)} is invalid: ${why}`,
+  );
+}
+
+/** @internal honker_scheduler_list's JSON -> ScheduledTask[] (both engines). */
+export function scheduledTasks(text: string): ScheduledTask[] {
+  return (JSON.parse(text) as Record<string, unknown>[]).map((r) => ({
+    name: r.name as string,
+    queue: r.queue as string,
+    schedule: r.cron_expr as string,
+    payload: parsePayload(r.payload as string),
+    priority: r.priority as number,
+    expiresS: (r.expires_s as number | null) ?? null,
+    nextFireAt: r.next_fire_at as number,
+    enabled: r.enabled as boolean,
+    maxAttempts: r.max_attempts as number,
+  }));
+}
+
+/** @internal honker_scheduler_tick's JSON -> FiredJob[] (both engines). */
+export function firedJobs(text: string): FiredJob[] {
+  return (JSON.parse(text) as Record<string, unknown>[]).map((r) => ({
+    name: r.name as string,
+    queue: r.queue as string,
+    fireAt: r.fire_at as number,
+    jobId: r.job_id as number,
+  }));
+}
 
 export class Scheduler {
   /** @internal use db.scheduler() */
@@ -128,29 +195,12 @@ export class Scheduler {
    * nothing) on a bad entry, including a schedule the parser refuses.
    */
   add(entry: ScheduleEntry): void {
-    const where = 'scheduler.add';
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      throw validate.invalid(where, 'entry', 'be an object', entry);
-    }
-    const e = validate.options(where, entry, ENTRY_KEYS);
-    validate.name(where, 'name', e.name);
-    validate.name(where, 'queue', e.queue);
-    validate.name(where, 'schedule', e.schedule);
-    const payload = validate.json(where, 'payload', e.payload ?? null);
-    const priority = e.priority ?? 0;
-    if (!Number.isSafeInteger(priority)) throw validate.invalid(where, 'priority', 'be an integer', priority);
-    let expiresS: number | null = null;
-    if (e.expiresS !== undefined) {
-      validate.int(where, 'expiresS', e.expiresS, 1, MAX_UNIX);
-      // Ends by MAX_UNIX counted from now; the extension counts from the entry's first boundary.
-      expiresS = validate.seconds(where, 'expiresS', e.expiresS, 1);
-    }
-    const maxAttempts = validate.optInt(where, 'maxAttempts', e.maxAttempts, 1) ?? 3;
-    this.db.assertOpen(where);
-    this.checkSchedule(where, e.schedule);
+    const a = scheduleArgs('scheduler.add', entry);
+    this.db.assertOpen('scheduler.add');
+    this.checkSchedule('scheduler.add', a.schedule);
     this.db
       .sql('SELECT honker_scheduler_register(?, ?, ?, ?, ?, ?, ?)')
-      .get(e.name, e.queue, e.schedule, payload, priority, expiresS, maxAttempts);
+      .get(a.name, a.queue, a.schedule, a.payload, a.priority, a.expiresS, a.maxAttempts);
   }
 
   /** Remove an entry; false when there was none. */
@@ -180,18 +230,7 @@ export class Scheduler {
   /** Every entry, ordered by name. */
   list(): ScheduledTask[] {
     this.db.assertOpen('scheduler.list');
-    const rows = JSON.parse(this.db.sql('SELECT honker_scheduler_list()').pluck().get() as string) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      name: r.name as string,
-      queue: r.queue as string,
-      schedule: r.cron_expr as string,
-      payload: parsePayload(r.payload as string),
-      priority: r.priority as number,
-      expiresS: (r.expires_s as number | null) ?? null,
-      nextFireAt: r.next_fire_at as number,
-      enabled: r.enabled as boolean,
-      maxAttempts: r.max_attempts as number,
-    }));
+    return scheduledTasks(this.db.sql('SELECT honker_scheduler_list()').pluck().get() as string);
   }
 
   /**
@@ -202,8 +241,7 @@ export class Scheduler {
   tick(nowS = Math.floor(Date.now() / 1000)): FiredJob[] {
     validate.int('scheduler.tick', 'nowS', nowS, 0, MAX_UNIX);
     this.db.assertOpen('scheduler.tick');
-    const rows = JSON.parse(this.db.sql('SELECT honker_scheduler_tick(?)').pluck().get(nowS) as string) as Record<string, unknown>[];
-    return rows.map((r) => ({ name: r.name as string, queue: r.queue as string, fireAt: r.fire_at as number, jobId: r.job_id as number }));
+    return firedJobs(this.db.sql('SELECT honker_scheduler_tick(?)').pluck().get(nowS) as string);
   }
 
   /** Unix seconds of the soonest boundary of an enabled entry, or 0 when there is none. */
@@ -330,12 +368,7 @@ export class Scheduler {
 
   /** Throw the parser's reason when schedule has no boundary (bad syntax or never matches). */
   private checkSchedule(where: string, schedule: string): void {
-    const why = this.db.sql('SELECT honker_cron_error(?)').pluck().get(schedule) as string | null;
-    if (why === null) return;
-    throw new HonkerError(
-      'INVALID_ARGUMENT',
-      `${where}: schedule ${JSON.stringify(schedule.length > 40 ? schedule.slice(0, 40) + '…' : schedule)} is invalid: ${why}`,
-    );
+    scheduleProblem(where, schedule, this.db.sql('SELECT honker_cron_error(?)').pluck().get(schedule) as string | null);
   }
 }
 

@@ -48,8 +48,19 @@ interface EventRow {
   created_at: number;
 }
 
-const SUBSCRIBE_OPTIONS = ['consumer', 'fromOffset', 'signal'] as const;
-const PAGE = 256;
+export const SUBSCRIBE_OPTIONS = ['consumer', 'fromOffset', 'signal'] as const;
+export const PAGE = 256;
+
+/** @internal honker_stream_read_since's JSON -> events (both engines). */
+export function streamEvents<T>(text: string): StreamEvent<T>[] {
+  return (JSON.parse(text) as EventRow[]).map((r) => ({
+    offset: r.offset,
+    topic: r.topic,
+    key: r.key,
+    payload: parsePayload<T>(r.payload),
+    createdAt: r.created_at,
+  }));
+}
 
 export class Stream<T = unknown> {
   readonly topic: string;
@@ -77,13 +88,7 @@ export class Stream<T = unknown> {
     validate.int('stream.readSince', 'limit', limit, 0);
     this.db.assertOpen('stream.readSince');
     const text = this.db.sql('SELECT honker_stream_read_since(?, ?, ?)').pluck().get(this.topic, offset, limit) as string;
-    return (JSON.parse(text) as EventRow[]).map((r) => ({
-      offset: r.offset,
-      topic: r.topic,
-      key: r.key,
-      payload: parsePayload<T>(r.payload),
-      createdAt: r.created_at,
-    }));
+    return streamEvents<T>(text);
   }
 
   /** The saved offset of a consumer (0 when it never saved one). */

@@ -123,18 +123,25 @@ export interface TaskDefinition {
 }
 
 const TASK_OPTIONS = ['retries', 'timeoutS', 'retryDelayS', 'backoff', 'priority', 'expiresS', 'resultTtlS', 'transaction'] as const;
-const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
+export const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 const MAX_RETRY_DELAY_S = 365 * 86400;
 
-const registries = new WeakMap<Connection, Map<string, Map<string, TaskDefinition>>>();
+/** What tasks are registered on: a database of either engine (its close ends the registration). */
+export interface TaskHost {
+  readonly isOpen: boolean;
+  readonly closeSignal: AbortSignal;
+  assertOpen(where: string): void;
+}
+
+const registries = new WeakMap<TaskHost, Map<string, Map<string, TaskDefinition>>>();
 /**
  * Connections on which this process defined tasks, for `honker worker <module>`.
  * Weak, and dropped at close: a registry must never keep a database alive.
  */
-const connectionsWithTasks = new Set<WeakRef<Connection>>();
+const connectionsWithTasks = new Set<WeakRef<TaskHost>>();
 
 /** @internal queue -> (task name -> definition) of this database. */
-export function taskRegistry(db: Connection): Map<string, Map<string, TaskDefinition>> {
+export function taskRegistry(db: TaskHost): Map<string, Map<string, TaskDefinition>> {
   let reg = registries.get(db);
   if (!reg) {
     reg = new Map();
@@ -147,8 +154,8 @@ export function taskRegistry(db: Connection): Map<string, Map<string, TaskDefini
 }
 
 /** @internal the open connections on which this process defined at least one task. */
-export function taskConnections(): Connection[] {
-  const out: Connection[] = [];
+export function taskConnections(): TaskHost[] {
+  const out: TaskHost[] = [];
   for (const ref of connectionsWithTasks) {
     const db = ref.deref();
     if (!db) connectionsWithTasks.delete(ref);
@@ -177,12 +184,13 @@ export function retryDelay(def: Pick<TaskDefinition, 'retryDelayS' | 'backoff'>,
 
 /** @internal check and register a task; returns its definition. */
 export function defineTask(
-  db: Connection,
+  db: TaskHost,
   queue: { readonly name: string; readonly maxAttempts: number },
   where: string,
   name: unknown,
   fn: unknown,
   options: TaskOptions | undefined,
+  engine: { asyncTransaction?: boolean } = {},
 ): TaskDefinition {
   validate.name(where, 'name', name);
   if (typeof fn !== 'function') throw validate.invalid(where, 'fn', 'be a function', fn);
@@ -204,7 +212,8 @@ export function defineTask(
   const resultTtlS = validate.optSeconds(where, 'resultTtlS', opts.resultTtlS, 0) ?? DEFAULT_RESULT_TTL_S;
   const transaction = opts.transaction ?? false;
   if (typeof transaction !== 'boolean') throw validate.invalid(where, 'transaction', 'be a boolean', transaction);
-  if (transaction && (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction') {
+  // A Postgres transaction spans awaits (engine.asyncTransaction); a SQLite one cannot.
+  if (transaction && !engine.asyncTransaction && (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction') {
     throw new HonkerError(
       'INVALID_ARGUMENT',
       `${where}: a transaction task's handler must be synchronous (got an async function): it runs inside the transaction that acks the job, which cannot span an await`,
@@ -289,7 +298,7 @@ export interface RegisteredTask {
 }
 
 /** Every task registered on db (queue.task / queue.periodicTask), ordered by queue then name. */
-export function registeredTasks(db: Connection): RegisteredTask[] {
+export function registeredTasks(db: TaskHost): RegisteredTask[] {
   const out: RegisteredTask[] = [];
   for (const byName of registries.get(db)?.values() ?? []) {
     for (const d of byName.values()) {
@@ -311,7 +320,7 @@ export function registeredTasks(db: Connection): RegisteredTask[] {
 }
 
 /** @internal drop a registration (periodicTask whose schedule was refused). */
-export function undefineTask(db: Connection, def: TaskDefinition): void {
+export function undefineTask(db: TaskHost, def: TaskDefinition): void {
   const byName = taskRegistry(db).get(def.queue);
   if (byName?.get(def.name) === def) byName.delete(def.name);
 }

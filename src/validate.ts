@@ -370,3 +370,8 @@ export function signal(where: string, value: unknown): AbortSignal | undefined {
   if (!(value instanceof AbortSignal)) throw invalid(where, 'signal', 'be an AbortSignal', value);
   return value;
 }
+
+/** A postgres:// or postgresql:// URL: what openPostgres and the CLI take for a Postgres database (no pg import needed to tell). */
+export function isPostgresUrl(value: unknown): value is string {
+  return typeof value === 'string' && /^postgres(ql)?:\/\//i.test(value);
+}

@@ -30,9 +30,26 @@
  * Leaving the loop early (break, return) leaves nothing behind: a sleep's
  * timer and signal listeners belong to the watcher's wait() and end with it.
  */
-import type { Connection } from './connection.js';
 import type { HonkerError } from './errors.js';
-import type { Watcher } from './watcher.js';
+import type { WakeReason, WaitOptions } from './watcher.js';
+
+/**
+ * What a wake loop sleeps on: the SQLite Connection (its file's commit
+ * watcher) or a Postgres database's LISTEN connection (src/postgres/watcher.ts,
+ * which wakes only the waiters of the keys a commit names).
+ */
+export interface WakeWatcher {
+  /** A number that changes when there may be new work; read it before looking. */
+  generation(): number;
+  /** Resolve once generation() differs from since, at deadlineMs, or reject on a signal. */
+  wait(since: number, options: WaitOptions): Promise<WakeReason>;
+}
+
+/** A database a wake loop can sleep on: its watcher, and the signal that says it closed. */
+export interface WakeSource {
+  readonly closeSignal: AbortSignal;
+  watcher(): WakeWatcher;
+}
 
 export interface WakeLoopOptions {
   /** The caller's abort: ends the loop without an error. */
@@ -50,13 +67,13 @@ export class WakeLoop {
   reason: LookReason = 'start';
   private next: 'now' | number | undefined = undefined;
   private since = 0;
-  private watcher: Watcher | undefined;
+  private watcher: WakeWatcher | undefined;
   private ended = false;
   private readonly closeSignal: AbortSignal;
   private readonly signals: ReadonlyArray<AbortSignal | undefined>;
 
   constructor(
-    private readonly db: Connection,
+    private readonly db: WakeSource,
     private readonly options: WakeLoopOptions = {},
   ) {
     this.closeSignal = db.closeSignal;
@@ -135,6 +152,6 @@ export class WakeLoop {
 }
 
 /** The wake loop of one waiter: `for (const wake = wakeLoop(db, opts); wake.look(); await wake.sleep())`. */
-export function wakeLoop(db: Connection, options?: WakeLoopOptions): WakeLoop {
+export function wakeLoop(db: WakeSource, options?: WakeLoopOptions): WakeLoop {
   return new WakeLoop(db, options);
 }

@@ -100,10 +100,10 @@ export interface WorkerSummary {
   stoppedBy: string;
 }
 
-const WORKER_OPTIONS = ['queues', 'concurrency', 'batchSize', 'visibilityTimeoutS', 'graceMs', 'workerId'] as const;
-const RUN_OPTIONS = ['signal', 'handleSignals'] as const;
+export const WORKER_OPTIONS = ['queues', 'concurrency', 'batchSize', 'visibilityTimeoutS', 'graceMs', 'workerId'] as const;
+export const RUN_OPTIONS = ['signal', 'handleSignals'] as const;
 /** setTimeout's largest delay: a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** After a SQLITE_BUSY while claiming, claim again this soon. */
 const BUSY_RETRY_MS = 100;
 
@@ -125,8 +125,8 @@ interface Running {
 
 class ClaimLost extends Error {}
 
-/** The stored result of a successful run; throws (writing nothing) when the value is not JSON. */
-function successText(def: TaskDefinition, value: unknown): string {
+/** @internal the stored result of a successful run; throws (writing nothing) when the value is not JSON (both engines). */
+export function successText(def: TaskDefinition, value: unknown): string {
   try {
     return resultEnvelopeText({ ok: true, value });
   } catch (err) {
@@ -134,7 +134,8 @@ function successText(def: TaskDefinition, value: unknown): string {
   }
 }
 
-function errorText(err: unknown): string {
+/** @internal an error as the text stored with the job (both engines). */
+export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   if (typeof err === 'string') return err;
   try {
@@ -142,6 +143,41 @@ function errorText(err: unknown): string {
   } catch {
     return String(err);
   }
+}
+
+/** A worker's settings, checked (both engines). */
+export interface WorkerConfig {
+  queueNames: string[] | undefined;
+  concurrency: number;
+  batchSize: number;
+  visibilityTimeoutS: number;
+  graceMs: number;
+  workerId: string;
+}
+
+/** @internal check db.worker's options and apply the defaults (both engines). */
+export function workerConfig(where: string, options: WorkerOptions | undefined): WorkerConfig {
+  const opts = validate.options(where, options, WORKER_OPTIONS);
+  let queueNames: string[] | undefined;
+  if (opts.queues !== undefined) {
+    if (!Array.isArray(opts.queues) || opts.queues.length === 0) {
+      throw validate.invalid(where, 'queues', 'be a non-empty array of queue names', opts.queues);
+    }
+    opts.queues.forEach((q, i) => validate.name(where, `queues[${i}]`, q));
+    queueNames = [...new Set(opts.queues)];
+  }
+  const concurrency = validate.optInt(where, 'concurrency', opts.concurrency, 1) ?? 1;
+  return {
+    queueNames,
+    concurrency,
+    batchSize: validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? concurrency,
+    visibilityTimeoutS: validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300,
+    graceMs: validate.optInt(where, 'graceMs', opts.graceMs, 0) ?? 30000,
+    workerId:
+      opts.workerId === undefined
+        ? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+        : validate.name(where, 'workerId', opts.workerId),
+  };
 }
 
 export class Worker extends WorkerEvents {
@@ -166,22 +202,13 @@ export class Worker extends WorkerEvents {
   ) {
     super();
     const where = 'db.worker';
-    const opts = validate.options(where, options, WORKER_OPTIONS);
-    if (opts.queues !== undefined) {
-      if (!Array.isArray(opts.queues) || opts.queues.length === 0) {
-        throw validate.invalid(where, 'queues', 'be a non-empty array of queue names', opts.queues);
-      }
-      opts.queues.forEach((q, i) => validate.name(where, `queues[${i}]`, q));
-      this.queueNames = [...new Set(opts.queues)];
-    }
-    this.concurrency = validate.optInt(where, 'concurrency', opts.concurrency, 1) ?? 1;
-    this.batchSize = validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? this.concurrency;
-    this.visibilityTimeoutS = validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300;
-    this.graceMs = validate.optInt(where, 'graceMs', opts.graceMs, 0) ?? 30000;
-    this.workerId =
-      opts.workerId === undefined
-        ? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
-        : validate.name(where, 'workerId', opts.workerId);
+    const c = workerConfig(where, options);
+    this.queueNames = c.queueNames;
+    this.concurrency = c.concurrency;
+    this.batchSize = c.batchSize;
+    this.visibilityTimeoutS = c.visibilityTimeoutS;
+    this.graceMs = c.graceMs;
+    this.workerId = c.workerId;
     db.assertOpen(where);
   }
 

@@ -14,6 +14,7 @@ import { enqueue } from './enqueue.js';
 import { extensionPathCommand } from './extension-path.js';
 import { jobs } from './jobs.js';
 import { listen } from './listen.js';
+import { migrate } from './migrate.js';
 import { notify } from './notify.js';
 import { schedule } from './schedule.js';
 import { stats } from './stats.js';
@@ -22,7 +23,8 @@ import { worker } from './worker.js';
 
 export const GLOBAL_USAGE = `usage: honker <command> [options]
 
-Inspect and operate a honker database (a SQLite file) without SQL:
+Inspect and operate a honker database without SQL; <db> is a SQLite file or a
+postgres:// URL (a database honker is installed in):
   stats <db>                          per queue: pending, scheduled, processing, dead, oldest pending age
   jobs <db> <queue>                   list a queue's jobs (--state, --limit)
   dead <db> <queue>                   list, requeue or purge dead jobs
@@ -33,6 +35,7 @@ Inspect and operate a honker database (a SQLite file) without SQL:
   schedule <db> [list|pause|resume]   cron schedules
   dashboard <db>                      serve a live dashboard in the browser (--port, --host, --read-only, --token)
   worker <module>                     run the tasks a module registers
+  migrate <db> <postgres-url>         copy a SQLite file's jobs, schedules, streams and results into Postgres
   extension-path                      print the path of libhonker_ext, for other SQLite hosts
 
 Every command takes --help; listings take --json (JSON instead of a table);
@@ -50,6 +53,7 @@ export const COMMANDS = new Map<string, Command>([
   ['tail', tail],
   ['schedule', schedule],
   ['dashboard', dashboardCommand],
+  ['migrate', migrate],
   ['worker', worker],
   ['extension-path', extensionPathCommand],
 ]);

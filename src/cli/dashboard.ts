@@ -19,6 +19,7 @@ import { intFlag, parse, type Command } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import { withReadOnly, writable } from './open.js';
 import { stopSignal } from './signals.js';
+import { isPostgresUrl } from '../validate.js';
 
 /** Whether host is a loopback address or name (the only ones served without a token). */
 export function isLoopback(host: string): boolean {
@@ -66,6 +67,7 @@ live tail of notifications. Prints its URL.
     const p = parse(dashboardCommand, args, { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'read-only': { type: 'boolean' } }, [1, 1]);
     if (!p) return 0;
     const [file] = p.positionals as [string];
+    if (isPostgresUrl(file)) throw new CliError('the dashboard does not run on Postgres yet: give it a SQLite file (the other commands take the URL)');
     const port = intFlag(p, 'port', 0, 7420)!;
     if (port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (got ${port})`);
     const host = (p.values.host as string | undefined) ?? '127.0.0.1';

@@ -2,16 +2,17 @@
  * `honker dead <db> <queue>`: list a queue's dead jobs, requeue one or all of
  * them, or purge them.
  */
-import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, intFlag, nameArg, out, parse, type Command } from './args.js';
+import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, intFlag, nameArg, out, parse, type Command, type Parsed } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import * as fmt from './format.js';
 import { printDead, type DeadRow, type LiveRow } from './jobs.js';
-import { knownQueue, withReadOnly, withWritable } from './open.js';
+import { knownQueue, knownQueueIn, withReadOnly, withWritable, type QueueStatsRow } from './open.js';
+import { isUrl, readValues, withTarget, type AnyTargetDb } from './target.js';
 
 const REQUEUE_BATCH = 500;
 
 export const dead: Command = {
-  usage: `usage: honker dead <db> <queue> [--limit N] [--json]
+  usage: `usage: honker dead <db|postgres-url> <queue> [--limit N] [--json]
        honker dead <db> <queue> --requeue ID [--busy-timeout MS]
        honker dead <db> <queue> --requeue-all [--busy-timeout MS]
        honker dead <db> <queue> --purge [--older-than SECONDS] [--busy-timeout MS]
@@ -49,13 +50,12 @@ ${BUSY_TIMEOUT_USAGE}`,
     const busyMs = busyTimeoutMs(p);
 
     if (action === undefined) {
-      const rows = withReadOnly(file, (raw) => {
-        knownQueue(raw, queue);
-        return JSON.parse(raw.prepare('SELECT honker_dead_list(?, ?)').pluck().get(queue, limit) as string) as DeadRow[];
-      });
-      printDead(o, rows);
+      const [stats, text] = (await readValues(file, [['honker_queues_stats', []], ['honker_dead_list', [queue, limit]]])) as [string, string];
+      knownQueueIn(JSON.parse(stats) as QueueStatsRow[], queue);
+      printDead(o, JSON.parse(text) as DeadRow[]);
       return 0;
     }
+    if (isUrl(file)) return deadOnPostgres(file, queue, action, p, o, busyMs);
     if (action === 'requeue') {
       const id = intFlag(p, 'requeue', 1)!;
       withReadOnly(file, (raw) => knownQueue(raw, queue));
@@ -104,3 +104,49 @@ ${BUSY_TIMEOUT_USAGE}`,
     return 0;
   },
 };
+
+/** --requeue, --requeue-all and --purge on Postgres: the same steps through the async client. */
+async function deadOnPostgres(url: string, queue: string, action: string, p: Parsed, o: fmt.Out, busyMs: number): Promise<number> {
+  const [stats] = (await readValues(url, [['honker_queues_stats', []]])) as [string];
+  const known = knownQueueIn(JSON.parse(stats) as QueueStatsRow[], queue);
+  if (action === 'requeue') {
+    const id = intFlag(p, 'requeue', 1)!;
+    await withTarget(url, busyMs, (db: AnyTargetDb) =>
+      db.transaction(async () => {
+        const moved = await db.queue(queue).dead.requeue(id);
+        const job = moved ? await db.queue(queue).getJob(id) : null;
+        if (!job || job.queue !== queue) throw new CliError(`no dead job ${id} in queue '${queue}'`);
+      }),
+    );
+    if (o.json) fmt.writeJson({ requeued: 1, id });
+    else fmt.write(`requeued dead job ${id} of queue '${queue}'`);
+    return 0;
+  }
+  if (action === 'requeue-all') {
+    const total = known.dead;
+    const progress = process.stderr.isTTY === true;
+    let done = 0;
+    await withTarget(url, busyMs, async (db: AnyTargetDb) => {
+      while (done < total) {
+        const n: number = await db.transaction(async () => {
+          const batch = await db.queue(queue).dead.list({ limit: Math.min(REQUEUE_BATCH, total - done) });
+          let moved = 0;
+          for (const row of batch) moved += (await db.queue(queue).dead.requeue(row.id)) ? 1 : 0;
+          return batch.length === 0 ? -1 : moved;
+        });
+        if (n < 0) break;
+        done += n;
+        if (progress) process.stderr.write(`\rrequeued ${done}/${total}`);
+      }
+    });
+    if (progress && total > 0) process.stderr.write('\n');
+    if (o.json) fmt.writeJson({ requeued: done });
+    else fmt.write(`requeued ${done} dead job${done === 1 ? '' : 's'} of queue '${queue}'`);
+    return 0;
+  }
+  const olderThanS = intFlag(p, 'older-than', 0, 0)!;
+  const purged: number = await withTarget(url, busyMs, (db: AnyTargetDb) => db.queue(queue).dead.purge({ olderThanS }));
+  if (o.json) fmt.writeJson({ purged });
+  else fmt.write(`purged ${purged} dead job${purged === 1 ? '' : 's'} of queue '${queue}'`);
+  return 0;
+}

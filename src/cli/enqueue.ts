@@ -6,10 +6,10 @@ import { MAX_UNIX } from '../validate.js';
 import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, intFlag, jsonArg, nameArg, out, parse, type Command } from './args.js';
 import { UsageError } from './errors.js';
 import * as fmt from './format.js';
-import { withWritable } from './open.js';
+import { withTarget } from './target.js';
 
 export const enqueue: Command = {
-  usage: `usage: honker enqueue <db> <queue> <json> [--delay SECONDS] [--priority P] [--max-attempts N] [--busy-timeout MS] [--json]
+  usage: `usage: honker enqueue <db|postgres-url> <queue> <json> [--delay SECONDS] [--priority P] [--max-attempts N] [--busy-timeout MS] [--json]
 
 Adds a job whose payload is the JSON value given; prints its id. A negative
 priority is written --priority=-3.
@@ -32,7 +32,7 @@ ${BUSY_TIMEOUT_USAGE}`,
     }
     const priority = intFlag(p, 'priority', Number.MIN_SAFE_INTEGER);
     const maxAttempts = intFlag(p, 'max-attempts', 1);
-    const id = withWritable(file, busyTimeoutMs(p), (db) => db.queue(queue).enqueue(payload, { delayS, priority, maxAttempts }));
+    const id = await withTarget(file, busyTimeoutMs(p), (db) => db.queue(queue).enqueue(payload, { delayS, priority, maxAttempts }));
     if (out(p).json) fmt.writeJson({ id });
     else fmt.write(String(id));
     return 0;

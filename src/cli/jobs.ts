@@ -6,7 +6,8 @@ import { intFlag, nameArg, out, parse, type Command } from './args.js';
 import { UsageError } from './errors.js';
 import { parsePayload } from '../payload.js';
 import * as fmt from './format.js';
-import { knownQueue, now, withReadOnly } from './open.js';
+import { knownQueueIn, type QueueStatsRow } from './open.js';
+import { readValues } from './target.js';
 
 const STATES = ['pending', 'scheduled', 'processing', 'dead'] as const;
 
@@ -54,7 +55,7 @@ export function printDead(o: fmt.Out, rows: DeadRow[]): void {
 }
 
 export const jobs: Command = {
-  usage: `usage: honker jobs <db> <queue> [--state pending|scheduled|processing|dead] [--limit N] [--json]
+  usage: `usage: honker jobs <db|postgres-url> <queue> [--state pending|scheduled|processing|dead] [--limit N] [--json]
 
 Lists the queue's jobs: without --state every live job by id; pending = due now,
 in claim order; scheduled = waiting for run_at; processing = claimed; dead =
@@ -70,11 +71,13 @@ dead-lettered, newest first. --limit defaults to 50.`,
       throw new UsageError(`--state must be one of ${STATES.join(', ')} (got '${state}')`);
     }
     const limit = intFlag(p, 'limit', 0, 50)!;
-    const { rows, t } = withReadOnly(file, (raw) => {
-      knownQueue(raw, queue);
-      const text = raw.prepare('SELECT honker_job_list(?, ?, ?)').pluck().get(queue, state ?? null, limit) as string;
-      return { rows: JSON.parse(text) as unknown[], t: now(raw) };
-    });
+    const [stats, text, t] = (await readValues(file, [
+      ['honker_queues_stats', []],
+      ['honker_job_list', [queue, state ?? null, limit]],
+      ['now', []],
+    ])) as [string, string, number];
+    knownQueueIn(JSON.parse(stats) as QueueStatsRow[], queue);
+    const rows = JSON.parse(text) as unknown[];
     if (state === 'dead') {
       printDead(o, rows as DeadRow[]);
       return 0;

@@ -3,10 +3,10 @@
  */
 import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, jsonArg, nameArg, out, parse, type Command } from './args.js';
 import * as fmt from './format.js';
-import { withWritable } from './open.js';
+import { withTarget } from './target.js';
 
 export const notify: Command = {
-  usage: `usage: honker notify <db> <channel> <json> [--busy-timeout MS] [--json]
+  usage: `usage: honker notify <db|postgres-url> <channel> <json> [--busy-timeout MS] [--json]
 
 Sends a notification (the JSON value given) on channel; prints its id.
 ${BUSY_TIMEOUT_USAGE}`,
@@ -16,7 +16,7 @@ ${BUSY_TIMEOUT_USAGE}`,
     const [file, channelArg, text] = p.positionals as [string, string, string];
     const channel = nameArg('channel', channelArg);
     const payload = jsonArg('payload', text);
-    const id = withWritable(file, busyTimeoutMs(p), (db) => db.notify(channel, payload));
+    const id = await withTarget(file, busyTimeoutMs(p), (db) => db.notify(channel, payload));
     if (out(p).json) fmt.writeJson({ id });
     else fmt.write(String(id));
     return 0;

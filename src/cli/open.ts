@@ -175,7 +175,11 @@ export function now(raw: Database.Database): number {
 
 /** Fail with "unknown queue" unless the queue has a live or dead job. */
 export function knownQueue(raw: Database.Database, queue: string): QueueStatsRow {
-  const all = queuesStats(raw);
+  return knownQueueIn(queuesStats(raw), queue);
+}
+
+/** knownQueue on rows already read (honker_queues_stats of either engine). */
+export function knownQueueIn(all: QueueStatsRow[], queue: string): QueueStatsRow {
   const row = all.find((r) => r.queue === queue);
   if (!row) {
     const names = all.map((r) => r.queue);

@@ -6,10 +6,10 @@ import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, out, parse, type Comma
 import { CliError, UsageError } from './errors.js';
 import { parsePayload } from '../payload.js';
 import * as fmt from './format.js';
-import { withReadOnly, withWritable } from './open.js';
+import { readValues, withTarget } from './target.js';
 
 export const schedule: Command = {
-  usage: `usage: honker schedule <db> [list] [--json]
+  usage: `usage: honker schedule <db|postgres-url> [list] [--json]
        honker schedule <db> pause <name> [--busy-timeout MS]
        honker schedule <db> resume <name> [--busy-timeout MS]
 
@@ -24,7 +24,8 @@ ${BUSY_TIMEOUT_USAGE}`,
     if (verb === 'list') {
       if (name !== undefined) throw new UsageError(`unexpected argument '${name}'`, true);
       if (p.values['busy-timeout'] !== undefined) throw new UsageError('--busy-timeout goes with pause or resume', true);
-      const rows = withReadOnly(file, (raw) => JSON.parse(raw.prepare('SELECT honker_scheduler_list()').pluck().get() as string) as Record<string, unknown>[]);
+      const [text] = (await readValues(file, [['honker_scheduler_list', []]])) as [string];
+      const rows = JSON.parse(text) as Record<string, unknown>[];
       const tasks = rows.map((r) => ({
         name: r.name as string,
         queue: r.queue as string,
@@ -50,12 +51,10 @@ ${BUSY_TIMEOUT_USAGE}`,
     if (verb !== 'pause' && verb !== 'resume') throw new UsageError(`unknown action '${verb}' (list, pause or resume)`, true);
     if (name === undefined) throw new UsageError(`${verb} needs a schedule name`, true);
     const busyMs = busyTimeoutMs(p);
-    const task = withReadOnly(file, (raw) => {
-      const rows = JSON.parse(raw.prepare('SELECT honker_scheduler_list()').pluck().get() as string) as Array<{ name: string; enabled: unknown }>;
-      return rows.find((r) => r.name === name);
-    });
+    const [listText] = (await readValues(file, [['honker_scheduler_list', []]])) as [string];
+    const task = (JSON.parse(listText) as Array<{ name: string; enabled: unknown }>).find((r) => r.name === name);
     if (!task) throw new CliError(`no schedule named '${name}'`);
-    const changed = withWritable(file, busyMs, (db) => (verb === 'pause' ? db.scheduler().pause(name) : db.scheduler().resume(name)));
+    const changed = await withTarget(file, busyMs, (db) => (verb === 'pause' ? db.scheduler().pause(name) : db.scheduler().resume(name)));
     const state = verb === 'pause' ? 'paused' : 'active';
     if (o.json) fmt.writeJson({ name, state, changed });
     else fmt.write(changed ? `${name}: ${state}` : `${name}: already ${state}`);

@@ -4,10 +4,11 @@
  */
 import { out, parse, type Command } from './args.js';
 import * as fmt from './format.js';
-import { now, queuesStats, withReadOnly } from './open.js';
+import type { QueueStatsRow } from './open.js';
+import { readValues } from './target.js';
 
 export const stats: Command = {
-  usage: `usage: honker stats <db> [--json]
+  usage: `usage: honker stats <db|postgres-url> [--json]
 
 Per queue: jobs due now (pending), waiting for their run_at (scheduled), claimed
 (processing), dead-lettered (dead), and the age of the oldest due job.`,
@@ -15,7 +16,8 @@ Per queue: jobs due now (pending), waiting for their run_at (scheduled), claimed
     const p = parse(stats, args, {}, [1, 1]);
     if (!p) return 0;
     const o = out(p);
-    const { rows, t } = withReadOnly(p.positionals[0]!, (raw) => ({ rows: queuesStats(raw), t: now(raw) }));
+    const [text, t] = (await readValues(p.positionals[0]!, [['honker_queues_stats', []], ['now', []]])) as [string, number];
+    const rows = JSON.parse(text) as QueueStatsRow[];
     const withAge = rows.map((r) => ({
       ...r,
       oldest_pending_age_s: r.oldest_pending_at === null ? null : Math.max(0, t - r.oldest_pending_at),

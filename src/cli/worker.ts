@@ -11,8 +11,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { taskDatabases, type HonkerDatabase } from '../database.js';
-import { registeredTasks } from '../task.js';
+import { registeredTasks, taskConnections } from '../task.js';
 import type { WorkerSummary } from '../worker.js';
 import { intFlag, nameArg, parse, type Command } from './args.js';
 import { CliError, UsageError } from './errors.js';
@@ -84,32 +83,37 @@ function summaryLine(s: WorkerSummary): string {
   );
 }
 
+/** A database of either engine with tasks (the names both clients share). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type TaskDb = any;
+
 export async function runWorker(args: WorkerArgs): Promise<number> {
   await importModule(args.module);
-  const dbs = taskDatabases();
+  // Every database the module defined tasks on: SQLite files (open) and Postgres databases (openPostgres).
+  const dbs: TaskDb[] = taskConnections();
   if (dbs.length === 0) {
     throw new CliError(`${args.module} registers no tasks: define them with db.queue(name).task(taskName, fn)`);
   }
   if (args.list) {
     const rows = dbs.flatMap((db) =>
-      registeredTasks(db).map((r) => [db.file, r.queue, r.name, String(r.retries), r.timeoutS === null ? '-' : String(r.timeoutS)]),
+      registeredTasks(db).map((r) => [db.file ?? db.label, r.queue, r.name, String(r.retries), r.timeoutS === null ? '-' : String(r.timeoutS)]),
     );
     fmt.table({ json: false, tty: process.stdout.isTTY === true }, ['DATABASE', 'QUEUE', 'TASK', 'RETRIES', 'TIMEOUT S'], rows);
-    for (const db of dbs) db.close();
+    for (const db of dbs) await db.close();
     return 0;
   }
   let plan: WorkPlan;
   try {
     plan = workPlan(dbs, args.queues);
   } catch (err) {
-    for (const db of dbs) db.close();
+    for (const db of dbs) await db.close();
     throw err;
   }
-  const workers = plan.map(({ db, queues }) => db.worker({ queues, concurrency: args.concurrency }));
+  const workers = plan.map(({ db, queues }) => db.worker({ queues, concurrency: args.concurrency }) as { workerId: string; run(o: object): Promise<WorkerSummary> });
   for (const w of workers) process.stderr.write(`honker worker: ${w.workerId} started (Ctrl-C stops)\n`);
   const summaries = await Promise.all(workers.map((w) => w.run({ handleSignals: true })));
   for (const s of summaries) process.stderr.write(`honker ${summaryLine(s)}\n`);
-  for (const db of dbs) db.close();
+  for (const db of dbs) await db.close();
   return 0;
 }
 
@@ -118,9 +122,9 @@ export async function runWorker(args: WorkerArgs): Promise<number> {
  * that have a task on it (a database with none of them gets no worker). A named queue with
  * no task on any database is refused: its jobs would be dead-lettered as unknown tasks.
  */
-type WorkPlan = Array<{ db: HonkerDatabase; queues: string[] | undefined }>;
+type WorkPlan = Array<{ db: TaskDb; queues: string[] | undefined }>;
 
-function workPlan(dbs: HonkerDatabase[], named: string[] | undefined): WorkPlan {
+function workPlan(dbs: TaskDb[], named: string[] | undefined): WorkPlan {
   if (named === undefined) return dbs.map((db) => ({ db, queues: undefined }));
   const queuesOf = new Map(dbs.map((db) => [db, new Set(registeredTasks(db).map((r) => r.queue))]));
   const all = [...new Set(dbs.flatMap((db) => [...queuesOf.get(db)!]))];

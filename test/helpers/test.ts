@@ -113,6 +113,14 @@ function wrap<F extends object>(register: F): F {
   return Object.assign(wrapped, register) as unknown as F;
 }
 
+/**
+ * Run fn outside the guard: handles it creates belong to no test (a test
+ * server the file's hooks own, restarted by a test, outlives that test).
+ */
+export function unguarded<T>(fn: () => T): T {
+  return current.exit(fn);
+}
+
 const test: TestFn = Object.assign(wrap(ava), { serial: wrap(ava.serial), only: wrap(ava.only), failing: wrap(ava.failing) });
 
 export default test;

@@ -1,0 +1,134 @@
+-- queue_claim.sql — handing jobs to workers: claim, when to claim next, the
+-- expiry sweep (ext/queue_claim.c; its header is the manual).
+--
+-- The claim: one statement takes up to n lapsed claims (oldest lapse first,
+-- through _honker_live_processing_deadline) and up to n due pending rows (best
+-- first, through _honker_live_ready), both FOR UPDATE SKIP LOCKED, merges them
+-- best first (priority DESC, run_at, id) and claims the first n. Concurrent
+-- claimers never wait on each other and never take the same row: a row one
+-- of them locked is skipped by the others. Expired rows (expires_at <= now)
+-- are skipped, left to honker_sweep_expired; lapsed claims without attempts
+-- left move to _honker_dead ('max attempts exceeded') first. Before that, at
+-- most once a second per session, the claims of registered workers whose
+-- session is gone are expired (pg/lifeline.sql).
+--
+-- Differences from the SQLite claim: a pending row whose attempts reached
+-- max_attempts (only raw SQL makes one) is not claimed and stays until
+-- honker_cancel (SQLite buries it when its claim meets it). Rows a concurrent claimer holds are
+-- skipped, so a claim may return fewer rows than are due while another
+-- claim is running; the client claims again after each non-empty claim.
+
+CREATE OR REPLACE FUNCTION honker_claim_batch(p_queue text, p_worker_id text, p_n bigint,
+  p_visibility_timeout_s bigint) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_now bigint := honker_now();
+  v_until bigint;
+  v_out text;
+  v_checked text;
+BEGIN
+  IF p_queue IS NULL OR p_queue = '' THEN PERFORM honker_check_name('honker_claim_batch', 'queue', p_queue); END IF;
+  IF p_worker_id IS NULL OR p_worker_id = '' OR honker_is_blank(p_worker_id) THEN
+    PERFORM honker_check_new_name('honker_claim_batch', 'worker_id', p_worker_id);
+  END IF;
+  IF p_n IS NULL OR p_n < 0 THEN PERFORM honker_check_int('honker_claim_batch', 'n', p_n, 0); END IF;
+  IF p_visibility_timeout_s IS NULL OR p_visibility_timeout_s < 1 THEN
+    PERFORM honker_check_int('honker_claim_batch', 'visibility_timeout_s', p_visibility_timeout_s, 1);
+  END IF;
+  v_until := honker_add_seconds('honker_claim_batch', 'visibility_timeout_s', v_now, p_visibility_timeout_s);
+  IF p_n = 0 THEN RETURN '[]'; END IF;
+
+  -- Worker liveness: at most once a second per session (a read of _honker_workers).
+  v_checked := current_setting('honker.rescue_checked_at', true);
+  IF v_checked IS NULL OR v_checked = '' OR v_checked::bigint <> v_now THEN
+    PERFORM set_config('honker.rescue_checked_at', v_now::text, false);
+    IF EXISTS (SELECT 1 FROM _honker_workers) THEN PERFORM honker_workers_rescue(); END IF;
+  END IF;
+
+  -- Lapsed claims on their final attempt: dead.
+  IF EXISTS (SELECT 1 FROM _honker_live WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now) THEN
+    PERFORM honker_bury(id, 'max attempts exceeded', v_now) FROM (
+      SELECT id FROM _honker_live WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now
+        AND attempts >= max_attempts AND (expires_at IS NULL OR expires_at > v_now)
+      FOR UPDATE SKIP LOCKED) exhausted;
+  END IF;
+
+  WITH lapsed AS (
+    SELECT id, priority, run_at FROM _honker_live
+    WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now
+      AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > v_now)
+    ORDER BY claim_expires_at LIMIT p_n FOR UPDATE SKIP LOCKED),
+  due AS (
+    SELECT id, priority, run_at FROM _honker_live
+    WHERE queue = p_queue AND state = 'pending' AND run_at <= v_now
+      AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > v_now)
+    ORDER BY priority DESC, run_at, id LIMIT p_n FOR UPDATE SKIP LOCKED),
+  pick AS (
+    SELECT id FROM (SELECT * FROM lapsed UNION ALL SELECT * FROM due) c
+    ORDER BY priority DESC, run_at, id LIMIT p_n),
+  claimed AS (
+    UPDATE _honker_live l SET state = 'processing', worker_id = p_worker_id, claim_expires_at = v_until,
+      attempts = l.attempts + 1
+    FROM pick WHERE l.id = pick.id
+    RETURNING l.id, l.priority, l.run_at, l.payload, l.attempts)
+  SELECT '[' || coalesce(string_agg('{"id":' || id || ',"queue":' || honker_json_str(p_queue) || ',"payload":'
+      || honker_json_str(payload) || ',"worker_id":' || honker_json_str(p_worker_id) || ',"attempts":' || attempts
+      || ',"claim_expires_at":' || v_until || '}', ',' ORDER BY priority DESC, run_at, id), '') || ']'
+    INTO v_out FROM claimed;
+  RETURN v_out;
+END $$;
+
+CREATE OR REPLACE FUNCTION honker_queue_next_claim_at(p_queue text) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_now bigint := honker_now();
+  v_next bigint := 0;
+  v_future bigint;
+  v_lapse bigint;
+  v_at bigint;
+BEGIN
+  PERFORM honker_check_name('honker_queue_next_claim_at', 'queue', p_queue);
+  IF EXISTS (SELECT 1 FROM _honker_live WHERE queue = p_queue AND state = 'pending' AND run_at <= v_now
+               AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > v_now)) THEN
+    v_next := v_now;
+  END IF;
+  SELECT claim_expires_at INTO v_lapse FROM _honker_live WHERE queue = p_queue AND state = 'processing'
+    AND (expires_at IS NULL OR expires_at > greatest(claim_expires_at + 1, v_now))
+    ORDER BY claim_expires_at LIMIT 1;
+  IF v_next = 0 THEN
+    SELECT run_at INTO v_future FROM _honker_live WHERE queue = p_queue AND state = 'pending' AND run_at > v_now
+      AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > run_at) ORDER BY run_at LIMIT 1;
+    v_next := coalesce(v_future, 0);
+    IF v_lapse IS NOT NULL THEN
+      v_at := CASE WHEN v_lapse < v_now THEN v_now ELSE v_lapse + 1 END;
+      IF v_next = 0 OR v_at < v_next THEN v_next := v_at; END IF;
+    END IF;
+  END IF;
+  -- Jobs in flight and registered workers: look once a second (pg/lifeline.sql).
+  IF v_lapse IS NOT NULL AND (v_next = 0 OR v_next > v_now + 1) AND EXISTS (SELECT 1 FROM _honker_workers) THEN
+    v_next := v_now + 1;
+  END IF;
+  RETURN v_next;
+END $$;
+
+CREATE OR REPLACE FUNCTION honker_sweep_expired(p_queue text) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_now bigint := honker_now();
+  v_count integer;
+BEGIN
+  PERFORM honker_check_name('honker_sweep_expired', 'queue', p_queue);
+  WITH gone AS (
+    DELETE FROM _honker_live WHERE id IN (
+      SELECT id FROM _honker_live WHERE queue = p_queue AND state = 'pending' AND expires_at <= v_now
+      UNION ALL
+      SELECT id FROM _honker_live WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now
+        AND expires_at <= v_now)
+    RETURNING *),
+  buried AS (
+    INSERT INTO _honker_dead (id, queue, payload, priority, run_at, max_attempts, attempts, last_error, created_at, died_at)
+    SELECT id, queue, payload, priority, run_at, max_attempts, attempts, 'expired', created_at, v_now FROM gone
+    RETURNING id)
+  SELECT count(*) INTO v_count FROM (SELECT honker_wake('r', id::text) FROM buried) woken;
+  RETURN v_count;
+END $$;

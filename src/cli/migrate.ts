@@ -1,0 +1,226 @@
+/**
+ * `honker migrate <file> <postgres-url>`: copy a honker SQLite file into a
+ * Postgres database, so an app moves to Postgres with its work in flight.
+ *
+ * What is copied, ids kept: live jobs (state, attempts, run_at, priority,
+ * expiry, unique key, claim), dead letters with their error, each attempt's
+ * error, schedules (with their next boundary and paused state), streams with
+ * their consumers' offsets, and results. Not copied: notifications (a
+ * listener of the old file has nothing to resume on the new database),
+ * locks, rate-limit windows, the worker registry and the dashboard's history.
+ *
+ * This is a copy of storage, not of behaviour, so it reads and writes the
+ * tables themselves (the one place in src/ that names them): the SQL surface
+ * has no call that writes a job's attempts or a claim as they are. The file is
+ * read in one snapshot (open.ts's read-only connection, nothing written); the
+ * target gets honker installed (openPostgres) and everything in one
+ * transaction, so a failed run leaves it as it was.
+ *
+ * Safety: a target that holds honker rows is refused unless it holds a
+ * previous migration of the same file (re-run) or --force is given. A re-run
+ * copies nothing twice: a row whose key is already there is skipped and
+ * counted as such. Identity sequences are moved past every copied id so the
+ * next enqueue, publish or dead letter cannot collide. Queues, the scheduler
+ * and streams are woken after the commit, so workers already waiting on
+ * Postgres start at once.
+ */
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+import { out, parse, type Command } from './args.js';
+import { CliError, UsageError } from './errors.js';
+import * as fmt from './format.js';
+import { withReadOnly } from './open.js';
+import { isUrl, redact } from './target.js';
+
+type Row = Record<string, unknown>;
+
+/** A copied table: its name on both engines, its key (rows whose key exists are skipped) and its columns. */
+interface Table {
+  name: string;
+  label: string;
+  key: string[];
+  columns: string[];
+}
+
+const TABLES: Table[] = [
+  {
+    name: '_honker_live',
+    label: 'live jobs',
+    key: ['id'],
+    columns: ['id', 'queue', 'payload', 'state', 'priority', 'run_at', 'worker_id', 'claim_expires_at', 'attempts', 'max_attempts', 'created_at', 'expires_at', 'unique_key', 'last_error'],
+  },
+  {
+    name: '_honker_dead',
+    label: 'dead jobs',
+    key: ['id'],
+    columns: ['id', 'queue', 'payload', 'priority', 'run_at', 'attempts', 'max_attempts', 'last_error', 'created_at', 'died_at'],
+  },
+  { name: '_honker_job_errors', label: 'attempt errors', key: ['job_id', 'attempt'], columns: ['job_id', 'attempt', 'error', 'created_at'] },
+  {
+    name: '_honker_scheduler_tasks',
+    label: 'schedules',
+    key: ['name'],
+    columns: ['name', 'queue', 'cron_expr', 'payload', 'priority', 'expires_s', 'next_fire_at', 'enabled', 'max_attempts'],
+  },
+  { name: '_honker_stream', label: 'stream events', key: ['offset'], columns: ['offset', 'topic', 'key', 'payload', 'created_at'] },
+  { name: '_honker_stream_consumers', label: 'stream consumers', key: ['name', 'topic'], columns: ['name', 'topic', 'offset'] },
+  { name: '_honker_results', label: 'results', key: ['job_id'], columns: ['job_id', 'value', 'created_at', 'expires_at'] },
+];
+
+/** Rows per INSERT statement. */
+const BATCH = 1000;
+/** _honker_meta key that marks a target as holding a migration of one file. */
+const MARK = 'migrated_from';
+
+export const migrate: Command = {
+  usage: `usage: honker migrate <db> <postgres-url> [--force] [--json]
+
+Copies a honker SQLite file into a Postgres database (honker is installed
+there if missing): live jobs with their state, attempts, run_at, priority,
+expiry and unique key; dead jobs with their errors; schedules; streams with
+their consumers' offsets; results. Ids are kept. Notifications, locks and
+rate-limit windows are not copied. Stop the file's workers first: a job
+acked on the file after the copy is still live on Postgres, and a job
+claimed when copied is taken on Postgres once its visibility timeout lapses.
+
+A target that already holds honker data is refused unless it holds an
+earlier migration of the same file (running again copies only what is new)
+or --force is given (rows whose id is taken there are skipped and counted).
+Everything is written in one transaction; on a terminal, progress goes to
+stderr; the counts per table are printed at the end (--json: as JSON).`,
+  async run(args) {
+    const p = parse(migrate, args, { force: { type: 'boolean' } }, [2, 2]);
+    if (!p) return 0;
+    const o = out(p);
+    const [file, url] = p.positionals as [string, string];
+    if (isUrl(file)) throw new UsageError(`the source must be a SQLite file (got a URL: ${redact(file)})`, true);
+    if (!isUrl(url)) throw new UsageError(`the target must be a postgres:// or postgresql:// URL (got '${url}')`, true);
+    const source = path.resolve(file);
+
+    const rows = readSource(file);
+    const report = await copy(url, source, rows, p.values.force === true);
+    if (o.json) fmt.writeJson(report);
+    else {
+      for (const t of TABLES) {
+        const r = report.tables[t.label]!;
+        fmt.write(`${t.label}: ${r.copied} copied${r.skipped ? `, ${r.skipped} already there` : ''}`);
+      }
+      fmt.write(`migrated ${source} to ${redact(url)}`);
+    }
+    return 0;
+  },
+};
+
+/** Every table's rows, read in one snapshot; a column or table an older file lacks reads as null or empty. */
+function readSource(file: string): { rows: Map<string, Row[]>; sequences: Map<string, number> } {
+  return withReadOnly(file, (raw) => {
+    const has = (table: string) => raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+    if (!has('_honker_live')) throw new CliError(`${file}: not a honker database (it has no _honker_live table)`);
+    const rows = new Map<string, Row[]>();
+    for (const t of TABLES) {
+      if (!has(t.name)) {
+        rows.set(t.name, []);
+        continue;
+      }
+      const present = new Set((raw.prepare(`SELECT name FROM pragma_table_info('${t.name}')`).pluck().all() as string[]));
+      const cols = t.columns.map((c) => (present.has(c) ? `"${c}"` : `NULL AS "${c}"`)).join(', ');
+      rows.set(t.name, raw.prepare(`SELECT ${cols} FROM ${t.name} ORDER BY ${t.key.map((k) => `"${k}"`).join(', ')}`).all() as Row[]);
+    }
+    return { rows, sequences: autoincrement(raw, has) };
+  });
+}
+
+/** sqlite_sequence: the highest id AUTOINCREMENT ever gave (a deleted job's id is never reused). */
+function autoincrement(raw: Database.Database, has: (t: string) => boolean): Map<string, number> {
+  if (!has('sqlite_sequence')) return new Map();
+  const rows = raw.prepare('SELECT name, seq FROM sqlite_sequence').all() as Array<{ name: string; seq: number }>;
+  return new Map(rows.map((r) => [r.name, Number(r.seq)]));
+}
+
+interface Report {
+  source: string;
+  tables: Record<string, { copied: number; skipped: number }>;
+}
+
+async function copy(url: string, source: string, src: ReturnType<typeof readSource>, force: boolean): Promise<Report> {
+  const { openPostgres } = await import('../postgres/index.js');
+  let db;
+  try {
+    db = await openPostgres(url); // installs honker when missing
+  } catch (err) {
+    throw new CliError(`cannot open ${redact(url)}: ${(err as Error).message}`);
+  }
+  const progress = process.stderr.isTTY === true;
+  const report: Report = { source, tables: {} };
+  try {
+    await db.transaction(async (view) => {
+      const tx = view.client!;
+      // One migration at a time into a database: a second waits here, then sees the first's rows.
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('honker migrate'))");
+      const mark = (await tx.query('SELECT value FROM _honker_meta WHERE key = $1', [MARK])).rows[0]?.value as string | undefined;
+      const held: string[] = [];
+      for (const t of TABLES) {
+        const n = Number((await tx.query(`SELECT count(*) AS n FROM ${t.name}`)).rows[0].n);
+        if (n > 0) held.push(`${n} ${t.label}`);
+      }
+      if (held.length > 0 && mark !== source && !force) {
+        const what = held.slice(0, 3).join(', ');
+        throw new CliError(
+          `${redact(url)} already holds honker data (${what})${mark ? `, migrated from ${mark}` : ''}: give --force to copy into it anyway`,
+        );
+      }
+      for (const t of TABLES) {
+        const rows = src.rows.get(t.name)!;
+        let copied = 0;
+        for (let i = 0; i < rows.length; i += BATCH) {
+          copied += await insert(tx, t, rows.slice(i, i + BATCH));
+          if (progress) process.stderr.write(`\r${t.label}: ${Math.min(i + BATCH, rows.length)}/${rows.length}`);
+        }
+        if (progress && rows.length > 0) process.stderr.write('\n');
+        report.tables[t.label] = { copied, skipped: rows.length - copied };
+      }
+      await moveSequences(tx, src.sequences);
+      await tx.query('INSERT INTO _honker_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [MARK, source]);
+      // Woken at commit: workers and schedulers already waiting on this database look now.
+      const queues = new Set(src.rows.get('_honker_live')!.map((r) => r.queue as string));
+      for (const q of queues) await tx.query("SELECT honker_wake('q', $1)", [q]);
+      await tx.query("SELECT honker_wake('c', 'schedule')");
+    });
+  } finally {
+    await db.close();
+  }
+  return report;
+}
+
+/** INSERT the rows, skipping those whose key is there; resolves with the number inserted. */
+async function insert(tx: pg.ClientBase, t: Table, rows: Row[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const cols = t.columns.map((c) => `"${c}"`).join(', ');
+  const typed = t.columns.map((c) => `"${c}" ${/^(payload|queue|state|worker_id|unique_key|last_error|error|name|topic|key|cron_expr|value)$/.test(c) ? 'text' : 'bigint'}`).join(', ');
+  const json = JSON.stringify(rows.map((r) => Object.fromEntries(t.columns.map((c) => [c, r[c] ?? null]))));
+  const sql = `INSERT INTO ${t.name} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM json_to_recordset($1::json) AS r(${typed}) ON CONFLICT (${t.key.map((k) => `"${k}"`).join(', ')}) DO NOTHING`;
+  return (await tx.query(sql, [json])).rowCount ?? 0;
+}
+
+/**
+ * Move the identity sequences past every id copied: a job id is used by live, dead, results and
+ * attempt errors (and SQLite never reuses one, sqlite_sequence); a stream offset by the stream.
+ */
+async function moveSequences(tx: pg.ClientBase, seq: Map<string, number>): Promise<void> {
+  // setval(s, n, n > 0): the next id is n + 1, or 1 when nothing was ever given; never lower than the target's own.
+  const move = (table: string, column: string, highest: string, fromFile: number) =>
+    tx.query(
+      `WITH s AS (SELECT pg_get_serial_sequence('${table}', '${column}') AS seq),
+            n AS (SELECT greatest($1::bigint, coalesce(pg_sequence_last_value(seq::regclass), 0), ${highest}) AS v FROM s)
+       SELECT setval(seq, greatest(v, 1), v > 0) FROM s, n`,
+      [fromFile],
+    );
+  await move(
+    '_honker_live',
+    'id',
+    `(SELECT max(id) FROM _honker_live), (SELECT max(id) FROM _honker_dead), (SELECT max(job_id) FROM _honker_results), (SELECT max(job_id) FROM _honker_job_errors)`,
+    seq.get('_honker_live') ?? 0,
+  );
+  await move('_honker_stream', 'offset', `(SELECT max("offset") FROM _honker_stream)`, seq.get('_honker_stream') ?? 0);
+}
