@@ -171,6 +171,9 @@ for (const e of engines) {
     const values = await Promise.all(handles.map((h: { get: (o: object) => Promise<unknown> }) => h.get({ timeoutMs: 20_000 }).catch((err: Error) => err.message)));
     t.log(`6 jobs of the killed worker finished elsewhere ${Date.now() - killedAt} ms after the kill`);
     t.true(Date.now() - killedAt < 15_000);
+    // The results come through the database; the rescuer's "started" lines through its stdout pipe,
+    // which may be read after them.
+    await until('the rescuer started 6', () => rescuer.lines.filter((l) => l.kind === 'started').length >= 6, 10_000);
     t.is(rescuer.lines.filter((l) => l.kind === 'started').length, 6);
     t.deepEqual(values, [0, 1, 2, 3, 4, 5]);
     await rescuer.close();
