@@ -22,7 +22,9 @@ function mustRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.e
 mustRun(process.execPath, ['--import=tsx', 'scripts/build.ts', '--sanitize']);
 const libasan = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
 const libubsan = spawnSync('gcc', ['-print-file-name=libubsan.so'], { encoding: 'utf8' }).stdout.trim();
-mustRun(process.execPath, [path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), ...process.argv.slice(2)], {
+// One test file at a time: with two, children preloading the sanitizers starved each other (a
+// listening child printed nothing within 30 s; 2026-12-06).
+mustRun(process.execPath, [path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), '--concurrency=1', ...process.argv.slice(2)], {
   ...process.env,
   HONKER_EXT_PATH: path.join(root, 'build', 'sanitize', 'libhonker_ext.so'),
   LD_PRELOAD: `${libasan} ${libubsan}`,

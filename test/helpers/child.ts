@@ -26,7 +26,9 @@ import { repoRoot } from './db.js';
 export type Line = Record<string, unknown>;
 
 /** The default bound of every wait. */
-const DEFAULT_TIMEOUT_MS = 30_000;
+// Under the sanitizers (npm run test:sanitize) every child node preloads ASan and UBSan: a child
+// that starts tsx and opens a watcher took over 30 s to print its first line under that suite's load.
+const DEFAULT_TIMEOUT_MS = process.env.HONKER_SANITIZED === '1' ? 60_000 : 30_000;
 /** How much of stderr an error quotes. */
 const STDERR_TAIL = 2000;
 
