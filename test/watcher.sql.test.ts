@@ -26,7 +26,8 @@ test('honker_update_watcher_wait: 1 after a commit on another connection, then 0
   const id = openWatcher(t, db, file);
   t.is(wait(db, id, 0), 0);
   const other = new Database(file);
-  other.exec('CREATE TABLE t(x); INSERT INTO t VALUES (1)');
+  // One commit: two would let the thread report the second after the first wait returned.
+  other.exec('BEGIN; CREATE TABLE t(x); INSERT INTO t VALUES (1); COMMIT');
   other.close();
   t.is(wait(db, id, 5000), 1);
   const t0 = Date.now();
@@ -37,7 +38,7 @@ test('honker_update_watcher_wait: 1 after a commit on another connection, then 0
 test('honker_update_watcher_wait: sees commits of the calling connection too', (t) => {
   const { db, file } = freshDb(t);
   const id = openWatcher(t, db, file, 1);
-  db.exec('CREATE TABLE t(x); INSERT INTO t VALUES (1)');
+  db.exec('BEGIN; CREATE TABLE t(x); INSERT INTO t VALUES (1); COMMIT'); // one commit, one change
   t.is(wait(db, id, 5000), 1);
   t.is(wait(db, id, 0), 0);
 });
