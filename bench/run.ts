@@ -6,7 +6,8 @@
  * target), then the targets missed. --quick runs the short versions (the
  * whole run in under 2 minutes); --json writes every row; --markdown writes
  * the tables bench/README.md keeps. The exit code is 0 even when a target is
- * missed (the run is a measurement); pass --strict to make it 1.
+ * missed (the run is a measurement); pass --strict to make it 1. --long runs
+ * the long versions where a scenario has them (scaling: a 10-minute steady run).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { idleBench } from './idle-cost.js';
 import type { BenchOptions } from './lib/options.js';
 import { markdownSection, printSection, type Section } from './lib/report.js';
 import { peersBench } from './peers.js';
+import { scalingBench } from './scaling.js';
 import { streamBench } from './stream.js';
 import { wakeBench } from './wake-latency.js';
 import { watcherBench } from './watcher-c.js';
@@ -35,11 +37,13 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Section>> = {
   peers: peersBench,
   watcher: watcherBench,
   frames: framesBench,
+  scaling: scalingBench,
 };
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    long: { type: 'boolean', default: false },
     only: { type: 'string' },
     json: { type: 'string' },
     markdown: { type: 'string' },
@@ -60,7 +64,7 @@ console.log(header);
 const sections: Section[] = [];
 for (const n of names) {
   const t0 = Date.now();
-  const s = await SCENARIOS[n]({ quick: values.quick });
+  const s = await SCENARIOS[n]({ quick: values.quick, long: values.long });
   s.notes.push(`scenario took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   printSection(s);
   sections.push(s);
