@@ -26,7 +26,9 @@
  *    with --quick, 10 minutes with --long); the file and its -wal are
  *    sampled every 500 ms while open()'s checkpoints run (src/checkpoint.ts).
  *    Baselines: the first tenth of the same run (bounded means ~1x), and each
- *    worker's memory once ready.
+ *    worker's memory once ready. Then the same load for up to 60 s next to a
+ *    reader that behaves like Litestream (a read transaction held open,
+ *    released only for its own checkpoints), against the run without it.
  * HONKER_SCALING_ONLY=drain,mixed,depth,steady runs some parts only.
  */
 import Database from 'better-sqlite3';
@@ -37,7 +39,7 @@ import { concurrentRun, prefill } from './drain.js';
 import { benchChild } from './lib/child.js';
 import { benchDir, clock, fillRows, median, pct, rawDb, sleep, type Db } from './lib/measure.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
-import { QUEUE } from './lib/queues.js';
+import { openQueue, QUEUE } from './lib/queues.js';
 import { addRow, fmtNum, section, type Section } from './lib/report.js';
 
 const CHILD = 'lib/queue-child.ts';
@@ -237,25 +239,80 @@ function depthRows(s: Section, o: BenchOptions, dir: string): void {
   );
 }
 
-async function steadyRows(s: Section, o: BenchOptions, dir: string): Promise<void> {
-  const seconds = o.long ? 600 : size(o, 10, 60);
-  const file = path.join(dir, 'steady.db');
-  const sizeOf = (p: string) => {
-    try {
-      return statSync(p).size;
-    } catch {
-      return 0;
-    }
+const sizeOf = (p: string): number => {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+};
+
+/**
+ * A reader that behaves like Litestream's replication (its db.go): one read
+ * transaction held open to keep anyone else's checkpoint from passing it,
+ * released only for its own PASSIVE checkpoint, which it takes once the WAL
+ * holds 1,000 pages (checked every second), then taken again at once.
+ */
+function litestreamLikeReader(file: string): { stop: () => number } {
+  const db = new Database(file);
+  db.pragma('busy_timeout = 1000');
+  db.pragma('wal_autocheckpoint = 0');
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const hold = () => {
+    db.exec('BEGIN');
+    db.prepare('SELECT count(*) FROM sqlite_master').get(); // the read snapshot starts here
   };
-  const samples: Array<{ at: number; wal: number; db: number }> = [];
+  let checkpoints = 0;
+  hold();
+  const timer = setInterval(() => {
+    if (sizeOf(`${file}-wal`) < 1000 * pageSize) return;
+    db.exec('ROLLBACK');
+    db.pragma('wal_checkpoint(PASSIVE)');
+    checkpoints++;
+    hold();
+  }, 1000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      db.exec('ROLLBACK');
+      db.close();
+      return checkpoints;
+    },
+  };
+}
+
+interface Steady {
+  run: Awaited<ReturnType<typeof concurrentRun>>;
+  samples: Array<{ at: number; wal: number; db: number }>;
+  t0: number;
+  truncations: number;
+  readerCheckpoints?: number;
+}
+
+/** A producer at 1,000 jobs/s and 2 workers on `file` for `seconds`, the file and its -wal sampled every 500 ms. */
+export async function steadyRun(file: string, seconds: number, litestream: boolean): Promise<Steady> {
+  const samples: Steady['samples'] = [];
   const timer = setInterval(() => samples.push({ at: clock(), wal: sizeOf(`${file}-wal`), db: sizeOf(file) }), 500);
   const t0 = clock();
+  let reader: ReturnType<typeof litestreamLikeReader> | undefined;
+  if (litestream) {
+    (await openQueue('honker', file)).close(); // the schema, before the reader's snapshot
+    reader = litestreamLikeReader(file);
+  }
   const run = await concurrentRun('honker', file, seconds * 1000, 1000, PACED_PER_S, 2);
   clearInterval(timer);
-  const tenth = t0 + (seconds * 1000) / 10;
-  const early = samples.filter((x) => x.at <= tenth);
-  const maxWal = (xs: typeof samples) => Math.max(0, ...xs.map((x) => x.wal));
+  const readerCheckpoints = reader?.stop();
   const truncations = samples.filter((x, i) => i > 0 && x.wal < samples[i - 1].wal).length;
+  return { run, samples, t0, truncations, readerCheckpoints };
+}
+
+async function steadyRows(s: Section, o: BenchOptions, dir: string): Promise<void> {
+  const seconds = o.long ? 600 : size(o, 10, 60);
+  const plain = await steadyRun(path.join(dir, 'steady.db'), seconds, false);
+  const { run, samples } = plain;
+  const tenth = plain.t0 + (seconds * 1000) / 10;
+  const early = samples.filter((x) => x.at <= tenth);
+  const maxWal = (xs: Steady['samples']) => Math.max(0, ...xs.map((x) => x.wal));
   const last = samples[samples.length - 1];
   const earlyDb = Math.max(1, ...early.map((x) => x.db));
   addRow(s, { name: `steady ${PACED_PER_S.toLocaleString('en-US')} jobs/s + 2 workers, ${seconds} s: done`, value: run.jobsPerS, unit: 'jobs/s', ratio: run.done / run.produced, baseline: `jobs produced (${run.produced.toLocaleString('en-US')}); ratio = done / produced` });
@@ -265,7 +322,18 @@ async function steadyRows(s: Section, o: BenchOptions, dir: string): Promise<voi
   const ready = median(run.rss.map((r) => r.ready));
   const end = median(run.rss.map((r) => r.end));
   addRow(s, { name: `  … memory per worker process at the end (RSS)`, value: end / 1024, unit: 'MB', ratio: end / ready, baseline: `the same process once ready (${mb(ready)})` });
-  s.notes.push(`steady: ${samples.length} samples of the file and its -wal, 500 ms apart; the -wal shrank ${truncations} time(s) (a TRUNCATE checkpoint past 4,000 pages); enqueue → start p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms`);
+  addRow(s, { name: `  … enqueue → start p99`, value: run.p99, unit: 'ms' });
+
+  // The same load next to a Litestream-like reader, 60 s at most.
+  const lsSeconds = Math.min(seconds, 60);
+  const ls = await steadyRun(path.join(dir, 'steady-litestream.db'), lsSeconds, true);
+  addRow(s, { name: `with a Litestream-like reader, ${lsSeconds} s: -wal size, largest seen`, value: maxWal(ls.samples) / MB, unit: 'MB', ratio: maxWal(ls.samples) / Math.max(1, maxWal(samples)), baseline: `without it (${(maxWal(samples) / MB).toFixed(1)} MB)` });
+  addRow(s, { name: `  … enqueue → start p50`, value: ls.run.p50, unit: 'ms', ratio: ls.run.p50 / run.p50, baseline: `without it (${run.p50.toFixed(2)} ms)` });
+  addRow(s, { name: `  … enqueue → start p99`, value: ls.run.p99, unit: 'ms', ratio: ls.run.p99 / run.p99, baseline: `without it (${run.p99.toFixed(2)} ms)` });
+  s.notes.push(
+    `steady: the file and its -wal sampled every 500 ms (${samples.length} samples); the -wal shrank ${plain.truncations} time(s) (open()'s TRUNCATE checkpoint past 4,000 pages), ${ls.truncations} time(s) next to the reader, which took ${ls.readerCheckpoints} checkpoint(s) of its own`,
+    'Litestream-like reader: a read transaction held open, released only for its own PASSIVE checkpoint once the -wal holds 1,000 pages (checked every second), as Litestream\'s db.go does',
+  );
 }
 
 export async function scalingBench(o: BenchOptions): Promise<Section> {
