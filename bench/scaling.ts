@@ -29,15 +29,20 @@
  *    worker's memory once ready. Then the same load for up to 60 s next to a
  *    reader that behaves like Litestream (a read transaction held open,
  *    released only for its own checkpoints), against the run without it.
- * HONKER_SCALING_ONLY=drain,mixed,depth,steady runs some parts only.
+ * e) One file per tenant: one process holding 1, 10 and 100 files (1 and 10
+ *    with --quick) in one directory, one waiting claim iterator on each: idle
+ *    CPU, CPU while one file takes 20 commits a second, memory and file
+ *    descriptors per file; against the same process with no file open.
+ * HONKER_SCALING_ONLY=drain,mixed,depth,steady,tenants runs some parts only.
  */
 import Database from 'better-sqlite3';
-import { rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { extensionPath } from '../src/extension.js';
+import { open } from '../src/index.js';
 import { concurrentRun, prefill } from './drain.js';
 import { benchChild } from './lib/child.js';
-import { benchDir, clock, fillRows, median, pct, rawDb, sleep, type Db } from './lib/measure.js';
+import { benchDir, clock, fillRows, median, pct, rawDb, rssSelf, sleep, type Db } from './lib/measure.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
 import { openQueue, QUEUE } from './lib/queues.js';
 import { addRow, fmtNum, section, type Section } from './lib/report.js';
@@ -336,14 +341,73 @@ async function steadyRows(s: Section, o: BenchOptions, dir: string): Promise<voi
   );
 }
 
+/** CPU of this process (% of one core) over about ms, with `during` called every 50 ms. */
+async function cpuPct(ms: number, during?: () => void): Promise<number> {
+  const before = process.cpuUsage();
+  const t0 = performance.now();
+  const timer = during ? setInterval(during, 50) : undefined;
+  await sleep(ms);
+  if (timer) clearInterval(timer);
+  const used = process.cpuUsage(before);
+  return ((used.user + used.system) / 1000 / (performance.now() - t0)) * 100;
+}
+
+/**
+ * One process, N files (one per tenant) in one directory, one waiting claim
+ * iterator on each: idle CPU, CPU while one of the files takes 20 commits a
+ * second, and memory and descriptors per file; against the same process with
+ * no file open, measured first.
+ */
+async function tenantRows(s: Section, o: BenchOptions, dir: string): Promise<void> {
+  const ms = size(o, 3000, 10_000);
+  const counts = size(o, [1, 10], [1, 10, 100]);
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const base = await cpuPct(ms);
+  const baseline = `this process, no file open (${base.toFixed(2)}%)`;
+  for (const n of counts) {
+    const tdir = path.join(dir, `tenants-${n}`);
+    mkdirSync(tdir);
+    const rss0 = rssSelf().rssKb;
+    const fd0 = fds();
+    const ac = new AbortController();
+    const dbs = Array.from({ length: n }, (_, i) => open(path.join(tdir, `tenant-${i}.db`)));
+    const loops = dbs.map(async (db) => {
+      try {
+        for await (const job of db.queue('q').claim('w', { signal: ac.signal })) job.ack();
+      } catch (err) {
+        if (!ac.signal.aborted) throw err;
+      }
+    });
+    await sleep(1000);
+    const perFileKb = (rssSelf().rssKb - rss0) / n;
+    const perFileFds = (fds() - fd0) / n;
+    const idle = await cpuPct(ms);
+    const writer = rawDb(path.join(tdir, 'tenant-0.db'));
+    writer.exec('CREATE TABLE IF NOT EXISTS t (x)');
+    const insert = writer.prepare('INSERT INTO t VALUES (1)');
+    const busy = await cpuPct(ms, () => void insert.run());
+    writer.close();
+    ac.abort();
+    await Promise.all(loops);
+    for (const db of dbs) db.close();
+    const label = `${n} file${n > 1 ? 's' : ''}, one waiting claim iterator each`;
+    addRow(s, { name: `${label}: idle CPU`, value: idle, unit: '%', ratio: idle / base, baseline });
+    addRow(s, { name: `  … while one of them takes 20 commits/s`, value: busy, unit: '%', ratio: busy / base, baseline });
+    addRow(s, { name: `  … memory per file (RSS)`, value: perFileKb / 1024, unit: 'MB' });
+    addRow(s, { name: `  … file descriptors per file`, value: perFileFds, unit: 'fds' });
+  }
+  s.notes.push(`tenants: one process (under tsx, whose own idle cost is in the baseline), files in one directory, CPU from process.cpuUsage over ${ms / 1000} s windows; the commits are INSERTs into a plain table of tenant 0 from another connection of the same process`);
+}
+
 export async function scalingBench(o: BenchOptions): Promise<Section> {
   const s = section('scaling', '11. How far one file goes');
   const dir = benchDir();
-  const only = (process.env.HONKER_SCALING_ONLY ?? 'drain,mixed,depth,steady').split(',');
+  const only = (process.env.HONKER_SCALING_ONLY ?? 'drain,mixed,depth,steady,tenants').split(',');
   if (only.includes('drain')) await drainRows(s, o, dir);
   if (only.includes('mixed')) await mixedRows(s, o, dir);
   if (only.includes('depth')) depthRows(s, o, dir);
   if (only.includes('steady')) await steadyRows(s, o, dir);
+  if (only.includes('tenants')) await tenantRows(s, o, dir);
   if (o.long) s.notes.push('--long: a 10-minute steady run');
   return s;
 }
