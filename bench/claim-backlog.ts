@@ -28,6 +28,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { extensionPath } from '../src/extension.js';
+import { fillRows } from './lib/measure.js';
 import { honker04Queue, NAIVE_COLUMNS, naiveQueue } from './lib/reference-queues.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
@@ -57,15 +58,6 @@ function open(name: string): Db {
   return db;
 }
 
-/** Fill rows with a recursive CTE: `n` rows of `values` (SQL using x, 1..n). */
-function fill(db: Db, table: string, columns: string, values: string, n: number): void {
-  if (n === 0) return;
-  db.exec(
-    `WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < ${n})` +
-      ` INSERT INTO ${table} (${columns}) SELECT ${values} FROM s`,
-  );
-}
-
 /** Median and p90 in microseconds. */
 function stats(samples: bigint[]): { median: number; p90: number } {
   const us = samples.map((ns) => Number(ns) / 1000).sort((a, b) => a - b);
@@ -92,9 +84,9 @@ function openWithBacklog(name: string, c: Case): Db {
   db.prepare('SELECT honker_bootstrap()').get();
   const cols = 'queue, payload, state, priority, run_at, worker_id, claim_expires_at, attempts';
   db.transaction(() => {
-    fill(db, '_honker_live', cols, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL, 0", c.due);
-    fill(db, '_honker_live', cols, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600, 1", c.inFlight);
-    fill(db, '_honker_live', cols, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL, 0", c.future);
+    fillRows(db, '_honker_live', cols, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL, 0", c.due);
+    fillRows(db, '_honker_live', cols, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600, 1", c.inFlight);
+    fillRows(db, '_honker_live', cols, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL, 0", c.future);
   })();
   return db;
 }
@@ -116,9 +108,9 @@ function benchNaive(c: Case, i: number): bigint[] {
   const db = open(`naive-${i}`);
   const naive = naiveQueue(db, 30);
   db.transaction(() => {
-    fill(db, 'jobs', NAIVE_COLUMNS, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL", c.due);
-    fill(db, 'jobs', NAIVE_COLUMNS, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600", c.inFlight);
-    fill(db, 'jobs', NAIVE_COLUMNS, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL", c.future);
+    fillRows(db, 'jobs', NAIVE_COLUMNS, "'q', '{\"n\":' || x || '}', 'pending', 0, unixepoch() - 10, NULL, NULL", c.due);
+    fillRows(db, 'jobs', NAIVE_COLUMNS, "'q', 'x', 'processing', 0, unixepoch() - 10, 'other', unixepoch() + 3600", c.inFlight);
+    fillRows(db, 'jobs', NAIVE_COLUMNS, "'q', 'x', 'pending', 10, unixepoch() + 3600, NULL, NULL", c.future);
   })();
   const samples = timePairs(c.feed ? () => naive.enqueue('{}') : null, () => {
     const row = naive.claim();

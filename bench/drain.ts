@@ -54,12 +54,14 @@ export interface ConcurrentResult {
   jobsPerS: number;
   p50: number;
   p99: number;
+  /** Each consumer's resident memory (KiB): once ready, at the end, at its peak. */
+  rss: Array<{ ready: number; end: number; peak: number }>;
 }
 
-/** One producer process (flat out, or perS jobs/s) and two consumer processes of `lib` for `ms`. */
-export async function concurrentRun(lib: LibName, file: string, ms: number, pollMs = 1000, perS = 0): Promise<ConcurrentResult> {
-  (await openQueue(lib, file)).close(); // tables exist before three processes race to create them
-  const workers = [0, 1].map(() => benchChild(CHILD, [lib, file, 'serve', String(pollMs)]));
+/** One producer process (flat out, or perS jobs/s) and `consumers` consumer processes of `lib` for `ms`. */
+export async function concurrentRun(lib: LibName, file: string, ms: number, pollMs = 1000, perS = 0, consumers = 2): Promise<ConcurrentResult> {
+  (await openQueue(lib, file)).close(); // tables exist before the processes race to create them
+  const workers = Array.from({ length: consumers }, () => benchChild(CHILD, [lib, file, 'serve', String(pollMs)]));
   const producer = benchChild(CHILD, [lib, file, 'produce', String(ms), String(perS)]);
   await Promise.all([...workers, producer].map((c) => c.nextJson()));
   const t0 = performance.now();
@@ -67,7 +69,7 @@ export async function concurrentRun(lib: LibName, file: string, ms: number, poll
   const { n: produced } = await producer.nextJson<{ n: number }>();
   const elapsed = performance.now() - t0;
   for (const w of workers) w.send('stop');
-  const outs = await Promise.all(workers.map((w) => w.nextJson<{ n: number; delays: number[] }>()));
+  const outs = await Promise.all(workers.map((w) => w.nextJson<{ n: number; delays: number[]; rss: ConcurrentResult['rss'][number] }>()));
   await Promise.all([...workers, producer].map((c) => c.finish()));
   const delays = outs.flatMap((o) => o.delays);
   return {
@@ -76,6 +78,7 @@ export async function concurrentRun(lib: LibName, file: string, ms: number, poll
     jobsPerS: (delays.length * 1000) / elapsed,
     p50: delays.length ? pct(delays, 50) : NaN,
     p99: delays.length ? pct(delays, 99) : NaN,
+    rss: outs.map((o) => o.rss),
   };
 }
 

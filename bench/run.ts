@@ -6,7 +6,9 @@
  * target), then the targets missed. --quick runs the short versions (the
  * whole run in under 2 minutes); --json writes every row; --markdown writes
  * the tables bench/README.md keeps. The exit code is 0 even when a target is
- * missed (the run is a measurement); pass --strict to make it 1.
+ * missed (the run is a measurement); pass --strict to make it 1. `scaling`
+ * runs only when named (--only scaling); --long runs the long versions where
+ * a scenario has them (scaling: a 10-minute steady run).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +22,7 @@ import { idleBench } from './idle-cost.js';
 import type { BenchOptions } from './lib/options.js';
 import { markdownSection, printSection, type Section } from './lib/report.js';
 import { peersBench } from './peers.js';
+import { scalingBench } from './scaling.js';
 import { streamBench } from './stream.js';
 import { wakeBench } from './wake-latency.js';
 import { watcherBench } from './watcher-c.js';
@@ -35,18 +38,22 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Section>> = {
   peers: peersBench,
   watcher: watcherBench,
   frames: framesBench,
+  scaling: scalingBench,
 };
+/** Run only when named (`--only scaling`): its full version fills 10M-row files and takes ~10 minutes on its own. */
+const ON_REQUEST = new Set(['scaling']);
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    long: { type: 'boolean', default: false },
     only: { type: 'string' },
     json: { type: 'string' },
     markdown: { type: 'string' },
     strict: { type: 'boolean', default: false },
   },
 });
-const names = values.only ? values.only.split(',').map((n) => n.trim()) : Object.keys(SCENARIOS);
+const names = values.only ? values.only.split(',').map((n) => n.trim()) : Object.keys(SCENARIOS).filter((n) => !ON_REQUEST.has(n));
 for (const n of names) {
   if (!SCENARIOS[n]) {
     console.error(`bench: unknown scenario "${n}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
@@ -60,7 +67,7 @@ console.log(header);
 const sections: Section[] = [];
 for (const n of names) {
   const t0 = Date.now();
-  const s = await SCENARIOS[n]({ quick: values.quick });
+  const s = await SCENARIOS[n]({ quick: values.quick, long: values.long });
   s.notes.push(`scenario took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   printSection(s);
   sections.push(s);

@@ -5,7 +5,7 @@
  * both), percentiles, raw better-sqlite3 files and temp directories.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -113,4 +113,34 @@ export async function interleaved<K extends string>(
 /** Median over rounds of subject/baseline taken round by round (both measured back to back). */
 export function medianRatio(subject: number[], baseline: number[]): number {
   return median(subject.map((s, i) => s / baseline[i]));
+}
+
+/**
+ * Fill `table` with n rows in one statement, a recursive CTE: `values` is
+ * SQL over x = 1..n. Run it inside a transaction for big n (one commit).
+ */
+export function fillRows(db: Db, table: string, columns: string, values: string, n: number): void {
+  if (n === 0) return;
+  db.exec(
+    `WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < ${n})` +
+      ` INSERT INTO ${table} (${columns}) SELECT ${values} FROM s`,
+  );
+}
+
+/**
+ * Where this process's main thread spent its time, from Linux's
+ * /proc/self/schedstat (ns-exact): on a CPU, and runnable but waiting for one
+ * (the run queue). Wall time minus both is time asleep: in a syscall, the
+ * event loop idle, or SQLite's busy handler waiting for the write lock.
+ */
+export function schedSelf(): { cpuMs: number; runqMs: number } {
+  const [cpu, runq] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
+  return { cpuMs: cpu / 1e6, runqMs: runq / 1e6 };
+}
+
+/** This process's resident memory now and at its peak (VmRSS, VmHWM), in KiB. */
+export function rssSelf(): { rssKb: number; peakKb: number } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssKb: kb('VmRSS'), peakKb: kb('VmHWM') };
 }

@@ -5,13 +5,19 @@
  *       prints {ready}; on "go" consumes until n jobs ran, prints {ms}
  *   tsx bench/lib/queue-child.ts <lib> <file> serve <pollMs>
  *       prints {ready}; consumes, stamping each job's delay since its
- *       payload's t (clock shared across processes); on "stop" prints {n, delays}
+ *       payload's t (clock shared across processes); on "stop" prints
+ *       {n, delays, rss: {ready, end, peak}} (KiB)
+ *   tsx bench/lib/queue-child.ts <lib> <file> share <pollMs>
+ *       one of several consumers of one pre-filled queue: prints {ready};
+ *       on "go" consumes; on "stop" prints {n, lastAt} (its job count, the
+ *       clock at its last job), {wallMs, cpuMs, runqMs} of its main thread
+ *       from "go" to "stop" (/proc/self/schedstat) and {rss: {ready, end, peak}}
  *   tsx bench/lib/queue-child.ts <lib> <file> produce <ms> [perS]
  *       prints {ready}; on "go" enqueues {t} one job per transaction for ms,
  *       yielding to the event loop between jobs, flat out or at perS jobs/s;
  *       prints {n}
  */
-import { clock } from './measure.js';
+import { clock, rssSelf, schedSelf } from './measure.js';
 import { openQueue, type LibName } from './queues.js';
 
 /** Call onLine with each non-blank line written on stdin. */
@@ -64,11 +70,40 @@ if (mode === 'drain') {
   await reply({ ready: true });
 } else if (mode === 'serve') {
   const delays: number[] = [];
+  const ready = rssSelf().rssKb;
   commands.stop = () => stop.abort();
   await reply({ ready: true });
   await q.consume((p) => void delays.push(clock() - (p.t as number)), stop.signal, Number(arg));
-  await reply({ n: delays.length, delays });
+  const { rssKb, peakKb } = rssSelf();
+  await reply({ n: delays.length, delays, rss: { ready, end: rssKb, peak: peakKb } });
   process.exit(0);
+} else if (mode === 'share') {
+  let n = 0;
+  let lastAt = 0;
+  const ready = rssSelf().rssKb;
+  let before = schedSelf();
+  let spent = before;
+  let goAt = 0;
+  let stopAt = 0;
+  commands.go = () => {
+    before = schedSelf();
+    goAt = clock();
+    void q
+      .consume(() => void (n++, (lastAt = clock())), stop.signal, Number(arg))
+      .then(async () => {
+        const { rssKb, peakKb } = rssSelf();
+        const cpuMs = spent.cpuMs - before.cpuMs;
+        await reply({ n, lastAt, wallMs: stopAt - goAt, cpuMs, runqMs: spent.runqMs - before.runqMs, rss: { ready, end: rssKb, peak: peakKb } });
+        process.exit(0);
+      });
+  };
+  // Read before stopping: the time the shutdown takes is not the drain's.
+  commands.stop = () => {
+    spent = schedSelf();
+    stopAt = clock();
+    stop.abort();
+  };
+  await reply({ ready: true });
 } else if (mode === 'produce') {
   const ms = Number(arg);
   const perS = Number(pollArg ?? 0); // 0: flat out

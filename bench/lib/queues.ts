@@ -26,7 +26,8 @@ export interface QueueHandle {
   close(): void;
 }
 
-const QUEUE = 'bench';
+/** The queue every library's handle uses. */
+export const QUEUE = 'bench';
 
 function honker(file: string, iterator: boolean): QueueHandle {
   const db: HonkerDatabase = open(file);
