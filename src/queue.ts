@@ -76,9 +76,9 @@ export interface JobRow<T> {
   lastError: string | null;
 }
 
-export const QUEUE_OPTIONS = ['visibilityTimeoutS', 'maxAttempts'] as const;
+const QUEUE_OPTIONS = ['visibilityTimeoutS', 'maxAttempts'] as const;
 const ENQUEUE_OPTIONS = ['delayS', 'runAt', 'priority', 'expiresS', 'maxAttempts', 'key'] as const;
-export const CLAIM_OPTIONS = ['signal', 'batchSize', 'visibilityTimeoutS'] as const;
+const CLAIM_OPTIONS = ['signal', 'batchSize', 'visibilityTimeoutS'] as const;
 
 /** @internal the error text recorded for a retry or failure: an Error's message, or the value as text. */
 export function errorText(error: unknown, fallback: string): string {
@@ -95,6 +95,51 @@ export interface EnqueueArgs {
   maxAttempts: number;
   expiresS: number | null;
   key: string | undefined;
+}
+
+/** @internal db.queue's name and options, checked (both engines). */
+export function queueSettings(name: unknown, options: QueueOptions | undefined): { name: string; visibilityTimeoutS: number; maxAttempts: number } {
+  const opts = validate.options('db.queue', options, QUEUE_OPTIONS);
+  return {
+    name: validate.name('db.queue', 'name', name),
+    visibilityTimeoutS: validate.optSeconds('db.queue', 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300,
+    maxAttempts: validate.optInt('db.queue', 'maxAttempts', opts.maxAttempts, 1) ?? 3,
+  };
+}
+
+/** @internal claimBatch/claimOne's arguments, checked (both engines): the visibility timeout to claim with. */
+export function claimNowArgs(where: string, workerId: unknown, n: unknown, options: { visibilityTimeoutS?: number } | undefined, queueTimeoutS: number): number {
+  validate.name(where, 'workerId', workerId);
+  validate.int(where, 'n', n, 0);
+  const opts = validate.options(where, options, ['visibilityTimeoutS']);
+  return validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? queueTimeoutS;
+}
+
+/** @internal queue.claim's arguments, checked (both engines). */
+export function claimIteratorArgs(workerId: unknown, options: ClaimOptions | undefined, queueTimeoutS: number): { signal: AbortSignal | undefined; batchSize: number; timeoutS: number } {
+  const where = 'queue.claim';
+  const opts = validate.options(where, options, CLAIM_OPTIONS);
+  validate.name(where, 'workerId', workerId);
+  return {
+    signal: validate.signal(where, opts.signal),
+    batchSize: validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? 1,
+    timeoutS: validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? queueTimeoutS,
+  };
+}
+
+/** @internal queue.ackBatch's arguments, checked (both engines): the ids as honker_ack_batch's JSON. */
+export function ackBatchArgs(ids: unknown, workerId: unknown): string {
+  const where = 'queue.ackBatch';
+  if (!Array.isArray(ids)) throw validate.invalid(where, 'ids', 'be an array of job ids', ids);
+  ids.forEach((id, i) => validate.int(where, `ids[${i}]`, id, 1));
+  validate.name(where, 'workerId', workerId);
+  return JSON.stringify(ids);
+}
+
+/** @internal job.retry's options, checked (both engines). */
+export function retryArgs(options: { delayS?: number; error?: string } | undefined): { delayS: number; error: string } {
+  const opts = validate.options('job.retry', options, ['delayS', 'error']);
+  return { delayS: validate.optSeconds('job.retry', 'delayS', opts.delayS, 0) ?? 0, error: errorText(opts.error, 'retried') };
 }
 
 /** @internal check queue.enqueue's payload and options (both engines): what the SQL call takes. */
@@ -246,9 +291,7 @@ export class Job<T> {
 
   /** Run it again after delayS (default 0), or dead-letter it when attempts are used up. */
   retry(options?: { delayS?: number; error?: string }): boolean {
-    const opts = validate.options('job.retry', options, ['delayS', 'error']);
-    const delayS = validate.optSeconds('job.retry', 'delayS', opts.delayS, 0) ?? 0;
-    const error = errorText(opts.error, 'retried');
+    const { delayS, error } = retryArgs(options);
     this.db.assertOpen('job.retry');
     return this.db.sql('SELECT honker_retry(?, ?, ?, ?)').pluck().get(this.id, this.workerId, delayS, error) === 1;
   }
@@ -288,10 +331,7 @@ export class Queue<T = unknown> {
     name: string,
     options?: QueueOptions,
   ) {
-    const opts = validate.options('db.queue', options, QUEUE_OPTIONS);
-    this.name = validate.name('db.queue', 'name', name);
-    this.visibilityTimeoutS = validate.optSeconds('db.queue', 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300;
-    this.maxAttempts = validate.optInt('db.queue', 'maxAttempts', opts.maxAttempts, 1) ?? 3;
+    ({ name: this.name, visibilityTimeoutS: this.visibilityTimeoutS, maxAttempts: this.maxAttempts } = queueSettings(name, options));
     this.dead = new DeadLetters<T>(db, this.name);
   }
 
@@ -352,22 +392,16 @@ export class Queue<T = unknown> {
 
   /** claimBatch and claimOne: check, then claim; errors name the method called (where). */
   private claimChecked(where: string, workerId: string, n: number, options: { visibilityTimeoutS?: number } | undefined): Job<T>[] {
-    validate.name(where, 'workerId', workerId);
-    validate.int(where, 'n', n, 0);
-    const opts = validate.options(where, options, ['visibilityTimeoutS']);
-    const timeout = validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
+    const timeout = claimNowArgs(where, workerId, n, options, this.visibilityTimeoutS);
     this.db.assertOpen(where);
     return this.claimNow(workerId, n, timeout);
   }
 
   /** Ack several jobs claimed by workerId; returns how many were still validly claimed. */
   ackBatch(ids: readonly number[], workerId: string): number {
-    const where = 'queue.ackBatch';
-    if (!Array.isArray(ids)) throw validate.invalid(where, 'ids', 'be an array of job ids', ids);
-    ids.forEach((id, i) => validate.int(where, `ids[${i}]`, id, 1));
-    validate.name(where, 'workerId', workerId);
-    this.db.assertOpen(where);
-    return this.db.sql('SELECT honker_ack_batch(?, ?)').pluck().get(JSON.stringify(ids), workerId) as number;
+    const idsJson = ackBatchArgs(ids, workerId);
+    this.db.assertOpen('queue.ackBatch');
+    return this.db.sql('SELECT honker_ack_batch(?, ?)').pluck().get(idsJson, workerId) as number;
   }
 
   /**
@@ -381,14 +415,9 @@ export class Queue<T = unknown> {
    * next() with a CLOSED HonkerError.
    */
   claim(workerId: string, options?: ClaimOptions): AsyncGenerator<Job<T>, void, undefined> {
-    const where = 'queue.claim';
-    const opts = validate.options(where, options, CLAIM_OPTIONS);
-    validate.name(where, 'workerId', workerId);
-    const signal = validate.signal(where, opts.signal);
-    const batchSize = validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? 1;
-    const timeout = validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
-    this.db.assertOpen(where);
-    return this.claimLoop(workerId, signal, batchSize, timeout);
+    const { signal, batchSize, timeoutS } = claimIteratorArgs(workerId, options, this.visibilityTimeoutS);
+    this.db.assertOpen('queue.claim');
+    return this.claimLoop(workerId, signal, batchSize, timeoutS);
   }
 
   private async *claimLoop(

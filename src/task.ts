@@ -325,28 +325,52 @@ export function undefineTask(db: TaskHost, def: TaskDefinition): void {
   if (byName?.get(def.name) === def) byName.delete(def.name);
 }
 
-function getResult<R>(
-  db: Connection,
-  def: TaskDefinition,
-  id: number,
-  options: { timeoutMs?: number; signal?: AbortSignal } | undefined,
-): Promise<R> {
+/** @internal task.get's options, checked (both engines). */
+export function resultWaitArgs(options: { timeoutMs?: number; signal?: AbortSignal } | undefined): {
+  timeoutMs: number | undefined;
+  deadlineMs: number | undefined;
+  signal: AbortSignal | undefined;
+} {
   const where = 'task.get';
   const opts = validate.options(where, options, ['timeoutMs', 'signal']);
   const timeoutMs = validate.optInt(where, 'timeoutMs', opts.timeoutMs, 0);
   const signal = validate.signal(where, opts.signal);
-  db.assertOpen(where);
-  db.watcher(); // subscribe before the first read
-  const deadlineMs = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-  return waitResult<R>(db, def, id, timeoutMs, deadlineMs, signal);
+  return { timeoutMs, signal, deadlineMs: timeoutMs === undefined ? undefined : Date.now() + timeoutMs };
 }
 
 /**
- * The result of job id once it is there, or the reason there will be none.
- * Reads the live row BEFORE the result: the worker saves the result and acks
- * in one transaction, so a job found gone whose result is not there yet has
- * none (dead, cancelled, or acked by something other than a worker).
+ * @internal one look of task.get (both engines), given what it read: the
+ * live row first, then the stored result (the worker saves the result and
+ * acks in one transaction, so a job found gone whose result is not there yet
+ * has none: dead, cancelled, or acked by something other than a worker).
+ * Returns { value } when done, undefined to wait on; throws JOB_FAILED.
  */
+export function resultLook<R>(label: string, live: unknown, stored: string | null, dead: () => { attempts: number; lastError: string | null } | null): { value: R } | undefined {
+  if (stored !== null) {
+    const env = parseResultEnvelope(parsePayload(stored));
+    if (env.ok) return { value: env.value as R };
+    throw new HonkerError('JOB_FAILED', `${label} died after ${env.attempts} attempt(s): ${env.error}`);
+  }
+  if (live) return undefined;
+  const row = dead();
+  if (row) throw new HonkerError('JOB_FAILED', `${label} died after ${row.attempts} attempt(s): ${row.lastError ?? 'failed'}`);
+  throw new HonkerError('JOB_FAILED', `${label} is no longer queued and has no result (cancelled, its result expired, or it never existed)`);
+}
+
+/** @internal why task.get's wait ended without a result (both engines). */
+export function resultWaitEnded(label: string, timeoutMs: number | undefined, signal: AbortSignal | undefined): Error {
+  if (signal?.aborted) return abortError(signal, 'honker wait');
+  return new HonkerError('TIMEOUT', `task.get: ${label} has no result within ${timeoutMs} ms`);
+}
+
+function getResult<R>(db: Connection, def: TaskDefinition, id: number, options: { timeoutMs?: number; signal?: AbortSignal } | undefined): Promise<R> {
+  const { timeoutMs, deadlineMs, signal } = resultWaitArgs(options);
+  db.assertOpen('task.get');
+  db.watcher(); // subscribe before the first read
+  return waitResult<R>(db, def, id, timeoutMs, deadlineMs, signal);
+}
+
+/** The result of job id once it is there, or the reason there will be none (resultLook). */
 async function waitResult<R>(
   db: Connection,
   def: TaskDefinition,
@@ -358,23 +382,8 @@ async function waitResult<R>(
   const label = `task ${def.name} (job ${id})`;
   for (const wake = wakeLoop(db, { signal, deadlineMs }); wake.look(); await wake.sleep()) {
     const live = db.sql('SELECT honker_get_job(?)').pluck().get(id);
-    const stored = storedResult(db, id);
-    if (stored !== null) {
-      const env = parseResultEnvelope(parsePayload(stored));
-      if (env.ok) return env.value as R;
-      throw new HonkerError('JOB_FAILED', `${label} died after ${env.attempts} attempt(s): ${env.error}`);
-    }
-    if (!live) {
-      const dead = new DeadLetters(db, def.queue).get(id);
-      if (dead) {
-        throw new HonkerError('JOB_FAILED', `${label} died after ${dead.attempts} attempt(s): ${dead.lastError ?? 'failed'}`);
-      }
-      throw new HonkerError(
-        'JOB_FAILED',
-        `${label} is no longer queued and has no result (cancelled, its result expired, or it never existed)`,
-      );
-    }
+    const found = resultLook<R>(label, live, storedResult(db, id), () => new DeadLetters(db, def.queue).get(id));
+    if (found) return found.value;
   }
-  if (signal?.aborted) throw abortError(signal, 'honker wait');
-  throw new HonkerError('TIMEOUT', `task.get: ${label} has no result within ${timeoutMs} ms`);
+  throw resultWaitEnded(label, timeoutMs, signal);
 }

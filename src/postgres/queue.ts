@@ -17,12 +17,15 @@ import { HonkerError } from '../errors.js';
 import { envelopeText } from '../envelope.js';
 import { parsePayload } from '../payload.js';
 import {
+  ackBatchArgs,
   ClaimClock,
-  CLAIM_OPTIONS,
+  claimIteratorArgs,
+  claimNowArgs,
   enqueueArgs,
   errorText,
   jobRow,
-  QUEUE_OPTIONS,
+  queueSettings,
+  retryArgs,
   type ClaimedRow,
   type ClaimOptions,
   type EnqueueOptions,
@@ -109,9 +112,7 @@ export class PgJob<T> {
 
   /** Run it again after delayS (default 0), or dead-letter it when attempts are used up. */
   retry(options?: { delayS?: number; error?: string }): Promise<boolean> {
-    const opts = validate.options('job.retry', options, ['delayS', 'error']);
-    const delayS = validate.optSeconds('job.retry', 'delayS', opts.delayS, 0) ?? 0;
-    const error = errorText(opts.error, 'retried');
+    const { delayS, error } = retryArgs(options);
     this.db.assertOpen('job.retry');
     return this.db.int('SELECT honker_retry($1, $2, $3, $4) AS v', [this.id, this.workerId, delayS, error]).then((v) => v === 1);
   }
@@ -149,10 +150,7 @@ export class PgQueue<T = unknown> {
     name: string,
     options?: QueueOptions,
   ) {
-    const opts = validate.options('db.queue', options, QUEUE_OPTIONS);
-    this.name = validate.name('db.queue', 'name', name);
-    this.visibilityTimeoutS = validate.optSeconds('db.queue', 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? 300;
-    this.maxAttempts = validate.optInt('db.queue', 'maxAttempts', opts.maxAttempts, 1) ?? 3;
+    ({ name: this.name, visibilityTimeoutS: this.visibilityTimeoutS, maxAttempts: this.maxAttempts } = queueSettings(name, options));
     this.dead = new PgDeadLetters<T>(db, this.name);
   }
 
@@ -224,22 +222,16 @@ export class PgQueue<T = unknown> {
   }
 
   private claimChecked(where: string, workerId: string, n: number, options: { visibilityTimeoutS?: number } | undefined): Promise<PgJob<T>[]> {
-    validate.name(where, 'workerId', workerId);
-    validate.int(where, 'n', n, 0);
-    const opts = validate.options(where, options, ['visibilityTimeoutS']);
-    const timeout = validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
+    const timeout = claimNowArgs(where, workerId, n, options, this.visibilityTimeoutS);
     this.db.assertOpen(where);
     return this.claimNow(workerId, n, timeout);
   }
 
   /** Ack several jobs claimed by workerId; resolves with how many were still validly claimed. */
   ackBatch(ids: readonly number[], workerId: string): Promise<number> {
-    const where = 'queue.ackBatch';
-    if (!Array.isArray(ids)) throw validate.invalid(where, 'ids', 'be an array of job ids', ids);
-    ids.forEach((id, i) => validate.int(where, `ids[${i}]`, id, 1));
-    validate.name(where, 'workerId', workerId);
-    this.db.assertOpen(where);
-    return this.db.int('SELECT honker_ack_batch($1, $2) AS v', [JSON.stringify(ids), workerId]);
+    const idsJson = ackBatchArgs(ids, workerId);
+    this.db.assertOpen('queue.ackBatch');
+    return this.db.int('SELECT honker_ack_batch($1, $2) AS v', [idsJson, workerId]);
   }
 
   /**
@@ -248,15 +240,10 @@ export class PgQueue<T = unknown> {
    * claimed jobs not handed out yet go back to pending when it stops.
    */
   claim(workerId: string, options?: ClaimOptions): AsyncGenerator<PgJob<T>, void, undefined> {
-    const where = 'queue.claim';
-    const opts = validate.options(where, options, CLAIM_OPTIONS);
-    validate.name(where, 'workerId', workerId);
-    const signal = validate.signal(where, opts.signal);
-    const batchSize = validate.optInt(where, 'batchSize', opts.batchSize, 1) ?? 1;
-    const timeout = validate.optSeconds(where, 'visibilityTimeoutS', opts.visibilityTimeoutS, 1) ?? this.visibilityTimeoutS;
-    this.db.assertOpen(where);
+    const { signal, batchSize, timeoutS } = claimIteratorArgs(workerId, options, this.visibilityTimeoutS);
+    this.db.assertOpen('queue.claim');
     this.db.pgWatcher(); // LISTEN before the first claim
-    return this.claimLoop(workerId, signal, batchSize, timeout);
+    return this.claimLoop(workerId, signal, batchSize, timeoutS);
   }
 
   private async *claimLoop(workerId: string, signal: AbortSignal | undefined, batchSize: number, timeoutS: number): AsyncGenerator<PgJob<T>, void, undefined> {

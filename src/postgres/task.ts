@@ -7,10 +7,8 @@
  * LISTEN connection for the job's result ('r:<id>', woken when a worker saves
  * it or the job ends without one).
  */
-import { DEFAULT_RESULT_TTL_S, envelopeText, parseResultEnvelope } from '../envelope.js';
-import { abortError, HonkerError } from '../errors.js';
-import { parsePayload } from '../payload.js';
-import type { TaskDefinition } from '../task.js';
+import { DEFAULT_RESULT_TTL_S, envelopeText } from '../envelope.js';
+import { resultLook, resultWaitArgs, resultWaitEnded, type TaskDefinition } from '../task.js';
 import * as validate from '../validate.js';
 import { wakeLoop } from '../wake.js';
 import type { PgConnection } from './connection.js';
@@ -66,21 +64,13 @@ export function makePgTask<A extends unknown[], R>(db: PgConnection, def: TaskDe
 }
 
 function getResult<R>(db: PgConnection, def: TaskDefinition, id: number, options: { timeoutMs?: number; signal?: AbortSignal } | undefined): Promise<R> {
-  const where = 'task.get';
-  const opts = validate.options(where, options, ['timeoutMs', 'signal']);
-  const timeoutMs = validate.optInt(where, 'timeoutMs', opts.timeoutMs, 0);
-  const signal = validate.signal(where, opts.signal);
-  db.assertOpen(where);
+  const { timeoutMs, deadlineMs, signal } = resultWaitArgs(options);
+  db.assertOpen('task.get');
   db.pgWatcher(); // LISTEN before the first read
-  const deadlineMs = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
   return waitResult<R>(db, def, id, timeoutMs, deadlineMs, signal);
 }
 
-/**
- * The result of job id once it is there, or the reason there will be none.
- * Reads the live row BEFORE the result (the worker saves the result and acks
- * in one transaction), as src/task.ts does.
- */
+/** The result of job id once it is there, or the reason there will be none (resultLook in src/task.ts). */
 async function waitResult<R>(
   db: PgConnection,
   def: TaskDefinition,
@@ -95,20 +85,13 @@ async function waitResult<R>(
     for (const wake = wakeLoop(sub, { signal, deadlineMs }); wake.look(); await wake.sleep()) {
       const live = await db.value<string>('SELECT honker_get_job($1) AS v', [id]);
       const stored = await db.value<string | null>('SELECT honker_result_get($1) AS v', [id]);
-      if (stored !== null) {
-        const env = parseResultEnvelope(parsePayload(stored));
-        if (env.ok) return env.value as R;
-        throw new HonkerError('JOB_FAILED', `${label} died after ${env.attempts} attempt(s): ${env.error}`);
-      }
-      if (!live) {
-        const dead = await new PgDeadLetters(db, def.queue).get(id);
-        if (dead) throw new HonkerError('JOB_FAILED', `${label} died after ${dead.attempts} attempt(s): ${dead.lastError ?? 'failed'}`);
-        throw new HonkerError('JOB_FAILED', `${label} is no longer queued and has no result (cancelled, its result expired, or it never existed)`);
-      }
+      // The dead row is read only when the job is gone without a result.
+      const dead = !live && stored === null ? await new PgDeadLetters(db, def.queue).get(id) : null;
+      const found = resultLook<R>(label, live, stored, () => dead);
+      if (found) return found.value;
     }
   } finally {
     sub.close();
   }
-  if (signal?.aborted) throw abortError(signal, 'honker wait');
-  throw new HonkerError('TIMEOUT', `task.get: ${label} has no result within ${timeoutMs} ms`);
+  throw resultWaitEnded(label, timeoutMs, signal);
 }
