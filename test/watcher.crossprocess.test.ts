@@ -3,42 +3,11 @@
  * process — test/c/watcher_wait.c on the C ABI, or /usr/bin/python3 on the
  * SQL functions — and commits made here through better-sqlite3.
  */
-import test, { type ExecutionContext } from './helpers/test.js';
+import test from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { openDb, tempDir, type Db } from './helpers/db.js';
-import type { LineChild } from './helpers/child.js';
-import { quit, sleep, startCDriver, startSqlDriver } from './helpers/watcher.js';
-
-/** A bootstrapped WAL database with a table to commit into, closed after the test. */
-function fixtureDb(t: ExecutionContext, journalMode = 'WAL'): { db: Db; file: string } {
-  const file = path.join(tempDir(t), 'watched.db');
-  const db = openDb(file);
-  db.pragma(`journal_mode = ${journalMode}`);
-  db.exec('CREATE TABLE IF NOT EXISTS events(x)');
-  t.teardown(() => {
-    if (db.open) db.close();
-  });
-  return { db, file };
-}
-
-const commit = (db: Db) => db.prepare('INSERT INTO events VALUES (1)').run();
-
-function rollback(db: Db): void {
-  db.exec('BEGIN IMMEDIATE');
-  db.prepare('INSERT INTO events VALUES (2)').run();
-  db.exec('ROLLBACK');
-}
-
-/** Quit the child after the test and fail it on a non-zero exit (e.g. a sanitizer report). */
-function stopAfter(t: ExecutionContext, child: LineChild): LineChild {
-  t.teardown(async () => {
-    const code = await quit(child);
-    if (code !== 0) throw new Error(`child exited ${code}: ${child.stderr}`);
-  });
-  return child;
-}
+import { commit, fixtureDb, rollback, sleep, startCDriver, startSqlDriver, stopAfter } from './helpers/watcher.js';
 
 /** Replace `file` by a different database (new inode) with rename(2). */
 function replaceFile(file: string): void {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LineChild, owned } from './child.js';
-import { extPath, extStem, repoRoot, systemPython } from './db.js';
+import { extPath, extStem, openDb, repoRoot, systemPython, tempDir, type Db } from './db.js';
 
 let binary: string | undefined;
 
@@ -65,3 +65,34 @@ export function startSqlDriver(t: ExecutionContext, dbFile: string): LineChild {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A bootstrapped database (WAL unless told) with a table to commit into, closed after the test. */
+export function fixtureDb(t: ExecutionContext, journalMode = 'WAL'): { db: Db; file: string } {
+  const file = path.join(tempDir(t), 'watched.db');
+  const db = openDb(file);
+  db.pragma(`journal_mode = ${journalMode}`);
+  db.exec('CREATE TABLE IF NOT EXISTS events(x)');
+  t.teardown(() => {
+    if (db.open) db.close();
+  });
+  return { db, file };
+}
+
+/** One commit into the fixture's table. */
+export const commit = (db: Db) => db.prepare('INSERT INTO events VALUES (1)').run();
+
+/** A write transaction rolled back: data_version must not move. */
+export function rollback(db: Db): void {
+  db.exec('BEGIN IMMEDIATE');
+  db.prepare('INSERT INTO events VALUES (2)').run();
+  db.exec('ROLLBACK');
+}
+
+/** Quit the child after the test and fail it on a non-zero exit (e.g. a sanitizer report). */
+export function stopAfter(t: ExecutionContext, child: LineChild): LineChild {
+  t.teardown(async () => {
+    const code = await quit(child);
+    if (code !== 0) throw new Error(`child exited ${code}: ${child.stderr}`);
+  });
+  return child;
+}
