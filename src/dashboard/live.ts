@@ -4,9 +4,9 @@
  *
  * One hub per dashboard, one wake loop per hub (wake.ts: it sleeps until a
  * commit from any process: on the SQLite file's watcher, or on Postgres on a
- * LISTEN subscription to what honker's functions notify; engine.ts), whatever
- * the number of open pages. After a commit the hub renders each distinct view that open
- * pages show once (a view is a page's path and query) and writes it to
+ * LISTEN subscription to what honker's functions notify; engine.ts),
+ * whatever the number of open pages. After a commit the hub renders each
+ * distinct view that open pages show once (a view is a page's path and query) and writes it to
  * every page showing that view whose last update differs; a page that is
  * current gets nothing. Updates are coalesced: at most one per
  * MIN_INTERVAL_MS, the commits of that interval folded into it. Besides
@@ -14,7 +14,9 @@
  * so the hub also wakes at the next run_at or claim deadline the views
  * report, no sooner than TIME_REFRESH_MIN_MS after the last push. While no
  * page is open the loop is stopped: an idle dashboard holds no waiter,
- * timer, connection or LISTEN. A comment line every HEARTBEAT_MS (one timer for all
+ * timer or LISTEN subscription (on Postgres the database's one LISTEN
+ * connection, once made, stays open until db.close(), listening on nothing
+ * for the dashboard). A comment line every HEARTBEAT_MS (one timer for all
  * pages) keeps proxies from closing quiet streams.
  */
 import type { ServerResponse } from 'node:http';
