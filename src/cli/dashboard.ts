@@ -16,7 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { attach, type HonkerDatabase } from '../database.js';
-import { dashboard, type DashboardDatabase } from '../dashboard/index.js';
+import { dashboard } from '../dashboard/index.js';
+import type { PgHonkerDatabase } from '../postgres/database.js';
 import { intFlag, parse, type Command } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import { withReadOnly, writable } from './open.js';
@@ -81,7 +82,7 @@ live tail of notifications. Prints its URL.
       );
     }
     const readOnly = p.values['read-only'] === true;
-    const db: DashboardDatabase = isUrl(file) ? await openTarget(file) : readOnly ? openReadOnly(file) : writable(file, 5000);
+    const db: HonkerDatabase | PgHonkerDatabase = isUrl(file) ? await openTarget(file) : readOnly ? openReadOnly(file) : writable(file, 5000);
     const shown = isUrl(file) ? redact(file) : file;
     const handler = dashboard(db, { readOnly, token });
     const server: Server = createServer((req, res) => {

@@ -14,21 +14,36 @@
  *     a page learns of them at the next notification or at the next time
  *     the views say something becomes due (live.ts).
  *
- * This file loads no Postgres code: a PgConnection is used through its own
- * methods, so `import { dashboard } from 'honker'` never loads `pg`.
+ * This file loads no Postgres code and names no `pg` type: a Postgres
+ * database is used through the few methods of PostgresDashboardDatabase, so
+ * `import { dashboard } from 'honker'` loads no `pg` and its types need none.
  */
 import { Connection } from '../connection.js';
 import { HonkerError } from '../errors.js';
-import type { PgConnection } from '../postgres/connection.js';
 import { ANY_WAKE_KEY } from '../postgres/watcher.js';
 import type { WakeSource } from '../wake.js';
 import type { DashboardSql } from './data.js';
 
-/** Either engine's database, as dashboard(db) takes it. */
-export type DashboardDatabase = Connection | PgConnection;
-
 /** What the live hub sleeps on; close() releases it (UNLISTEN on Postgres). */
 export type LiveSource = WakeSource & { close(): void };
+
+/**
+ * What the dashboard uses of a Postgres database: the PgHonkerDatabase that
+ * openPostgres() returns ('honker/postgres') has all of it.
+ */
+export interface PostgresDashboardDatabase {
+  /** The URL without its password. */
+  readonly label: string;
+  readonly isOpen: boolean;
+  /** The first column of the first row of one statement. */
+  value(text: string, values?: unknown[]): Promise<unknown>;
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** A wake source woken by commits that notify one of keys (LISTEN). */
+  subscribe(keys: readonly string[]): Promise<LiveSource>;
+}
+
+/** Either engine's database, as dashboard(db) takes it: open() / attach(), or openPostgres(). */
+export type DashboardDatabase = Connection | PostgresDashboardDatabase;
 
 export interface DashboardEngine extends DashboardSql {
   /** What the page header names: the file's path, or the URL without its password. */
@@ -75,7 +90,7 @@ function pgValue(v: unknown): unknown {
   return typeof v === 'string' && /^-?\d{1,15}$/.test(v) ? Number(v) : v;
 }
 
-function postgresEngine(db: PgConnection): DashboardEngine {
+function postgresEngine(db: PostgresDashboardDatabase): DashboardEngine {
   const call = async (fn: string, args: readonly unknown[] = []): Promise<unknown> =>
     pgValue(await db.value(`SELECT ${fn}(${args.map((_, i) => `$${i + 1}`).join(', ')}) AS v`, [...args]));
   return {
@@ -93,9 +108,9 @@ function postgresEngine(db: PgConnection): DashboardEngine {
   };
 }
 
-function isPg(db: unknown): db is PgConnection {
-  const d = db as Partial<PgConnection> | null;
-  return typeof d === 'object' && d !== null && typeof d.subscribe === 'function' && typeof d.value === 'function' && 'pool' in d;
+function isPg(db: unknown): db is PostgresDashboardDatabase {
+  const d = db as Partial<PostgresDashboardDatabase> | null;
+  return typeof d === 'object' && d !== null && typeof d.subscribe === 'function' && typeof d.value === 'function' && typeof d.transaction === 'function';
 }
 
 /** The engine of db, or a clear error for anything else. */
