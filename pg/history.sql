@@ -17,24 +17,40 @@
 -- Why shards (the SQLite table has one row per queue and minute): on
 -- Postgres workers settle concurrently, and a row updated by one transaction
 -- is locked until it commits, so every worker acking on one queue would wait
--- for the previous one's commit on a single (queue, minute) row. Each
--- session writes the row of its own shard (its backend pid mod 8), so
--- concurrent workers usually touch different rows; honker_history sums the
--- shards. One session always uses one shard, so a transaction never takes
--- two shard rows of one queue (no lock-order deadlock between shards).
--- Retention: HISTORY_RETENTION_S (7 days), pruned when a shard row is
--- created, skipping rows another pruner holds.
+-- for the previous one's commit on a single (queue, minute) row. Instead a
+-- transaction writes one of 8 rows (shards) of the queue's minute: the first
+-- shard, starting at its backend pid mod 8, whose transaction advisory lock
+-- (1752198765, hash of queue and shard) it can take without waiting. A row
+-- is only written under its lock, so a settle never waits on another
+-- transaction's counter row, and counter rows cannot deadlock, unless more
+-- than 8 transactions settle one queue at once: then it waits for its pid's
+-- shard (Postgres breaks a deadlock there by aborting one). Advisory locks
+-- are re-entrant, so a transaction that settles again usually writes the
+-- same row. honker_history sums the shards. Retention: 7 days, pruned when
+-- a shard row is created, skipping rows another pruner holds.
 
 CREATE OR REPLACE FUNCTION honker_history_count(p_queue text, p_now bigint, p_completed bigint, p_failed bigint,
   p_dead bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   v_minute bigint := p_now - p_now % 60;
+  v_first integer := pg_backend_pid() % 8;
+  v_shard integer;
   v_inserted boolean;
 BEGIN
   IF p_completed = 0 AND p_failed = 0 AND p_dead = 0 THEN RETURN; END IF;
+  -- The first shard no other transaction is writing (see the header).
+  FOR i IN 0 .. 7 LOOP
+    v_shard := (v_first + i) % 8;
+    EXIT WHEN pg_try_advisory_xact_lock(1752198765, hashtext(p_queue || ':' || v_shard));
+    v_shard := NULL;
+  END LOOP;
+  IF v_shard IS NULL THEN
+    v_shard := v_first;
+    PERFORM pg_advisory_xact_lock(1752198765, hashtext(p_queue || ':' || v_shard));
+  END IF;
   INSERT INTO _honker_history AS h (minute, queue, shard, completed, failed, dead)
-    VALUES (v_minute, p_queue, pg_backend_pid() % 8, p_completed, p_failed, p_dead)
+    VALUES (v_minute, p_queue, v_shard, p_completed, p_failed, p_dead)
     ON CONFLICT (minute, queue, shard) DO UPDATE SET completed = h.completed + excluded.completed,
       failed = h.failed + excluded.failed, dead = h.dead + excluded.dead
     RETURNING xmax = 0 INTO v_inserted;  -- xmax 0: the row was inserted, not updated
