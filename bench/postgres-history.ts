@@ -6,6 +6,8 @@
  * by raw SQL in alternating rounds so the machine's load hits both alike.
  * Run: npx tsx bench/postgres-history.ts --base /tmp/base/pg [--rounds 3] [--jobs 5000] [--workers 4]
  *
+ *   enqueue    one session, one honker_enqueue per transaction (what 'honker:*' costs:
+ *              honker_wake notifies it besides the queue's own channel);
  *   drain      one session: claim_batch(100) + ack_batch, the drain of bench/postgres.ts;
  *   single xW  W sessions at once, each claim_batch(1) + ack, one job per
  *              transaction: where sessions settling one queue could wait on
@@ -48,6 +50,18 @@ async function connect(url: string): Promise<pg.Client> {
 
 async function fill(c: pg.Client, queue: string, n: number): Promise<void> {
   await c.query("SELECT honker_enqueue($1, '{}', NULL, NULL, 0, 3, NULL) FROM generate_series(1, $2)", [queue, n]);
+}
+
+async function enqueue(url: string, queue: string): Promise<number> {
+  const c = await connect(url);
+  try {
+    const n = Math.floor(JOBS / 10);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await c.query("SELECT honker_enqueue($1, '{}', NULL, NULL, 0, 3, NULL)", [queue]);
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await c.end();
+  }
 }
 
 async function drain(url: string, queue: string): Promise<number> {
@@ -108,20 +122,21 @@ try {
     await c.query(texts[k]);
     await c.end();
   }
-  const ratios: Record<string, number[]> = { drain: [], single: [] };
+  const ratios: Record<string, number[]> = { enqueue: [], drain: [], single: [] };
   for (let r = 1; r <= ROUNDS; r++) {
     const got: Record<string, Record<string, number>> = { base: {}, current: {} };
     // Alternate which install goes first, so a trend in the machine's load favours neither.
     const order = r % 2 ? (['base', 'current'] as const) : (['current', 'base'] as const);
+    for (const k of order) got[k]!.enqueue = await enqueue(urls[k], `enqueue${r}`);
     for (const k of order) got[k]!.drain = await drain(urls[k], `drain${r}`);
     for (const k of order) got[k]!.single = await single(urls[k], `single${r}`);
-    for (const f of ['drain', 'single']) ratios[f]!.push(got.current![f]! / got.base![f]!);
+    for (const f of ['enqueue', 'drain', 'single']) ratios[f]!.push(got.current![f]! / got.base![f]!);
     console.log(
-      `round ${r}: drain ${got.base!.drain!.toFixed(0)} -> ${got.current!.drain!.toFixed(0)} jobs/s; ` +
+      `round ${r}: enqueue ${got.base!.enqueue!.toFixed(0)} -> ${got.current!.enqueue!.toFixed(0)} jobs/s; drain ${got.base!.drain!.toFixed(0)} -> ${got.current!.drain!.toFixed(0)} jobs/s; ` +
         `single x${WORKERS} ${got.base!.single!.toFixed(0)} -> ${got.current!.single!.toFixed(0)} jobs/s`,
     );
   }
-  console.log(`median current/base: drain ${median(ratios.drain!).toFixed(3)}, single x${WORKERS} ${median(ratios.single!).toFixed(3)}`);
+  console.log(`median current/base: enqueue ${median(ratios.enqueue!).toFixed(3)}, drain ${median(ratios.drain!).toFixed(3)}, single x${WORKERS} ${median(ratios.single!).toFixed(3)}`);
 } finally {
   await server.stop();
 }
