@@ -12,6 +12,7 @@
 \ir util.sql
 \ir schema.sql
 SELECT honker_bootstrap();
+\ir history.sql
 \ir queue.sql
 \ir queue_claim.sql
 \ir queue_ack.sql
@@ -19,6 +20,7 @@ SELECT honker_bootstrap();
 \ir lifeline.sql
 \ir notify.sql
 \ir stream.sql
+\ir stream_inspect.sql
 \ir results.sql
 \ir locks.sql
 \ir cron.sql

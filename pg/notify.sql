@@ -7,6 +7,10 @@
 --   honker_notify_last_id() -> highest id or 0
 --   honker_notify_read_since(channel, after_id, limit) -> JSON array of
 --     {"id","channel","payload","created_at"} with id > after_id, ascending
+--   honker_notify_channels() -> JSON array by channel of
+--     {"channel","last_id","last_at"} (the newest notification's id and time)
+--   honker_notify_recent(channel, limit) -> JSON array of the channel's
+--     newest notifications, newest first, with honker_notify_read_since's keys
 --
 -- Commit order: a listener remembers the last id it read and asks for the
 -- ones after it, so ids must become visible in increasing order. A sequence
@@ -67,5 +71,25 @@ BEGIN
   SELECT '[' || coalesce(string_agg('{"id":' || id || ',"channel":' || honker_json_str(channel) || ',"payload":'
       || honker_json_str(payload) || ',"created_at":' || created_at || '}', ',' ORDER BY id), '') || ']' INTO v
     FROM (SELECT * FROM _honker_notifications WHERE channel = p_channel AND id > p_after_id ORDER BY id LIMIT p_limit) n;
+  RETURN v;
+END $$;
+
+CREATE OR REPLACE FUNCTION honker_notify_channels() RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT '[' || coalesce(string_agg('{"channel":' || honker_json_str(n.channel) || ',"last_id":' || n.id
+      || ',"last_at":' || n.created_at || '}', ',' ORDER BY n.channel COLLATE "C"), '') || ']'
+  FROM (SELECT max(id) AS id FROM _honker_notifications GROUP BY channel) newest
+  JOIN _honker_notifications n ON n.id = newest.id
+$$;
+
+CREATE OR REPLACE FUNCTION honker_notify_recent(p_channel text, p_limit bigint) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE v text;
+BEGIN
+  PERFORM honker_check_name('honker_notify_recent', 'channel', p_channel);
+  PERFORM honker_check_int('honker_notify_recent', 'limit', p_limit, 0);
+  SELECT '[' || coalesce(string_agg('{"id":' || id || ',"channel":' || honker_json_str(channel) || ',"payload":'
+      || honker_json_str(payload) || ',"created_at":' || created_at || '}', ',' ORDER BY id DESC), '') || ']' INTO v
+    FROM (SELECT * FROM _honker_notifications WHERE channel = p_channel ORDER BY id DESC LIMIT p_limit) n;
   RETURN v;
 END $$;

@@ -6,8 +6,8 @@
 -- functions (the manual of each is the header of ext/queue.c); what differs:
 --   - "now" is honker_now() (clock_timestamp, read once per call);
 --   - every function that makes claimable work (enqueue, enqueue_unique,
---     dead_requeue) calls honker_wake('q', queue), so waiting clients wake on
---     the commit; cancel wakes 'r' (a task handle waiting on that job);
+--     dead_requeue, run_now) calls honker_wake('q', queue), so waiting clients
+--     wake on the commit; cancel wakes 'r' (a task handle waiting on that job);
 --   - enqueue_unique serializes racers on the unique index itself
 --     (INSERT … ON CONFLICT DO NOTHING, then the holder's id).
 --
@@ -97,6 +97,20 @@ BEGIN
     PERFORM honker_wake('r', p_id::text);
   END IF;
   RETURN CASE WHEN v_found THEN 1 ELSE 0 END;
+END $$;
+
+-- The dashboard's "retry now": a pending job waiting for a later run_at becomes due (1), else 0.
+CREATE OR REPLACE FUNCTION honker_run_now(p_id bigint) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_now bigint := honker_now();
+  v_queue text;
+BEGIN
+  PERFORM honker_check_int('honker_run_now', 'id', p_id, NULL);
+  UPDATE _honker_live SET run_at = v_now WHERE id = p_id AND state = 'pending' AND run_at > v_now RETURNING queue INTO v_queue;
+  IF v_queue IS NULL THEN RETURN 0; END IF;
+  PERFORM honker_wake('q', v_queue);
+  RETURN 1;
 END $$;
 
 -- A live row as honker_get_job's JSON object.

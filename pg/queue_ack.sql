@@ -7,15 +7,23 @@
 -- ends without an ack (fail, retry on the last attempt) wakes 'r' with its id
 -- (honker_bury). An ack wakes nobody: the worker saves the task's result in
 -- the same transaction (honker_result_save wakes 'r').
+--
+-- History (pg/history.sql): ack, ack_batch and ack_results count completed
+-- jobs, retry with attempts left counts failed, fail and a final retry count
+-- dead; one honker_history_count per queue per call, never per job.
 
 CREATE OR REPLACE FUNCTION honker_ack(p_id bigint, p_worker_id text) RETURNS integer
 LANGUAGE plpgsql AS $$
+DECLARE
+  v_now bigint := honker_now();
+  v_queue text;
 BEGIN
   IF p_id IS NULL THEN PERFORM honker_check_int('honker_ack', 'id', p_id, NULL); END IF;
   IF p_worker_id IS NULL OR p_worker_id = '' THEN PERFORM honker_check_name('honker_ack', 'worker_id', p_worker_id); END IF;
-  DELETE FROM _honker_live WHERE id = p_id AND worker_id = p_worker_id AND claim_expires_at >= honker_now();
-  IF NOT FOUND THEN RETURN 0; END IF;
+  DELETE FROM _honker_live WHERE id = p_id AND worker_id = p_worker_id AND claim_expires_at >= v_now RETURNING queue INTO v_queue;
+  IF v_queue IS NULL THEN RETURN 0; END IF;
   DELETE FROM _honker_job_errors WHERE job_id = p_id;
+  PERFORM honker_history_count(v_queue, v_now, 1, 0, 0);
   RETURN 1;
 END $$;
 
@@ -26,6 +34,8 @@ DECLARE
   v_bad text;
   v_count integer;
   v_now bigint := honker_now();
+  v_queues text[];
+  v_counts bigint[];
 BEGIN
   PERFORM honker_check_text('honker_ack_batch', 'ids_json', p_ids_json);
   PERFORM honker_check_name('honker_ack_batch', 'worker_id', p_worker_id);
@@ -46,9 +56,13 @@ BEGIN
   END IF;
   SELECT array_agg(e::text::bigint) INTO v_ids FROM jsonb_array_elements(p_ids_json::jsonb) e;
   WITH acked AS (
-    DELETE FROM _honker_live WHERE id = ANY (v_ids) AND worker_id = p_worker_id AND claim_expires_at >= v_now RETURNING id),
-  forgot AS (DELETE FROM _honker_job_errors WHERE job_id IN (SELECT id FROM acked))
-  SELECT count(*) INTO v_count FROM acked;
+    DELETE FROM _honker_live WHERE id = ANY (v_ids) AND worker_id = p_worker_id AND claim_expires_at >= v_now
+    RETURNING id, queue),
+  forgot AS (DELETE FROM _honker_job_errors WHERE job_id IN (SELECT id FROM acked)),
+  per_queue AS (SELECT queue, count(*) AS n FROM acked GROUP BY queue)
+  SELECT array_agg(queue ORDER BY queue), array_agg(n ORDER BY queue), coalesce(sum(n), 0)
+    INTO v_queues, v_counts, v_count FROM per_queue;
+  PERFORM honker_history_count(q, v_now, n, 0, 0) FROM unnest(v_queues, v_counts) AS u(q, n);
   RETURN v_count;
 END $$;
 
@@ -71,10 +85,12 @@ BEGIN
     ON CONFLICT (job_id, attempt) DO UPDATE SET error = excluded.error, created_at = excluded.created_at;
   IF v_row.attempts >= v_row.max_attempts THEN
     PERFORM honker_bury(p_id, p_error, v_now);
+    PERFORM honker_history_count(v_row.queue, v_now, 0, 0, 1);
   ELSE
     UPDATE _honker_live SET state = 'pending', run_at = v_run_at, worker_id = NULL, claim_expires_at = NULL,
       last_error = p_error WHERE id = p_id;
     PERFORM honker_wake('q', v_row.queue);
+    PERFORM honker_history_count(v_row.queue, v_now, 0, 1, 0);
   END IF;
   RETURN 1;
 END $$;
@@ -84,16 +100,18 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_now bigint := honker_now();
   v_attempts bigint;
+  v_queue text;
 BEGIN
   PERFORM honker_check_int('honker_fail', 'id', p_id, NULL);
   PERFORM honker_check_name('honker_fail', 'worker_id', p_worker_id);
   PERFORM honker_check_text('honker_fail', 'error', p_error);
-  SELECT attempts INTO v_attempts FROM _honker_live WHERE id = p_id AND worker_id = p_worker_id AND state = 'processing'
+  SELECT attempts, queue INTO v_attempts, v_queue FROM _honker_live WHERE id = p_id AND worker_id = p_worker_id AND state = 'processing'
     AND claim_expires_at >= v_now FOR UPDATE;
   IF NOT FOUND THEN RETURN 0; END IF;
   INSERT INTO _honker_job_errors (job_id, attempt, error, created_at) VALUES (p_id, v_attempts, p_error, v_now)
     ON CONFLICT (job_id, attempt) DO UPDATE SET error = excluded.error, created_at = excluded.created_at;
   PERFORM honker_bury(p_id, p_error, v_now);
+  PERFORM honker_history_count(v_queue, v_now, 0, 0, 1);
   RETURN 1;
 END $$;
 
@@ -136,6 +154,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_now bigint := honker_now();
   v_acked bigint[];
+  v_queues text[];
+  v_counts bigint[];
 BEGIN
   PERFORM honker_check_name('honker_ack_results', 'worker_id', p_worker_id);
   IF cardinality(p_ids) IS DISTINCT FROM cardinality(p_values) OR cardinality(p_ids) IS DISTINCT FROM cardinality(p_ttl_s) THEN
@@ -144,14 +164,18 @@ BEGIN
   WITH acked AS (
     DELETE FROM _honker_live l USING unnest(p_ids, p_values, p_ttl_s) AS u(id, value, ttl)
     WHERE l.id = u.id AND l.worker_id = p_worker_id AND l.claim_expires_at >= v_now
-    RETURNING l.id, u.value, u.ttl),
+    RETURNING l.id, l.queue, u.value, u.ttl),
   forgot AS (DELETE FROM _honker_job_errors WHERE job_id IN (SELECT id FROM acked)),
   saved AS (
     INSERT INTO _honker_results (job_id, value, expires_at, created_at)
     SELECT id, value, CASE WHEN ttl > 0 THEN honker_add_seconds('honker_ack_results', 'ttl_s', v_now, ttl) END, v_now FROM acked
     ON CONFLICT (job_id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-    RETURNING job_id)
-  SELECT coalesce(array_agg(job_id), '{}') INTO v_acked FROM saved;
+    RETURNING job_id),
+  per_queue AS (SELECT queue, count(*) AS n FROM acked GROUP BY queue)
+  SELECT (SELECT coalesce(array_agg(job_id), '{}') FROM saved),
+         (SELECT array_agg(queue ORDER BY queue) FROM per_queue), (SELECT array_agg(n ORDER BY queue) FROM per_queue)
+    INTO v_acked, v_queues, v_counts;
+  PERFORM honker_history_count(q, v_now, n, 0, 0) FROM unnest(v_queues, v_counts) AS u(q, n);
   PERFORM honker_wake('r', id::text) FROM unnest(v_acked) AS id;
   RETURN v_acked;
 END $$;

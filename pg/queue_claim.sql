@@ -26,6 +26,7 @@ DECLARE
   v_until bigint;
   v_out text;
   v_checked text;
+  v_buried bigint;
 BEGIN
   IF p_queue IS NULL OR p_queue = '' THEN PERFORM honker_check_name('honker_claim_batch', 'queue', p_queue); END IF;
   IF p_worker_id IS NULL OR p_worker_id = '' OR honker_is_blank(p_worker_id) THEN
@@ -45,12 +46,13 @@ BEGIN
     IF EXISTS (SELECT 1 FROM _honker_workers) THEN PERFORM honker_workers_rescue(); END IF;
   END IF;
 
-  -- Lapsed claims on their final attempt: dead.
+  -- Lapsed claims on their final attempt: dead (and counted, pg/history.sql).
   IF EXISTS (SELECT 1 FROM _honker_live WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now) THEN
-    PERFORM honker_bury(id, 'max attempts exceeded', v_now) FROM (
+    SELECT count(*) INTO v_buried FROM (SELECT honker_bury(id, 'max attempts exceeded', v_now) FROM (
       SELECT id FROM _honker_live WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now
         AND attempts >= max_attempts AND (expires_at IS NULL OR expires_at > v_now)
-      FOR UPDATE SKIP LOCKED) exhausted;
+      FOR UPDATE SKIP LOCKED) exhausted) b;
+    PERFORM honker_history_count(p_queue, v_now, 0, 0, v_buried);
   END IF;
 
   WITH lapsed AS (
@@ -130,5 +132,6 @@ BEGIN
     SELECT id, queue, payload, priority, run_at, max_attempts, attempts, 'expired', created_at, v_now FROM gone
     RETURNING id)
   SELECT count(*) INTO v_count FROM (SELECT honker_wake('r', id::text) FROM buried) woken;
+  PERFORM honker_history_count(p_queue, v_now, 0, 0, v_count);
   RETURN v_count;
 END $$;

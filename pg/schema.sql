@@ -21,6 +21,9 @@
 --     _honker_live_ready (pending rows in claim order), _honker_live_pending_deadline
 --     (the next run_at), _honker_live_processing_deadline (lapsed claims),
 --     _honker_live_unique (deduplicated enqueue), _honker_dead_queue;
+--   - _honker_history (schema 2) has a shard column in its key: concurrent
+--     settles of one queue in one minute write different rows, summed on
+--     read (pg/history.sql says why);
 --   - _honker_workers has a depth column (nested registrations of one
 --     session) and its liveness is a session advisory lock, not a byte of a
 --     lock file (pg/lifeline.sql).
@@ -28,7 +31,9 @@
 CREATE OR REPLACE FUNCTION honker_bootstrap() RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-  c_version constant integer := 1;  -- bump when the DDL below changes; then migrate
+  -- Bump when the DDL below changes, and migrate: 1 the first schema; 2 adds _honker_history
+  -- (a new table: CREATE TABLE IF NOT EXISTS is the whole migration).
+  c_version constant integer := 2;
   v_stored integer;
 BEGIN
   IF to_regclass('_honker_meta') IS NOT NULL THEN
@@ -143,6 +148,15 @@ BEGIN
     registered_at bigint NOT NULL,
     token bigint NOT NULL,
     depth bigint NOT NULL DEFAULT 1);
+
+  CREATE TABLE IF NOT EXISTS _honker_history (
+    minute bigint NOT NULL,
+    queue text NOT NULL,
+    shard integer NOT NULL,
+    completed bigint NOT NULL DEFAULT 0,
+    failed bigint NOT NULL DEFAULT 0,
+    dead bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (minute, queue, shard));
 
   INSERT INTO _honker_meta (key, value) VALUES ('schema_version', c_version::text)
     ON CONFLICT (key) DO UPDATE SET value = excluded.value;

@@ -30,6 +30,12 @@
 --     released), c (the schedule changed: name 'schedule').
 --     The TypeScript client (src/postgres/watcher.ts) LISTENs on the channels
 --     its waiters need, on one connection per process.
+--     Each call also notifies 'honker:*', the channel of waiters that watch
+--     everything (the dashboard's live pages: names it has not seen yet, such
+--     as a new queue, must wake it too). It costs no extra commit-time lock:
+--     it rides in transactions that notify anyway, and Postgres sends it once
+--     per transaction however many calls made it. A claim, an ack without a
+--     result and a heartbeat notify nothing, so they do not wake it.
 
 CREATE OR REPLACE FUNCTION honker_now() RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL SAFE AS
@@ -154,4 +160,4 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION honker_wake(p_kind text, p_name text) RETURNS void
-LANGUAGE sql AS $$ SELECT pg_notify(honker_wake_key(p_kind, p_name), '') $$;
+LANGUAGE sql AS $$ SELECT pg_notify(honker_wake_key(p_kind, p_name), ''), pg_notify('honker:*', '') $$;

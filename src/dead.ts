@@ -20,6 +20,20 @@ export interface DeadJob<T> {
   diedAt: number;
 }
 
+/** A dead job as the SQL returns it (honker_dead_list, honker_dead_get, honker_job_list 'dead'; both engines). */
+export interface DeadJobRecord {
+  id: number;
+  queue: string;
+  payload: string;
+  priority: number;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  created_at: number;
+  died_at: number;
+}
+
 /** @internal a dead row as honker_dead_list / honker_dead_get return it -> DeadJob (both engines). */
 export function deadJob<T>(r: Record<string, unknown>): DeadJob<T> {
   return {

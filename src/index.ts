@@ -21,7 +21,7 @@ export { Results } from './results.js';
 export { Lock, type LockOptions, type RateLimitOptions } from './locks.js';
 export { Scheduler, type ScheduleEntry, type ScheduledTask, type FiredJob, type RunOptions } from './scheduler.js';
 export { type WatcherStats } from './watcher.js';
-export { dashboard, type DashboardHandler, type DashboardOptions } from './dashboard/index.js';
+export { dashboard, type DashboardDatabase, type DashboardHandler, type DashboardOptions } from './dashboard/index.js';
 export {
   currentTask,
   registeredTasks,

@@ -155,24 +155,55 @@ export function enqueueArgs(where: string, payload: unknown, options: EnqueueOpt
   return { text, runAt: runAt ?? null, delayS: delayS ?? null, priority, maxAttempts, expiresS: expiresS ?? null, key };
 }
 
+/** A queue's counts as honker_queues_stats returns them (both engines; the command line and the dashboard). */
+export interface QueueStatsRecord {
+  queue: string;
+  pending: number;
+  scheduled: number;
+  processing: number;
+  dead: number;
+  oldest_pending_at: number | null;
+}
+
+/**
+ * A live job as the SQL returns it (honker_get_job, honker_job_list; both
+ * engines): JobRow's fields with their SQL names, the payload as stored
+ * text. What the command line and the dashboard read.
+ */
+export interface LiveJobRecord {
+  id: number;
+  queue: string;
+  payload: string;
+  state: string;
+  priority: number;
+  run_at: number;
+  worker_id: string | null;
+  claim_expires_at: number | null;
+  attempts: number;
+  max_attempts: number;
+  created_at: number;
+  expires_at: number | null;
+  last_error: string | null;
+}
+
 /** @internal a honker_get_job result ('' when no such live job) as a JobRow (both engines). */
 export function jobRow<T>(text: string): JobRow<T> | null {
   if (!text) return null;
-  const r = JSON.parse(text) as Record<string, unknown>;
+  const r = JSON.parse(text) as LiveJobRecord;
   return {
-    id: r.id as number,
-    queue: r.queue as string,
-    payload: parsePayload<T>(r.payload as string),
+    id: r.id,
+    queue: r.queue,
+    payload: parsePayload<T>(r.payload),
     state: r.state as 'pending' | 'processing',
-    priority: r.priority as number,
-    runAt: r.run_at as number,
-    workerId: (r.worker_id as string | null) ?? null,
-    claimExpiresAt: (r.claim_expires_at as number | null) ?? null,
-    attempts: r.attempts as number,
-    maxAttempts: r.max_attempts as number,
-    createdAt: r.created_at as number,
-    expiresAt: (r.expires_at as number | null) ?? null,
-    lastError: (r.last_error as string | null | undefined) ?? null,
+    priority: r.priority,
+    runAt: r.run_at,
+    workerId: r.worker_id ?? null,
+    claimExpiresAt: r.claim_expires_at ?? null,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at ?? null,
+    lastError: r.last_error ?? null,
   };
 }
 

@@ -99,6 +99,28 @@ test('dashboard.actions: a POST needs the session token; with it a dead job is r
   t.is(db.queue('emails').stats().dead, 0);
 });
 
+test('dashboard.actions: requeue all moves every dead job back in batches, cancel and run now act on live jobs', async (t) => {
+  const file = tempDbPath(t);
+  const { url, db } = await serve(t, file);
+  const q = db.queue('bulk', { maxAttempts: 1 });
+  db.transaction(() => {
+    for (let i = 0; i < 1203; i++) q.enqueue(i); // three batches of 500 or fewer
+  });
+  for (let left = 1203; left > 0; left -= 200) for (const j of q.claimBatch('w', 200)) j.fail('no');
+  t.is(q.stats().dead, 1203);
+  const later = q.enqueue('later', { delayS: 3600 });
+  const gone = q.enqueue('cancel me');
+  const b = new Browserish();
+  const csrf = Browserish.csrf((await b.fetch(url + '/')).body);
+  t.is((await b.fetch(`${url}/queues/bulk/requeue-all`, { form: { _csrf: csrf, back: '/' } })).status, 303);
+  for (const end = Date.now() + 10_000; q.stats().dead > 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+  t.like(q.stats(), { dead: 0, pending: 1204 });
+  t.is((await b.fetch(`${url}/jobs/${later}/run-now`, { form: { _csrf: csrf, back: '/' } })).status, 303);
+  t.true(q.getJob(later)!.runAt <= Math.floor(Date.now() / 1000) + 1);
+  t.is((await b.fetch(`${url}/jobs/${gone}/cancel`, { form: { _csrf: csrf, back: '/' } })).status, 303);
+  t.is(q.getJob(gone), null);
+});
+
 test('dashboard.readOnly: no forms, every POST refused with a message', async (t) => {
   const file = tempDbPath(t);
   seed(file);

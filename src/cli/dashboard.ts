@@ -1,13 +1,15 @@
 /**
- * `honker dashboard <db>`: serve the dashboard (src/dashboard/) from a
- * node:http server until Ctrl-C.
+ * `honker dashboard <db|postgres-url>`: serve the dashboard (src/dashboard/)
+ * from a node:http server until Ctrl-C. A postgres:// URL is opened with
+ * the Postgres client (target.ts: it must already be a honker database).
  *
  * Safe by default: it listens on 127.0.0.1; any other address needs a token
  * (--token, or $HONKER_DASHBOARD_TOKEN so it stays out of `ps`), and is
  * refused without one. Without a token, requests must name a loopback host
  * (Host: 127.0.0.1 / localhost / [::1]), so a web page cannot reach it
  * through DNS rebinding. --read-only opens the file read-only and shows no
- * actions.
+ * actions; on Postgres it shows no actions and refuses every POST (the
+ * connection itself is an ordinary one: give it a read-only role to be sure).
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -15,11 +17,12 @@ import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { attach, type HonkerDatabase } from '../database.js';
 import { dashboard } from '../dashboard/index.js';
+import type { PgHonkerDatabase } from '../postgres/database.js';
 import { intFlag, parse, type Command } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import { withReadOnly, writable } from './open.js';
 import { stopSignal } from './signals.js';
-import { isPostgresUrl } from '../validate.js';
+import { openTarget, redact, isUrl } from './target.js';
 
 /** Whether host is a loopback address or name (the only ones served without a token). */
 export function isLoopback(host: string): boolean {
@@ -52,7 +55,7 @@ function openReadOnly(file: string): HonkerDatabase {
 }
 
 export const dashboardCommand: Command = {
-  usage: `usage: honker dashboard <db> [--port 7420] [--host 127.0.0.1] [--read-only] [--token TOKEN]
+  usage: `usage: honker dashboard <db|postgres-url> [--port 7420] [--host 127.0.0.1] [--read-only] [--token TOKEN]
 
 Serves a live dashboard of the database in the browser until Ctrl-C: queues
 with their throughput, jobs, dead letters, schedules, streams, workers and a
@@ -62,12 +65,11 @@ live tail of notifications. Prints its URL.
                     that is not loopback needs --token
   --token TOKEN     required on every request (the printed URL carries it);
                     default $HONKER_DASHBOARD_TOKEN
-  --read-only       open the file read-only: no actions, every POST refused`,
+  --read-only       no actions, every POST refused (a file is opened read-only)`,
   async run(args) {
     const p = parse(dashboardCommand, args, { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'read-only': { type: 'boolean' } }, [1, 1]);
     if (!p) return 0;
     const [file] = p.positionals as [string];
-    if (isPostgresUrl(file)) throw new CliError('the dashboard does not run on Postgres yet: give it a SQLite file (the other commands take the URL)');
     const port = intFlag(p, 'port', 0, 7420)!;
     if (port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (got ${port})`);
     const host = (p.values.host as string | undefined) ?? '127.0.0.1';
@@ -80,7 +82,8 @@ live tail of notifications. Prints its URL.
       );
     }
     const readOnly = p.values['read-only'] === true;
-    const db = readOnly ? openReadOnly(file) : writable(file, 5000);
+    const db: HonkerDatabase | PgHonkerDatabase = isUrl(file) ? await openTarget(file) : readOnly ? openReadOnly(file) : writable(file, 5000);
+    const shown = isUrl(file) ? redact(file) : file;
     const handler = dashboard(db, { readOnly, token });
     const server: Server = createServer((req, res) => {
       if (token === undefined && !isLoopback(hostName(req.headers.host))) {
@@ -98,7 +101,7 @@ live tail of notifications. Prints its URL.
       });
     } catch (err) {
       stop.dispose();
-      db.close();
+      await db.close();
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') throw new CliError(`port ${port} on ${host} is in use; pick another with --port`);
       if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new CliError(`cannot listen on ${host}: no such local address`);
@@ -108,7 +111,7 @@ live tail of notifications. Prints its URL.
     const actualPort = typeof address === 'object' && address ? address.port : port;
     const shownHost = isIP(host) === 6 ? `[${host}]` : host;
     const url = `http://${shownHost}:${actualPort}/${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
-    process.stdout.write(`honker dashboard: ${file}${readOnly ? ' (read-only)' : ''} at ${url} (Ctrl-C to stop)\n`);
+    process.stdout.write(`honker dashboard: ${shown}${readOnly ? ' (read-only)' : ''} at ${url} (Ctrl-C to stop)\n`);
     try {
       await new Promise<void>((resolve) => {
         if (stop.signal.aborted) resolve();
@@ -119,7 +122,7 @@ live tail of notifications. Prints its URL.
       await handler.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      db.close();
+      await db.close();
     }
     return 0;
   },

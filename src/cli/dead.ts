@@ -5,7 +5,9 @@
 import { BUSY_TIMEOUT, BUSY_TIMEOUT_USAGE, busyTimeoutMs, intFlag, nameArg, out, parse, type Command, type Parsed } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import * as fmt from './format.js';
-import { printDead, type DeadRow, type LiveRow } from './jobs.js';
+import type { DeadJobRecord } from '../dead.js';
+import type { LiveJobRecord } from '../queue.js';
+import { printDead } from './jobs.js';
 import { knownQueue, knownQueueIn, withReadOnly, withWritable, type QueueStatsRow } from './open.js';
 import { isUrl, readValues, withTarget, type AnyTargetDb } from './target.js';
 
@@ -52,7 +54,7 @@ ${BUSY_TIMEOUT_USAGE}`,
     if (action === undefined) {
       const [stats, text] = (await readValues(file, [['honker_queues_stats', []], ['honker_dead_list', [queue, limit]]])) as [string, string];
       knownQueueIn(JSON.parse(stats) as QueueStatsRow[], queue);
-      printDead(o, JSON.parse(text) as DeadRow[]);
+      printDead(o, JSON.parse(text) as DeadJobRecord[]);
       return 0;
     }
     if (isUrl(file)) return deadOnPostgres(file, queue, action, p, o, busyMs);
@@ -62,7 +64,7 @@ ${BUSY_TIMEOUT_USAGE}`,
       withWritable(file, busyMs, (db) => {
         db.transaction(() => {
           const moved = db.sql('SELECT honker_dead_requeue(?)').pluck().get(id) === 1;
-          const job = moved ? (JSON.parse(db.sql('SELECT honker_get_job(?)').pluck().get(id) as string) as LiveRow) : null;
+          const job = moved ? (JSON.parse(db.sql('SELECT honker_get_job(?)').pluck().get(id) as string) as LiveJobRecord) : null;
           // Rolled back (the throw) when the id belongs to another queue.
           if (!job || job.queue !== queue) throw new CliError(`no dead job ${id} in queue '${queue}'`);
         });
@@ -81,7 +83,7 @@ ${BUSY_TIMEOUT_USAGE}`,
           const n = db.transaction(() => {
             const batch = JSON.parse(
               db.sql('SELECT honker_dead_list(?, ?)').pluck().get(queue, Math.min(REQUEUE_BATCH, total - done)) as string,
-            ) as DeadRow[];
+            ) as DeadJobRecord[];
             let moved = 0;
             for (const row of batch) moved += db.sql('SELECT honker_dead_requeue(?)').pluck().get(row.id) as number;
             return batch.length === 0 ? -1 : moved;

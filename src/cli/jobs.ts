@@ -1,6 +1,6 @@
 /**
  * `honker jobs <db> <queue>`: a queue's jobs, all live ones or those of one
- * state; also the row shapes and the dead-job table `honker dead` prints.
+ * state; also the dead-job table `honker dead` prints.
  */
 import { intFlag, nameArg, out, parse, type Command } from './args.js';
 import { UsageError } from './errors.js';
@@ -8,42 +8,14 @@ import { parsePayload } from '../payload.js';
 import * as fmt from './format.js';
 import { knownQueueIn, type QueueStatsRow } from './open.js';
 import { readValues } from './target.js';
+import type { DeadJobRecord } from '../dead.js';
+import type { LiveJobRecord } from '../queue.js';
 
 const STATES = ['pending', 'scheduled', 'processing', 'dead'] as const;
 
-/** A live job as honker_job_list / honker_get_job return it. */
-export interface LiveRow {
-  id: number;
-  queue: string;
-  payload: string;
-  state: string;
-  priority: number;
-  run_at: number;
-  worker_id: string | null;
-  claim_expires_at: number | null;
-  attempts: number;
-  max_attempts: number;
-  created_at: number;
-  expires_at: number | null;
-  last_error: string | null;
-}
-
-/** A dead job as honker_job_list / honker_dead_list return it. */
-export interface DeadRow {
-  id: number;
-  queue: string;
-  payload: string;
-  priority: number;
-  run_at: number;
-  attempts: number;
-  max_attempts: number;
-  last_error: string | null;
-  created_at: number;
-  died_at: number;
-}
 
 /** Dead jobs as a table (or JSON); shared with `honker dead`. */
-export function printDead(o: fmt.Out, rows: DeadRow[]): void {
+export function printDead(o: fmt.Out, rows: DeadJobRecord[]): void {
   const parsed = rows.map((r) => ({ ...r, payload: parsePayload(r.payload) }));
   if (o.json) return fmt.writeJson(parsed);
   if (parsed.length === 0) return fmt.write('no dead jobs');
@@ -79,10 +51,10 @@ dead-lettered, newest first. --limit defaults to 50.`,
     knownQueueIn(JSON.parse(stats) as QueueStatsRow[], queue);
     const rows = JSON.parse(text) as unknown[];
     if (state === 'dead') {
-      printDead(o, rows as DeadRow[]);
+      printDead(o, rows as DeadJobRecord[]);
       return 0;
     }
-    const live = (rows as LiveRow[]).map((r) => ({
+    const live = (rows as LiveJobRecord[]).map((r) => ({
       ...r,
       payload: parsePayload(r.payload),
       state: r.state === 'pending' && r.run_at > t ? 'scheduled' : r.state,

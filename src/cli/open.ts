@@ -21,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { readProblem, writeProblem } from '../access.js';
 import { open, type HonkerDatabase } from '../database.js';
 import { load } from '../extension.js';
+import type { QueueStatsRecord } from '../queue.js';
 import { CliError } from './errors.js';
 
 /** How many times a read whose file changed under it is tried as immutable before reading as usual. */
@@ -154,14 +155,7 @@ export function withWritable<T>(file: string, busyTimeoutMs: number, fn: (db: Ho
   }
 }
 
-export interface QueueStatsRow {
-  queue: string;
-  pending: number;
-  scheduled: number;
-  processing: number;
-  dead: number;
-  oldest_pending_at: number | null;
-}
+export type QueueStatsRow = QueueStatsRecord;
 
 /** Every queue with a live or dead job, and its counts (honker_queues_stats). */
 export function queuesStats(raw: Database.Database): QueueStatsRow[] {

@@ -1,38 +1,24 @@
 /**
  * What the dashboard reads and writes: one `SELECT honker_*(…)` per call,
- * like every feature module (the SQL lives in ext/: honker_queues_stats,
+ * like every feature module (the SQL lives in ext/ and pg/: honker_queues_stats,
  * honker_job_list, honker_history, honker_job_errors, honker_streams,
  * honker_stream_consumers, honker_workers, honker_scheduler_list,
  * honker_notify_channels, honker_notify_recent). Other hosts can build the
  * same views from the same functions.
+ *
+ * DashboardData is the one interface the views and the handler use, async
+ * on both engines. Its one implementation (sqlData) calls the functions by
+ * name through a DashboardSql, which each engine provides (engine.ts): the
+ * SQL functions have the same names, arguments and JSON on SQLite and
+ * Postgres, so nothing above this file knows which engine it reads.
  */
-import type { Connection } from '../connection.js';
+import type { DeadJobRecord } from '../dead.js';
+import type { LiveJobRecord, QueueStatsRecord } from '../queue.js';
 
-export interface QueueRow {
-  queue: string;
-  pending: number;
-  scheduled: number;
-  processing: number;
-  dead: number;
-  oldest_pending_at: number | null;
-}
+export type QueueRow = QueueStatsRecord;
 
-export interface JobRow {
-  id: number;
-  queue: string;
-  payload: string;
-  state: string;
-  priority: number;
-  run_at: number;
-  worker_id: string | null;
-  claim_expires_at: number | null;
-  attempts: number;
-  max_attempts: number;
-  created_at: number;
-  expires_at: number | null;
-  last_error: string | null;
-  died_at?: number;
-}
+/** A job of a list or the job page: a live one, or a dead one (state 'dead', died_at set). */
+export type JobRow = LiveJobRecord & { died_at?: number };
 
 export interface HistoryRow {
   queue: string;
@@ -101,109 +87,88 @@ export interface NotificationRow {
 export type ListState = 'pending' | 'scheduled' | 'processing' | 'dead';
 export const LIST_STATES: readonly ListState[] = ['pending', 'scheduled', 'processing', 'dead'];
 
-/** One connection's reads and writes for the dashboard. */
-export class DashboardData {
-  constructor(private readonly db: Connection) {}
-
-  private json<T>(sql: string, ...params: unknown[]): T {
-    return JSON.parse(this.db.sql(sql).pluck().get(...params) as string) as T;
-  }
-
-  now(): number {
-    return this.db.sql('SELECT unixepoch()').pluck().get() as number;
-  }
-
-  queues(): QueueRow[] {
-    return this.json('SELECT honker_queues_stats()');
-  }
-
-  jobs(queue: string, state: ListState | null, limit: number, offset: number): JobRow[] {
-    return this.json('SELECT honker_job_list(?, ?, ?, ?)', queue, state, limit, offset);
-  }
-
+/** One database's reads and writes for the dashboard (either engine). */
+export interface DashboardData {
+  /** The database's clock, unix seconds. */
+  now(): Promise<number>;
+  queues(): Promise<QueueRow[]>;
+  jobs(queue: string, state: ListState | null, limit: number, offset: number): Promise<JobRow[]>;
   /** A live job, else a dead one (state 'dead'), else undefined. */
-  job(id: number): JobRow | undefined {
-    const live = this.db.sql('SELECT honker_get_job(?)').pluck().get(id) as string;
-    if (live) return JSON.parse(live) as JobRow;
-    const dead = this.db.sql('SELECT honker_dead_get(?)').pluck().get(id) as string;
-    return dead ? { ...(JSON.parse(dead) as JobRow), state: 'dead', worker_id: null, claim_expires_at: null, expires_at: null } : undefined;
-  }
-
-  jobErrors(id: number): ErrorRow[] {
-    return this.json('SELECT honker_job_errors(?)', id);
-  }
-
-  history(queue: string | null, since: number): HistoryRow[] {
-    return this.json('SELECT honker_history(?, ?)', queue, since);
-  }
-
-  schedules(): ScheduleRow[] {
-    return this.json('SELECT honker_scheduler_list()');
-  }
-
-  streams(): StreamRow[] {
-    return this.json('SELECT honker_streams()');
-  }
-
-  consumers(): ConsumerRow[] {
-    return this.json('SELECT honker_stream_consumers()');
-  }
-
-  workers(): WorkerRow[] {
-    return this.json('SELECT honker_workers()');
-  }
-
-  channels(): ChannelRow[] {
-    return this.json('SELECT honker_notify_channels()');
-  }
-
-  recentNotifications(channel: string, limit: number): NotificationRow[] {
-    return this.json('SELECT honker_notify_recent(?, ?)', channel, limit);
-  }
-
+  job(id: number): Promise<JobRow | undefined>;
+  jobErrors(id: number): Promise<ErrorRow[]>;
+  history(queue: string | null, since: number): Promise<HistoryRow[]>;
+  schedules(): Promise<ScheduleRow[]>;
+  streams(): Promise<StreamRow[]>;
+  consumers(): Promise<ConsumerRow[]>;
+  workers(): Promise<WorkerRow[]>;
+  channels(): Promise<ChannelRow[]>;
+  recentNotifications(channel: string, limit: number): Promise<NotificationRow[]>;
   /** The earliest future second at which some queue's jobs become claimable (0: none). */
-  nextDue(queues: readonly QueueRow[], now: number): number {
-    let next = 0;
-    for (const q of queues) {
-      const at = this.db.sql('SELECT honker_queue_next_claim_at(?)').pluck().get(q.queue) as number;
-      if (at > now && (next === 0 || at < next)) next = at;
-    }
-    return next;
-  }
-
+  nextDue(queues: readonly QueueRow[], now: number): Promise<number>;
   // --- actions (refused before this point in read-only mode) ---
-
-  cancel(id: number): boolean {
-    return this.db.sql('SELECT honker_cancel(?)').pluck().get(id) === 1;
-  }
-
-  runNow(id: number): boolean {
-    return this.db.sql('SELECT honker_run_now(?)').pluck().get(id) === 1;
-  }
-
-  requeue(id: number): boolean {
-    return this.db.sql('SELECT honker_dead_requeue(?)').pluck().get(id) === 1;
-  }
-
+  cancel(id: number): Promise<boolean>;
+  runNow(id: number): Promise<boolean>;
+  requeue(id: number): Promise<boolean>;
   /** Requeue up to n of queue's newest dead jobs in one transaction; how many moved (-1: none left). */
-  requeueBatch(queue: string, n: number): number {
-    return this.db.transaction(() => {
-      const rows = this.json<Array<{ id: number }>>('SELECT honker_dead_list(?, ?)', queue, n);
-      let moved = 0;
-      for (const row of rows) moved += this.db.sql('SELECT honker_dead_requeue(?)').pluck().get(row.id) as number;
-      return rows.length === 0 ? -1 : moved;
-    });
-  }
+  requeueBatch(queue: string, n: number): Promise<number>;
+  purge(queue: string): Promise<number>;
+  pause(name: string): Promise<boolean>;
+  resume(name: string): Promise<boolean>;
+}
 
-  purge(queue: string): number {
-    return this.db.sql('SELECT honker_dead_purge(?, 0)').pluck().get(queue) as number;
-  }
+/** How an engine runs honker's SQL functions for the dashboard (engine.ts has one per engine). */
+export interface DashboardSql {
+  /** `SELECT fn(args…)`: its value, integers as numbers. */
+  call(fn: string, args?: readonly unknown[]): Promise<unknown>;
+  /** The database's clock, unix seconds. */
+  now(): Promise<number>;
+  /** fn inside one transaction: the calls it makes through this object commit together. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+}
 
-  pause(name: string): boolean {
-    return this.db.sql('SELECT honker_scheduler_pause(?)').pluck().get(name) === 1;
-  }
-
-  resume(name: string): boolean {
-    return this.db.sql('SELECT honker_scheduler_resume(?)').pluck().get(name) === 1;
-  }
+/** DashboardData over an engine's SQL calls (see the file header). */
+export function sqlData(sql: DashboardSql): DashboardData {
+  const json = async <T>(fn: string, ...args: unknown[]): Promise<T> => JSON.parse((await sql.call(fn, args)) as string) as T;
+  const one = async (fn: string, ...args: unknown[]): Promise<boolean> => Number(await sql.call(fn, args)) === 1;
+  return {
+    now: () => sql.now(),
+    queues: () => json('honker_queues_stats'),
+    jobs: (queue, state, limit, offset) => json('honker_job_list', queue, state, limit, offset),
+    async job(id) {
+      const live = (await sql.call('honker_get_job', [id])) as string;
+      if (live) return JSON.parse(live) as JobRow;
+      const dead = (await sql.call('honker_dead_get', [id])) as string;
+      if (!dead) return undefined;
+      return { ...(JSON.parse(dead) as DeadJobRecord), state: 'dead', worker_id: null, claim_expires_at: null, expires_at: null };
+    },
+    jobErrors: (id) => json('honker_job_errors', id),
+    history: (queue, since) => json('honker_history', queue, since),
+    schedules: () => json('honker_scheduler_list'),
+    streams: () => json('honker_streams'),
+    consumers: () => json('honker_stream_consumers'),
+    workers: () => json('honker_workers'),
+    channels: () => json('honker_notify_channels'),
+    recentNotifications: (channel, limit) => json('honker_notify_recent', channel, limit),
+    async nextDue(queues, now) {
+      let next = 0;
+      for (const q of queues) {
+        const at = Number(await sql.call('honker_queue_next_claim_at', [q.queue]));
+        if (at > now && (next === 0 || at < next)) next = at;
+      }
+      return next;
+    },
+    cancel: (id) => one('honker_cancel', id),
+    runNow: (id) => one('honker_run_now', id),
+    requeue: (id) => one('honker_dead_requeue', id),
+    requeueBatch: (queue, n) =>
+      sql.transaction(async () => {
+        const rows = await json<Array<{ id: number }>>('honker_dead_list', queue, n);
+        let moved = 0;
+        for (const row of rows) moved += Number(await sql.call('honker_dead_requeue', [row.id]));
+        return rows.length === 0 ? -1 : moved;
+      }),
+    purge: async (queue) => Number(await sql.call('honker_dead_purge', [queue, 0])),
+    pause: (name) => one('honker_scheduler_pause', name),
+    resume: (name) => one('honker_scheduler_resume', name),
+  };
 }

@@ -19,14 +19,17 @@
  *      403 too; read-only mode refuses every POST with 403;
  *   4. the route: pages (views.ts), the live stream (live.ts), assets
  *      (assets.ts), actions (data.ts).
+ *
+ * db is either engine's database (engine.ts): a SQLite Connection (open())
+ * or a Postgres one (openPostgres() from 'honker/postgres').
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
-import type { Connection } from '../connection.js';
 import { HonkerError } from '../errors.js';
 import { asset, packageVersion } from './assets.js';
-import { DashboardData, LIST_STATES, type ListState } from './data.js';
+import { LIST_STATES, sqlData, type ListState } from './data.js';
+import { engineOf, type DashboardDatabase } from './engine.js';
 import { LiveHub, type LiveRender } from './live.js';
 import * as views from './views.js';
 
@@ -114,7 +117,8 @@ async function readBody(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /** The dashboard of db (see the file header and README "Dashboard"). */
-export function dashboard(db: Connection, options: DashboardOptions = {}): DashboardHandler {
+export function dashboard(db: DashboardDatabase, options: DashboardOptions = {}): DashboardHandler {
+  const engine = engineOf(db);
   const basePath = normalizeBase(options.basePath);
   const readOnly = options.readOnly === true;
   const token = options.token;
@@ -123,13 +127,13 @@ export function dashboard(db: Connection, options: DashboardOptions = {}): Dashb
   }
   const secret = randomBytes(32);
   const authValue = token === undefined ? undefined : hmac(token, 'honker-dashboard-auth');
-  const data = new DashboardData(db);
+  const data = sqlData(engine);
   const requeueProgress = new Map<string, { done: number; total: number }>();
   const running = new Set<Promise<void>>();
   const assetVersion = packageVersion();
 
   /** The page a view (path and query under the base) shows, or undefined for no such page. */
-  function page(base: string, view: string): views.Page | undefined {
+  async function page(base: string, view: string): Promise<views.Page | undefined> {
     const url = new URL(view, 'http://dashboard.invalid');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const c: views.ViewContext = { base, readOnly, data, requeueProgress };
@@ -159,29 +163,39 @@ export function dashboard(db: Connection, options: DashboardOptions = {}): Dashb
   function hub(base: string): LiveHub {
     let h = hubs.get(base);
     if (!h) {
-      const render = (view: string): LiveRender => {
-        const p = page(base, view);
+      const render = async (view: string): Promise<LiveRender> => {
+        const p = await page(base, view);
         if (!p) return { json: undefined, nextDueS: 0 };
-        const now = data.now();
-        return { json: JSON.stringify({ live: p.live.text, charts: p.charts }), nextDueS: data.nextDue(data.queues(), now) };
+        const now = await data.now();
+        return { json: JSON.stringify({ live: p.live.text, charts: p.charts }), nextDueS: await data.nextDue(await data.queues(), now) };
       };
-      h = new LiveHub(db, render, SECURITY_HEADERS);
+      h = new LiveHub(() => engine.liveSource(), render, SECURITY_HEADERS);
       hubs.set(base, h);
     }
     return h;
   }
 
-  function requeueAll(queue: string): void {
+  async function requeueAll(queue: string): Promise<void> {
     if (requeueProgress.has(queue)) return;
-    const total = data.queues().find((q) => q.queue === queue)?.dead ?? 0;
-    if (total === 0) return;
-    const progress = { done: 0, total };
-    requeueProgress.set(queue, progress);
+    const progress = { done: 0, total: 0 };
+    requeueProgress.set(queue, progress); // before the read below: a second click meanwhile finds it
+    let total: number;
+    try {
+      total = (await data.queues()).find((q) => q.queue === queue)?.dead ?? 0;
+    } catch (err) {
+      requeueProgress.delete(queue);
+      throw err;
+    }
+    if (total === 0) {
+      requeueProgress.delete(queue);
+      return;
+    }
+    progress.total = total;
     const work = (async () => {
       try {
         // Bounded by the count at the start: a job that dies again meanwhile is not requeued twice.
-        while (progress.done < total && db.isOpen) {
-          const n = data.requeueBatch(queue, Math.min(REQUEUE_BATCH, total - progress.done));
+        while (progress.done < total && engine.isOpen) {
+          const n = await data.requeueBatch(queue, Math.min(REQUEUE_BATCH, total - progress.done));
           if (n < 0) break;
           progress.done += n;
           await yieldLoop(); // other requests, and the live push of this batch's commit
@@ -204,12 +218,12 @@ export function dashboard(db: Connection, options: DashboardOptions = {}): Dashb
     }
     if (kind === 'queues' && name !== undefined) {
       if (verb === 'requeue-all') {
-        requeueAll(name);
+        await requeueAll(name);
         return true;
       }
       if (verb === 'purge') {
         if (form.get('confirm') !== name) throw new HonkerError('INVALID_ARGUMENT', 'purge needs its confirmation');
-        data.purge(name);
+        await data.purge(name);
         return true;
       }
     }
@@ -296,7 +310,7 @@ export function dashboard(db: Connection, options: DashboardOptions = {}): Dashb
     }
     if (parts[0] === 'events' && parts.length === 1 && method === 'GET') {
       const view = url.searchParams.get('view') ?? '/';
-      if (!view.startsWith('/') || view.startsWith('//') || page(base, view) === undefined) return text(res, 404, 'no such view');
+      if (!view.startsWith('/') || view.startsWith('//') || (await page(base, view)) === undefined) return text(res, 404, 'no such view');
       hub(base).add(res, view);
       return;
     }
@@ -329,7 +343,7 @@ export function dashboard(db: Connection, options: DashboardOptions = {}): Dashb
     }
     if (method !== 'GET' && method !== 'HEAD') return text(res, 405, 'method not allowed', { Allow: 'GET, HEAD, POST' });
     const view = url.pathname + url.search;
-    const p = page(base, view);
+    const p = await page(base, view);
     if (!p) {
       if (next && typeof expressBase !== 'string' && !basePath) return next();
       const missing = views.messagePage('Not found', `There is no dashboard page at ${url.pathname}.`, 404, base);
@@ -339,7 +353,7 @@ export function dashboard(db: Connection, options: DashboardOptions = {}): Dashb
   }
 
   function sendPage(res: ServerResponse, p: views.Page, base: string, view: string, csrf: string, headers: Record<string, string>): void {
-    const body = views.layout(p, { base, file: db.file, readOnly, csrf, view, assetVersion });
+    const body = views.layout(p, { base, file: engine.label, readOnly, csrf, view, assetVersion });
     res.writeHead(p.status ?? 200, { ...SECURITY_HEADERS, ...headers, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(body);
   }

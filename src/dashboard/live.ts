@@ -2,10 +2,11 @@
  * Live pages: Server-Sent Events pushed after commits, never a poll of the
  * queue tables.
  *
- * One hub per dashboard, one wake loop per hub (wake.ts: it sleeps on the
- * file's watcher until a commit from any process), whatever the number of
- * open pages. After a commit the hub renders each distinct view that open
- * pages show once (a view is a page's path and query) and writes it to
+ * One hub per dashboard, one wake loop per hub (wake.ts: it sleeps until a
+ * commit from any process: on the SQLite file's watcher, or on Postgres on a
+ * LISTEN subscription to what honker's functions notify; engine.ts),
+ * whatever the number of open pages. After a commit the hub renders each
+ * distinct view that open pages show once (a view is a page's path and query) and writes it to
  * every page showing that view whose last update differs; a page that is
  * current gets nothing. Updates are coalesced: at most one per
  * MIN_INTERVAL_MS, the commits of that interval folded into it. Besides
@@ -13,12 +14,14 @@
  * so the hub also wakes at the next run_at or claim deadline the views
  * report, no sooner than TIME_REFRESH_MIN_MS after the last push. While no
  * page is open the loop is stopped: an idle dashboard holds no waiter,
- * timer or connection. A comment line every HEARTBEAT_MS (one timer for all
+ * timer or LISTEN subscription (on Postgres the database's one LISTEN
+ * connection, once made, stays open until db.close(), listening on nothing
+ * for the dashboard). A comment line every HEARTBEAT_MS (one timer for all
  * pages) keeps proxies from closing quiet streams.
  */
 import type { ServerResponse } from 'node:http';
-import type { Connection } from '../connection.js';
 import { wakeLoop } from '../wake.js';
+import type { LiveSource } from './engine.js';
 
 export const MIN_INTERVAL_MS = 1000;
 const TIME_REFRESH_MIN_MS = 5000;
@@ -47,8 +50,8 @@ export class LiveHub {
   renders = 0;
 
   constructor(
-    private readonly db: Connection,
-    private readonly render: (view: string) => LiveRender,
+    private readonly source: () => Promise<LiveSource>,
+    private readonly render: (view: string) => Promise<LiveRender>,
     private readonly headers: Record<string, string>,
   ) {}
 
@@ -73,9 +76,12 @@ export class LiveHub {
     const sub: Subscriber = { res, view, lastSent: undefined };
     this.subscribers.add(sub);
     res.on('close', () => this.remove(sub));
-    // What changed between the page's render and this connection is sent at once.
-    this.send(sub, this.render(view).json);
     this.start();
+    // What changed between the page's render and this connection is sent at once.
+    this.render(view).then(
+      (r) => this.send(sub, r.json),
+      (err: unknown) => this.fail(err),
+    );
   }
 
   /** End every stream and stop the loop. */
@@ -98,13 +104,15 @@ export class LiveHub {
       for (const sub of this.subscribers) sub.res.write(': ping\n\n');
     }, HEARTBEAT_MS);
     const signal = this.loop.signal;
-    this.run(signal).catch((err: unknown) => {
-      // The database closed or its watcher died: tell the pages, then end their streams.
-      const message = JSON.stringify({ error: err instanceof Error ? err.message : String(err) });
-      for (const sub of [...this.subscribers]) sub.res.end(`event: failure\ndata: ${message}\n\n`);
-      this.subscribers.clear();
-      this.stop();
-    });
+    this.run(signal).catch((err: unknown) => this.fail(err));
+  }
+
+  /** The database closed, its watcher died or a render failed: tell the pages, then end their streams. */
+  private fail(err: unknown): void {
+    const message = JSON.stringify({ error: err instanceof Error ? err.message : String(err) });
+    for (const sub of [...this.subscribers]) sub.res.end(`event: failure\ndata: ${message}\n\n`);
+    this.subscribers.clear();
+    this.stop();
   }
 
   private stop(): void {
@@ -115,10 +123,19 @@ export class LiveHub {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
+    const source = await this.source();
+    try {
+      await this.loopOn(source, signal);
+    } finally {
+      source.close();
+    }
+  }
+
+  private async loopOn(source: LiveSource, signal: AbortSignal): Promise<void> {
     let lastPush = 0;
     let dirty = false;
     let dueMs = 0;
-    for (const wake = wakeLoop(this.db, { signal }); wake.look(); await wake.sleep()) {
+    for (const wake = wakeLoop(source, { signal }); wake.look(); await wake.sleep()) {
       if (wake.reason === 'change' || wake.reason === 'deadline') dirty = true;
       const now = Date.now();
       if (dirty && now - lastPush < MIN_INTERVAL_MS) {
@@ -126,7 +143,8 @@ export class LiveHub {
         continue;
       }
       if (dirty) {
-        dueMs = this.push();
+        dueMs = await this.push();
+        if (signal.aborted) return;
         lastPush = Date.now();
         dirty = false;
       }
@@ -135,7 +153,7 @@ export class LiveHub {
   }
 
   /** Render each view shown once and send it where it changed; returns the earliest due time (ms, 0: none). */
-  private push(): number {
+  private async push(): Promise<number> {
     const byView = new Map<string, Subscriber[]>();
     for (const sub of this.subscribers) {
       const list = byView.get(sub.view);
@@ -144,7 +162,7 @@ export class LiveHub {
     }
     let due = 0;
     for (const [view, subs] of byView) {
-      const r = this.render(view);
+      const r = await this.render(view);
       this.renders++;
       if (r.nextDueS > 0 && (due === 0 || r.nextDueS * 1000 < due)) due = r.nextDueS * 1000;
       for (const sub of subs) this.send(sub, r.json);
@@ -153,7 +171,7 @@ export class LiveHub {
   }
 
   private send(sub: Subscriber, json: string | undefined): void {
-    if (json === undefined || json === sub.lastSent) return;
+    if (json === undefined || json === sub.lastSent || !this.subscribers.has(sub)) return; // unchanged, or gone during the render
     sub.lastSent = json;
     sub.res.write(`event: update\ndata: ${json}\n\n`);
   }

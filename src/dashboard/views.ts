@@ -4,7 +4,8 @@
  * set of charts (data for uPlot, drawn by assets/dashboard/dashboard.js) and
  * its live part: the HTML that live.ts renders again after a commit and
  * pushes to every open copy of the page. Forms carry no token here: the
- * page script adds the session's token (routes.ts) to every POST.
+ * page script adds the session's token (handler.ts) to every POST. Pages are
+ * async: they read through DashboardData, whichever engine is under it.
  */
 import type { ChannelRow, ConsumerRow, DashboardData, HistoryRow, JobRow, ListState, QueueRow, ScheduleRow, StreamRow, WorkerRow } from './data.js';
 import { LIST_STATES } from './data.js';
@@ -139,12 +140,12 @@ export function chart(title: string, rows: readonly HistoryRow[], from: number, 
 }
 
 /** The hour chart (per minute) and the day chart (10-minute buckets) of queue, or of every queue. */
-export function charts(c: ViewContext, queue: string | null, now: number): ChartData[] {
+export async function charts(c: ViewContext, queue: string | null, now: number): Promise<ChartData[]> {
   const minute = now - (now % 60);
   const hourFrom = minute - 59 * 60;
   const dayTo = minute + 60 - ((minute + 60) % 600) + 600;
   const dayFrom = dayTo - 86400;
-  const rows = c.data.history(queue, Math.min(hourFrom, dayFrom));
+  const rows = await c.data.history(queue, Math.min(hourFrom, dayFrom));
   return [
     chart('Last hour — jobs per minute', rows, hourFrom, minute + 60, 60),
     chart('Last day — jobs per minute (10-minute averages)', rows, dayFrom, dayTo, 600),
@@ -166,8 +167,8 @@ function totals(rows: readonly HistoryRow[], since: number): Map<string, { compl
 
 // --- pages -------------------------------------------------------------------------
 
-function queuesTable(c: ViewContext, queues: readonly QueueRow[], now: number): Html {
-  const hour = totals(c.data.history(null, now - (now % 60) - 59 * 60), 0);
+async function queuesTable(c: ViewContext, queues: readonly QueueRow[], now: number): Promise<Html> {
+  const hour = totals(await c.data.history(null, now - (now % 60) - 59 * 60), 0);
   const rows = queues.map((q) => {
     const t = hour.get(q.queue) ?? { completed: 0, failed: 0, dead: 0 };
     return html`<tr>
@@ -212,13 +213,13 @@ function streamsTables(streams: readonly StreamRow[], consumers: readonly Consum
 <h3>Consumers</h3>${table(['Topic', 'Consumer', 'Offset', 'Last offset', 'Lag (events)'], crows, 'No named consumers.')}`;
 }
 
-export function overviewPage(c: ViewContext): Page {
-  const now = c.data.now();
-  const queues = c.data.queues();
-  const live = html`${section('Queues', queuesTable(c, queues, now))}
-${section('Schedules', schedulesTable(c, c.data.schedules(), `${c.base}/`), html`<a class="more" href="${c.base}/schedules">All schedules →</a>`)}
-${section('Streams', streamsTables(c.data.streams(), c.data.consumers()), html`<a class="more" href="${c.base}/streams">Streams →</a>`)}`;
-  return { title: 'Overview', nav: 'overview', charts: charts(c, null, now), live };
+export async function overviewPage(c: ViewContext): Promise<Page> {
+  const now = await c.data.now();
+  const [queues, schedules, streams, consumers] = await Promise.all([c.data.queues(), c.data.schedules(), c.data.streams(), c.data.consumers()]);
+  const live = html`${section('Queues', await queuesTable(c, queues, now))}
+${section('Schedules', schedulesTable(c, schedules, `${c.base}/`), html`<a class="more" href="${c.base}/schedules">All schedules →</a>`)}
+${section('Streams', streamsTables(streams, consumers), html`<a class="more" href="${c.base}/streams">Streams →</a>`)}`;
+  return { title: 'Overview', nav: 'overview', charts: await charts(c, null, now), live };
 }
 
 function jobRow(c: ViewContext, j: JobRow, state: ListState, back: string): Html {
@@ -239,9 +240,9 @@ ${state === 'processing' ? html`<td>${j.worker_id}</td>` : ''}
 </tr>`;
 }
 
-export function queuePage(c: ViewContext, queue: string, state: ListState, page: number, back: string): Page {
-  const now = c.data.now();
-  const stats = c.data.queues().find((q) => q.queue === queue);
+export async function queuePage(c: ViewContext, queue: string, state: ListState, page: number, back: string): Promise<Page> {
+  const now = await c.data.now();
+  const stats = (await c.data.queues()).find((q) => q.queue === queue);
   if (!stats) {
     return {
       title: `Queue ${queue}`,
@@ -249,7 +250,7 @@ export function queuePage(c: ViewContext, queue: string, state: ListState, page:
       live: section('Unknown queue', html`<p>No queue named <strong class="name">${queue}</strong> has a live or dead job.</p><p><a href="${c.base}/">Back to the overview</a></p>`),
     };
   }
-  const jobs = c.data.jobs(queue, state, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE);
+  const jobs = await c.data.jobs(queue, state, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE);
   const more = jobs.length > PAGE_SIZE;
   const tabs = LIST_STATES.map(
     (s) => html`<a class="tab${s === state ? ' active' : ''}" href="${queueUrl(c, queue, s)}">${s} <span class="count">${num(stats[s])}</span></a>`,
@@ -269,11 +270,11 @@ export function queuePage(c: ViewContext, queue: string, state: ListState, page:
 ${progressBar}${deadTools}
 ${table(head, jobs.slice(0, PAGE_SIZE).map((j) => jobRow(c, j, state, back)), `No ${state} jobs.`, 'jobs')}
 ${pager}`;
-  return { title: `Queue ${queue}`, charts: charts(c, queue, now), live: section(`Queue ${queue}`, live) };
+  return { title: `Queue ${queue}`, charts: await charts(c, queue, now), live: section(`Queue ${queue}`, live) };
 }
 
-export function jobPage(c: ViewContext, id: number, back: string): Page {
-  const job = c.data.job(id);
+export async function jobPage(c: ViewContext, id: number, back: string): Promise<Page> {
+  const job = await c.data.job(id);
   if (!job) {
     return {
       title: `Job ${id}`,
@@ -281,9 +282,9 @@ export function jobPage(c: ViewContext, id: number, back: string): Page {
       live: section(`Job ${id}`, html`<p>No live or dead job has id ${id}: it was acked, cancelled or purged.</p><p><a href="${c.base}/">Back to the overview</a></p>`),
     };
   }
-  const now = c.data.now();
+  const now = await c.data.now();
   const state = job.state === 'pending' && job.run_at > now ? 'scheduled' : job.state;
-  const errors = c.data.jobErrors(id);
+  const errors = await c.data.jobErrors(id);
   const facts: Array<[string, Html | string | number]> = [
     ['Queue', html`<a href="${queueUrl(c, job.queue)}">${job.queue}</a>`],
     ['State', badge(state)],
@@ -309,8 +310,8 @@ ${errors.length === 0 && job.last_error ? html`<pre class="error">${job.last_err
   return { title: `Job ${id}`, live: section(`Job ${id}`, body) };
 }
 
-export function purgePage(c: ViewContext, queue: string): Page {
-  const stats = c.data.queues().find((q) => q.queue === queue);
+export async function purgePage(c: ViewContext, queue: string): Promise<Page> {
+  const stats = (await c.data.queues()).find((q) => q.queue === queue);
   const dead = stats?.dead ?? 0;
   const back = queueUrl(c, queue, 'dead');
   const body = c.readOnly
@@ -322,21 +323,21 @@ export function purgePage(c: ViewContext, queue: string): Page {
   return { title: `Purge ${queue}`, live: section('Purge dead jobs', body) };
 }
 
-export function schedulesPage(c: ViewContext): Page {
-  return { title: 'Schedules', nav: 'schedules', live: section('Schedules', schedulesTable(c, c.data.schedules(), `${c.base}/schedules`)) };
+export async function schedulesPage(c: ViewContext): Promise<Page> {
+  return { title: 'Schedules', nav: 'schedules', live: section('Schedules', schedulesTable(c, await c.data.schedules(), `${c.base}/schedules`)) };
 }
 
-export function streamsPage(c: ViewContext): Page {
-  return { title: 'Streams', nav: 'streams', live: section('Streams', streamsTables(c.data.streams(), c.data.consumers())) };
+export async function streamsPage(c: ViewContext): Promise<Page> {
+  const [streams, consumers] = await Promise.all([c.data.streams(), c.data.consumers()]);
+  return { title: 'Streams', nav: 'streams', live: section('Streams', streamsTables(streams, consumers)) };
 }
 
-export function workersPage(c: ViewContext): Page {
-  const now = c.data.now();
-  const workers: WorkerRow[] = c.data.workers();
+export async function workersPage(c: ViewContext): Promise<Page> {
+  const workers: WorkerRow[] = await c.data.workers();
   const claims = new Map<string, JobRow[]>();
-  for (const q of c.data.queues()) {
+  for (const q of await c.data.queues()) {
     if (q.processing === 0) continue;
-    for (const j of c.data.jobs(q.queue, 'processing', 200, 0)) {
+    for (const j of await c.data.jobs(q.queue, 'processing', 200, 0)) {
       const list = claims.get(j.worker_id ?? '') ?? [];
       list.push(j);
       claims.set(j.worker_id ?? '', list);
@@ -364,12 +365,11 @@ export function workersPage(c: ViewContext): Page {
 <h3>Claims by unregistered workers</h3>
 <p class="muted">Workers that never called honker_worker_register are rescued by the visibility timeout only.</p>
 ${table(['Worker', 'Claims', 'Latest claim expiry', 'Jobs it holds'], otherRows, 'None.')}`;
-  void now;
   return { title: 'Workers', nav: 'workers', live: section('Workers', body) };
 }
 
-export function notificationsPage(c: ViewContext, channel: string | undefined): Page {
-  const channels: ChannelRow[] = c.data.channels();
+export async function notificationsPage(c: ViewContext, channel: string | undefined): Promise<Page> {
+  const channels: ChannelRow[] = await c.data.channels();
   const list = channels.map(
     (ch) =>
       html`<a class="tab${ch.channel === channel ? ' active' : ''}" href="${c.base}/notifications?channel=${enc(ch.channel)}">${ch.channel} <span class="count">#${ch.last_id}</span></a>`,
@@ -377,9 +377,7 @@ export function notificationsPage(c: ViewContext, channel: string | undefined): 
   const picker = html`<form class="channel" method="get" action="${c.base}/notifications"><label>Channel <input name="channel" value="${channel ?? ''}" placeholder="orders" required></label><button class="btn" type="submit">Tail</button></form>`;
   let tail: Html = html`<p class="empty">Pick a channel to tail its notifications live.</p>`;
   if (channel !== undefined) {
-    const rows = c.data
-      .recentNotifications(channel, RECENT_NOTIFICATIONS)
-      .map((n) => html`<tr><td class="num">${n.id}</td><td>${time(n.created_at)}</td><td class="payload"><code>${preview(n.payload, 200)}</code></td></tr>`);
+    const rows = (await c.data.recentNotifications(channel, RECENT_NOTIFICATIONS)).map((n) => html`<tr><td class="num">${n.id}</td><td>${time(n.created_at)}</td><td class="payload"><code>${preview(n.payload, 200)}</code></td></tr>`);
     tail = html`<h3>Newest on <span class="name">${channel}</span> <span class="live-note">live</span></h3>${table(['ID', 'At', 'Payload'], rows, 'No notification on this channel yet; new ones appear here as they commit.', 'tail')}`;
   }
   return {
@@ -405,6 +403,7 @@ const NAV: Array<[NavItem, string, string]> = [
 
 export interface LayoutOptions {
   base: string;
+  /** The database the header names: a file's path or a URL without its password. */
   file: string;
   readOnly: boolean;
   csrf: string;

@@ -16,6 +16,7 @@ export { PgScheduler } from './scheduler.js';
 export { PgWorker } from './worker.js';
 export { type PgTask, type PgTaskHandle } from './task.js';
 export { installScript } from './install.js';
+export { dashboard, type DashboardDatabase, type DashboardHandler, type DashboardOptions } from '../dashboard/index.js';
 export { HonkerError, type HonkerErrorCode } from '../errors.js';
 export { currentTask, registeredTasks, type TaskContext, type TaskOptions } from '../task.js';
 export type { EnqueueOptions, ClaimOptions, QueueOptions, QueueStats, JobRow } from '../queue.js';

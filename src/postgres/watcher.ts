@@ -35,6 +35,9 @@ import type pg from 'pg';
 import { abortError, HonkerError } from '../errors.js';
 import type { WakeReason, WaitOptions } from '../watcher.js';
 
+/** The channel every honker_wake also notifies (pg/util.sql): waiters that watch everything (the dashboard). */
+export const ANY_WAKE_KEY = 'honker:*';
+
 /** The channel honker_wake(kind, name) notifies (pg/util.sql honker_wake_key). */
 export function wakeKey(kind: string, name: string | number): string {
   const text = String(name);

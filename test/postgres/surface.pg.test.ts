@@ -20,14 +20,6 @@ const SQLITE_ONLY: Record<string, string> = {
   'honker_update_watcher_open/3': 'the same',
   'honker_update_watcher_close/1': 'the same',
   'honker_update_watcher_wait/2': 'the same',
-  'honker_history/2': 'a dashboard view: the dashboard does not run on Postgres yet',
-  'honker_job_errors/1': 'a dashboard view',
-  'honker_job_list/4': "the dashboard's paged job list (the CLI's honker_job_list/3 is on Postgres)",
-  'honker_notify_channels/0': 'a dashboard view',
-  'honker_notify_recent/2': 'a dashboard view',
-  'honker_run_now/1': "the dashboard's run-now button",
-  'honker_streams/0': 'a dashboard view',
-  'honker_stream_consumers/0': 'a dashboard view',
 };
 
 pgTest('surface: every function of the SQLite extension exists on Postgres with its arity, but the listed SQLite-only ones', async (t) => {
