@@ -5,10 +5,9 @@
  * live stream, and `honker dashboard` (host rule, URL, Ctrl-C).
  */
 import test from './helpers/test.js';
-import { get } from 'node:http';
 import { cliChild, runCli } from './helpers/cli.js';
 import { tempDbPath } from './helpers/db.js';
-import { Browserish, HOSTILE_IMG, HOSTILE_SCRIPT, seed, serve } from './helpers/dashboard.js';
+import { Browserish, HOSTILE_IMG, HOSTILE_SCRIPT, liveEvents, seed, serve } from './helpers/dashboard.js';
 import { open } from '../src/index.js';
 import { assetSizes } from '../src/dashboard/assets.js';
 
@@ -186,13 +185,7 @@ test('dashboard.live: the event stream sends the current view, then an update af
   const { url, handler } = await serve(t, file);
   const writer = open(file);
   t.teardown(() => writer.close());
-  const events: string[] = [];
-  const req = get(`${url}/events?view=${encodeURIComponent('/')}`, (res) => {
-    t.is(res.headers['content-type'], 'text/event-stream; charset=utf-8');
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => events.push(d));
-  });
-  t.teardown(() => req.destroy());
+  const { events } = liveEvents(t, url);
   const until = async (pred: () => boolean, ms: number) => {
     for (const end = Date.now() + ms; !pred() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
     return pred();

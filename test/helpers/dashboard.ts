@@ -4,9 +4,9 @@
  * a tiny HTTP client that keeps the session cookie like a browser.
  */
 import type { ExecutionContext } from 'ava';
-import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import { createServer, get, request, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dashboard, open, type DashboardHandler, type DashboardOptions, type HonkerDatabase } from '../../src/index.js';
+import { dashboard, open, type DashboardDatabase, type DashboardHandler, type DashboardOptions, type HonkerDatabase } from '../../src/index.js';
 
 export const HOSTILE_SCRIPT = '<script>alert(1)</script>';
 export const HOSTILE_IMG = '<img src=x onerror=alert(1)>';
@@ -48,8 +48,8 @@ export interface Served {
   handler: DashboardHandler;
 }
 
-/** dashboard(db, options) on 127.0.0.1:<free port>; server, streams and database closed after the test. */
-export async function serve(t: ExecutionContext, file: string, options: DashboardOptions = {}, db = open(file)): Promise<Served> {
+/** dashboard(db, options) on 127.0.0.1:<free port>, either engine; server and streams closed after the test (not db). */
+export async function serveDatabase(t: ExecutionContext, db: DashboardDatabase, options: DashboardOptions = {}): Promise<{ url: string; handler: DashboardHandler }> {
   const handler = dashboard(db, options);
   const server = createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,10 +57,27 @@ export async function serve(t: ExecutionContext, file: string, options: Dashboar
     await handler.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    db.close();
   });
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}${options.basePath ?? ''}`, db, handler };
+  return { url: `http://127.0.0.1:${port}${options.basePath ?? ''}`, handler };
+}
+
+/** A live page's event stream for view: what arrives is collected in events; the request ends after the test. */
+export function liveEvents(t: ExecutionContext, url: string, view = '/'): { events: string[]; req: ClientRequest } {
+  const events: string[] = [];
+  const req = get(`${url}/events?view=${encodeURIComponent(view)}`, (res) => {
+    t.is(res.headers['content-type'], 'text/event-stream; charset=utf-8');
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => events.push(d));
+  });
+  t.teardown(() => req.destroy());
+  return { events, req };
+}
+
+/** serveDatabase on the file; the database is closed after the server (teardowns run last-registered first). */
+export async function serve(t: ExecutionContext, file: string, options: DashboardOptions = {}, db = open(file)): Promise<Served> {
+  t.teardown(() => db.close());
+  return { ...(await serveDatabase(t, db, options)), db };
 }
 
 export interface Reply {

@@ -8,11 +8,9 @@
  * <postgres-url>` serves it.
  */
 import type { ExecutionContext } from 'ava';
-import { createServer, get } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { dashboard, openPostgres, type DashboardOptions, type PgHonkerDatabase } from '../../src/postgres/index.js';
+import { dashboard, openPostgres, type PgHonkerDatabase } from '../../src/postgres/index.js';
 import { cliChild, runCli } from '../helpers/cli.js';
-import { Browserish } from '../helpers/dashboard.js';
+import { Browserish, liveEvents, serveDatabase } from '../helpers/dashboard.js';
 import { pgTest, usePg } from '../helpers/pg.js';
 
 const harness = usePg();
@@ -50,19 +48,6 @@ async function seeded(t: ExecutionContext): Promise<Seeded> {
   return { url, db, ids: { pending: pending.id, scheduled, dead: deadId } };
 }
 
-/** dashboard(db, options) on 127.0.0.1:<free port>, closed after the test. */
-async function serve(t: ExecutionContext, db: PgHonkerDatabase, options: DashboardOptions = {}) {
-  const handler = dashboard(db, options);
-  const server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(async () => {
-    await handler.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, handler };
-}
-
 async function until(pred: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (await pred()) return true;
   return pred();
@@ -70,7 +55,7 @@ async function until(pred: () => boolean | Promise<boolean>, ms: number): Promis
 
 pgTest('dashboard.pg pages: queues, jobs, dead jobs and their errors, schedules, streams, workers, notifications, history', async (t) => {
   const { db, ids } = await seeded(t);
-  const { url } = await serve(t, db);
+  const { url } = await serveDatabase(t, db);
   const b = new Browserish();
   const overview = await b.fetch(`${url}/`);
   t.is(overview.status, 200);
@@ -116,7 +101,7 @@ pgTest('dashboard.pg pages: queues, jobs, dead jobs and their errors, schedules,
 
 pgTest('dashboard.pg actions: cancel, run now, requeue, pause, requeue all and purge change the database', async (t) => {
   const { db, ids } = await seeded(t);
-  const { url } = await serve(t, db);
+  const { url } = await serveDatabase(t, db);
   const b = new Browserish();
   const csrf = Browserish.csrf((await b.fetch(`${url}/`)).body);
   const post = (path: string, form: Record<string, string> = {}) => b.fetch(`${url}${path}`, { form: { _csrf: csrf, back: '/', ...form } });
@@ -150,14 +135,8 @@ pgTest('dashboard.pg actions: cancel, run now, requeue, pause, requeue all and p
 
 pgTest('dashboard.pg live: a page is updated after an enqueue from another process, woken by LISTEN', async (t) => {
   const { url: dbUrl, db } = await seeded(t);
-  const { url, handler } = await serve(t, db);
-  const events: string[] = [];
-  const req = get(`${url}/events?view=${encodeURIComponent('/')}`, (res) => {
-    t.is(res.headers['content-type'], 'text/event-stream; charset=utf-8');
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => events.push(d));
-  });
-  t.teardown(() => req.destroy());
+  const { url, handler } = await serveDatabase(t, db);
+  const { events, req } = liveEvents(t, url);
   const updates = () => events.join('').split('event: update').length - 1;
   t.true(await until(() => updates() >= 1, 5000), 'the current view first');
   t.is(handler.livePages, 1);
@@ -173,7 +152,7 @@ pgTest('dashboard.pg live: a page is updated after an enqueue from another proce
 
 pgTest('dashboard.pg readOnly: no forms, every POST refused with 403 and nothing changes', async (t) => {
   const { db, ids } = await seeded(t);
-  const { url } = await serve(t, db, { readOnly: true });
+  const { url } = await serveDatabase(t, db, { readOnly: true });
   const b = new Browserish();
   const page = await b.fetch(`${url}/queues/emails?state=dead`);
   t.is(page.status, 200);
