@@ -164,10 +164,12 @@ for (const e of engines) {
     // Starting a child (tsx, the client) takes long on a loaded machine: count from its ready line.
     await doomed.waitFor((l) => l.kind === 'ready', 60_000);
     await until('6 started', () => doomed.lines.filter((l) => l.kind === 'started').length === 6, 20_000);
+    // A second worker whose handler is quick, ready before the kill (so the time measured is the
+    // rescue, not a child's start): the rescued jobs run again (attempt 2) and finish.
+    const rescuer = fixtureChild(t, 'matrix-task-worker', args(target, 'work', '6', 'rescuer'));
+    await rescuer.waitFor((l) => l.kind === 'ready', 60_000);
     await doomed.kill('SIGKILL');
     const killedAt = Date.now();
-    // A second worker whose handler is quick: the rescued jobs run again (attempt 2) and finish.
-    const rescuer = fixtureChild(t, 'matrix-task-worker', args(target, 'work', '6', 'rescuer'));
     const values = await Promise.all(handles.map((h: { get: (o: object) => Promise<unknown> }) => h.get({ timeoutMs: 20_000 }).catch((err: Error) => err.message)));
     t.log(`6 jobs of the killed worker finished elsewhere ${Date.now() - killedAt} ms after the kill`);
     t.true(Date.now() - killedAt < 15_000);
