@@ -3,8 +3,14 @@
 --
 -- The claim: one statement takes up to n lapsed claims (oldest lapse first,
 -- through _honker_live_processing_deadline) and up to n due pending rows (best
--- first, through _honker_live_ready), both FOR UPDATE SKIP LOCKED, merges them
--- best first (priority DESC, run_at, id) and claims the first n. Concurrent
+-- first, through _honker_live_ready level by level: one seek finds the next
+-- lower pending priority, one range scan takes its due rows and stops at its
+-- first future row, so scheduled rows of a higher priority are never walked),
+-- both FOR UPDATE SKIP LOCKED, merges them best first (priority DESC, run_at,
+-- id) and claims the first n. _honker_live_ready is the only index of pending
+-- rows (schema 3): with a second one on (queue, run_at) the planner, before
+-- the first ANALYZE of a fast-growing table, read a burst through it and
+-- sorted every due row on each claim (a 20,000-job drain ran 2x slower). Concurrent
 -- claimers never wait on each other and never take the same row: a row one
 -- of them locked is skipped by the others. Expired rows (expires_at <= now)
 -- are skipped, left to honker_sweep_expired; lapsed claims without attempts
@@ -55,16 +61,26 @@ BEGIN
     PERFORM honker_history_count(p_queue, v_now, 0, 0, v_buried);
   END IF;
 
-  WITH lapsed AS (
+  WITH RECURSIVE levels(p) AS (
+    SELECT (SELECT priority FROM _honker_live WHERE queue = p_queue AND state = 'pending'
+      ORDER BY priority DESC LIMIT 1)
+    UNION ALL
+    SELECT (SELECT priority FROM _honker_live WHERE queue = p_queue AND state = 'pending' AND priority < levels.p
+      ORDER BY priority DESC LIMIT 1) FROM levels WHERE levels.p IS NOT NULL),
+  lapsed AS (
     SELECT id, priority, run_at FROM _honker_live
     WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now
       AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > v_now)
     ORDER BY claim_expires_at LIMIT p_n FOR UPDATE SKIP LOCKED),
+  -- Levels are read highest first and each level's rows in claim order, so
+  -- the first n rows out are the best n; only the rows read are locked.
   due AS (
-    SELECT id, priority, run_at FROM _honker_live
-    WHERE queue = p_queue AND state = 'pending' AND run_at <= v_now
-      AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > v_now)
-    ORDER BY priority DESC, run_at, id LIMIT p_n FOR UPDATE SKIP LOCKED),
+    SELECT d.id, d.priority, d.run_at FROM levels CROSS JOIN LATERAL (
+      SELECT id, priority, run_at FROM _honker_live
+      WHERE queue = p_queue AND state = 'pending' AND priority = levels.p AND run_at <= v_now
+        AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > v_now)
+      ORDER BY run_at, id LIMIT p_n FOR UPDATE SKIP LOCKED) d
+    WHERE levels.p IS NOT NULL LIMIT p_n),
   pick AS (
     SELECT id FROM (SELECT * FROM lapsed UNION ALL SELECT * FROM due) c
     ORDER BY priority DESC, run_at, id LIMIT p_n),
@@ -85,21 +101,33 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
   v_now bigint := honker_now();
   v_next bigint := 0;
+  v_due boolean;
   v_future bigint;
   v_lapse bigint;
   v_at bigint;
 BEGIN
   PERFORM honker_check_name('honker_queue_next_claim_at', 'queue', p_queue);
-  IF EXISTS (SELECT 1 FROM _honker_live WHERE queue = p_queue AND state = 'pending' AND run_at <= v_now
-               AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > v_now)) THEN
-    v_next := v_now;
-  END IF;
+  -- The pending parts level by level, as the claim reads them.
+  WITH RECURSIVE levels(p) AS (
+    SELECT (SELECT priority FROM _honker_live WHERE queue = p_queue AND state = 'pending'
+      ORDER BY priority DESC LIMIT 1)
+    UNION ALL
+    SELECT (SELECT priority FROM _honker_live WHERE queue = p_queue AND state = 'pending' AND priority < levels.p
+      ORDER BY priority DESC LIMIT 1) FROM levels WHERE levels.p IS NOT NULL)
+  SELECT
+    -- A scalar subquery per level (a plain EXISTS became a hash join reading every due row).
+    EXISTS (SELECT 1 FROM levels WHERE levels.p IS NOT NULL AND (SELECT true FROM _honker_live
+      WHERE queue = p_queue AND state = 'pending' AND priority = levels.p AND run_at <= v_now
+        AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > v_now) LIMIT 1)),
+    (SELECT min((SELECT run_at FROM _honker_live WHERE queue = p_queue AND state = 'pending'
+      AND priority = levels.p AND run_at > v_now AND attempts < max_attempts
+      AND (expires_at IS NULL OR expires_at > run_at) ORDER BY run_at LIMIT 1)) FROM levels WHERE levels.p IS NOT NULL)
+    INTO v_due, v_future;
+  IF v_due THEN v_next := v_now; END IF;
   SELECT claim_expires_at INTO v_lapse FROM _honker_live WHERE queue = p_queue AND state = 'processing'
     AND (expires_at IS NULL OR expires_at > greatest(claim_expires_at + 1, v_now))
     ORDER BY claim_expires_at LIMIT 1;
   IF v_next = 0 THEN
-    SELECT run_at INTO v_future FROM _honker_live WHERE queue = p_queue AND state = 'pending' AND run_at > v_now
-      AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > run_at) ORDER BY run_at LIMIT 1;
     v_next := coalesce(v_future, 0);
     IF v_lapse IS NOT NULL THEN
       v_at := CASE WHEN v_lapse < v_now THEN v_now ELSE v_lapse + 1 END;

@@ -18,8 +18,9 @@
 --     _honker_stream."offset" is quoted (OFFSET is a keyword);
 --   - the indexes serve the functions of pg/ (no need to keep honker 0.4's
 --     own statements fast here: only the SQLite file format is shared):
---     _honker_live_ready (pending rows in claim order), _honker_live_pending_deadline
---     (the next run_at), _honker_live_processing_deadline (lapsed claims),
+--     _honker_live_ready (pending rows in claim order, and per priority level
+--     the next run_at: the only index of pending rows, pg/queue_claim.sql
+--     says why), _honker_live_processing_deadline (lapsed claims),
 --     _honker_live_unique (deduplicated enqueue), _honker_dead_queue;
 --   - _honker_history (schema 2) has a shard column in its key: concurrent
 --     settles of one queue in one minute write different rows, summed on
@@ -32,8 +33,9 @@ CREATE OR REPLACE FUNCTION honker_bootstrap() RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
   -- Bump when the DDL below changes, and migrate: 1 the first schema; 2 adds _honker_history
-  -- (a new table: CREATE TABLE IF NOT EXISTS is the whole migration).
-  c_version constant integer := 2;
+  -- (a new table: CREATE TABLE IF NOT EXISTS is the whole migration); 3 drops
+  -- _honker_live_pending_deadline (its work is done by _honker_live_ready, level by level).
+  c_version constant integer := 3;
   v_stored integer;
 BEGIN
   IF to_regclass('_honker_meta') IS NOT NULL THEN
@@ -62,7 +64,7 @@ BEGIN
     unique_key text,
     last_error text);
   CREATE INDEX IF NOT EXISTS _honker_live_ready ON _honker_live (queue, priority DESC, run_at, id) WHERE state = 'pending';
-  CREATE INDEX IF NOT EXISTS _honker_live_pending_deadline ON _honker_live (queue, run_at) WHERE state = 'pending';
+  DROP INDEX IF EXISTS _honker_live_pending_deadline;
   CREATE INDEX IF NOT EXISTS _honker_live_processing_deadline ON _honker_live (queue, claim_expires_at) WHERE state = 'processing';
   CREATE UNIQUE INDEX IF NOT EXISTS _honker_live_unique ON _honker_live (queue, unique_key) WHERE unique_key IS NOT NULL;
 

@@ -117,11 +117,11 @@ pgTest('history: while one session holds its ack uncommitted, other sessions ack
   t.true(rows >= 3 && rows <= 4, `a row per concurrent transaction, summed on read (got ${rows})`);
 });
 
-pgTest('history: a schema 1 database gets _honker_history and schema version 2 from honker_bootstrap', async (t) => {
+pgTest('history: a schema 1 database gets _honker_history and the current schema version from honker_bootstrap', async (t) => {
   const { c } = await fresh(t);
   await c.query('DROP TABLE _honker_history');
   await c.query("UPDATE _honker_meta SET value = '1' WHERE key = 'schema_version'");
   t.is(await value(c, 'SELECT honker_bootstrap() AS v'), 1);
-  t.is(await value(c, "SELECT value AS v FROM _honker_meta WHERE key = 'schema_version'"), '2');
+  t.is(await value(c, "SELECT value AS v FROM _honker_meta WHERE key = 'schema_version'"), '3');
   t.is(await value(c, 'SELECT honker_history(NULL, 0) AS v'), '[]');
 });
