@@ -115,7 +115,7 @@ END $$;
 
 -- A live row as honker_get_job's JSON object.
 CREATE OR REPLACE FUNCTION honker_live_json(l _honker_live) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT '{"id":' || l.id || ',"queue":' || honker_json_str(l.queue) || ',"payload":' || honker_json_str(l.payload)
     || ',"state":' || honker_json_str(l.state) || ',"priority":' || l.priority || ',"run_at":' || l.run_at
     || ',"worker_id":' || honker_json_str(l.worker_id) || ',"claim_expires_at":' || honker_json_int(l.claim_expires_at)
@@ -125,7 +125,7 @@ $$;
 
 -- A dead row as honker_dead_get's JSON object.
 CREATE OR REPLACE FUNCTION honker_dead_json(d _honker_dead) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT '{"id":' || d.id || ',"queue":' || honker_json_str(d.queue) || ',"payload":' || honker_json_str(d.payload)
     || ',"priority":' || d.priority || ',"run_at":' || d.run_at || ',"attempts":' || d.attempts
     || ',"max_attempts":' || d.max_attempts || ',"last_error":' || honker_json_str(d.last_error)

@@ -33,6 +33,9 @@ DECLARE
   v_out text;
   v_checked text;
   v_buried bigint;
+  v_lapsed boolean;
+  v_queue_json text;
+  v_worker_json text;
 BEGIN
   IF p_queue IS NULL OR p_queue = '' THEN PERFORM honker_check_name('honker_claim_batch', 'queue', p_queue); END IF;
   IF p_worker_id IS NULL OR p_worker_id = '' OR honker_is_blank(p_worker_id) THEN
@@ -44,6 +47,9 @@ BEGIN
   END IF;
   v_until := honker_add_seconds('honker_claim_batch', 'visibility_timeout_s', v_now, p_visibility_timeout_s);
   IF p_n = 0 THEN RETURN '[]'; END IF;
+  -- The parts of each job's JSON that are the same for every job, made once.
+  v_queue_json := ',"queue":' || honker_json_str(p_queue) || ',"payload":';
+  v_worker_json := ',"worker_id":' || honker_json_str(p_worker_id) || ',"attempts":';
 
   -- Worker liveness: at most once a second per session (a read of _honker_workers).
   v_checked := current_setting('honker.rescue_checked_at', true);
@@ -53,7 +59,8 @@ BEGIN
   END IF;
 
   -- Lapsed claims on their final attempt: dead (and counted, pg/history.sql).
-  IF EXISTS (SELECT 1 FROM _honker_live WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now) THEN
+  v_lapsed := EXISTS (SELECT 1 FROM _honker_live WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now);
+  IF v_lapsed THEN
     SELECT count(*) INTO v_buried FROM (SELECT honker_bury(id, 'max attempts exceeded', v_now) FROM (
       SELECT id FROM _honker_live WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now
         AND attempts >= max_attempts AND (expires_at IS NULL OR expires_at > v_now)
@@ -67,9 +74,9 @@ BEGIN
     UNION ALL
     SELECT (SELECT priority FROM _honker_live WHERE queue = p_queue AND state = 'pending' AND priority < levels.p
       ORDER BY priority DESC LIMIT 1) FROM levels WHERE levels.p IS NOT NULL),
-  lapsed AS (
+  lapsed AS (  -- read only when the check above found a lapsed claim
     SELECT id, priority, run_at FROM _honker_live
-    WHERE queue = p_queue AND state = 'processing' AND claim_expires_at < v_now
+    WHERE v_lapsed AND queue = p_queue AND state = 'processing' AND claim_expires_at < v_now
       AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > v_now)
     ORDER BY claim_expires_at LIMIT p_n FOR UPDATE SKIP LOCKED),
   -- Levels are read highest first and each level's rows in claim order, so
@@ -89,9 +96,8 @@ BEGIN
       attempts = l.attempts + 1
     FROM pick WHERE l.id = pick.id
     RETURNING l.id, l.priority, l.run_at, l.payload, l.attempts)
-  SELECT '[' || coalesce(string_agg('{"id":' || id || ',"queue":' || honker_json_str(p_queue) || ',"payload":'
-      || honker_json_str(payload) || ',"worker_id":' || honker_json_str(p_worker_id) || ',"attempts":' || attempts
-      || ',"claim_expires_at":' || v_until || '}', ',' ORDER BY priority DESC, run_at, id), '') || ']'
+  SELECT '[' || coalesce(string_agg('{"id":' || id || v_queue_json || honker_json_str(payload) || v_worker_json
+      || attempts || ',"claim_expires_at":' || v_until || '}', ',' ORDER BY priority DESC, run_at, id), '') || ']'
     INTO v_out FROM claimed;
   RETURN v_out;
 END $$;
