@@ -10,6 +10,8 @@ import { tempDbPath } from './helpers/db.js';
 import { Browserish, HOSTILE_IMG, HOSTILE_SCRIPT, liveEvents, seed, serve } from './helpers/dashboard.js';
 import { open } from '../src/index.js';
 import { assetSizes } from '../src/dashboard/assets.js';
+import { sqlData } from '../src/dashboard/data.js';
+import { engineOf } from '../src/dashboard/engine.js';
 
 const PAGES = ['/', '/queues/emails', '/queues/emails?state=dead', '/queues/emails?state=scheduled', '/jobs/4', '/jobs/5', '/jobs/7', '/schedules', '/streams', '/workers', '/notifications?channel=orders'];
 
@@ -118,6 +120,21 @@ test('dashboard.actions: requeue all moves every dead job back in batches, cance
   t.true(q.getJob(later)!.runAt <= Math.floor(Date.now() / 1000) + 1);
   t.is((await b.fetch(`${url}/jobs/${gone}/cancel`, { form: { _csrf: csrf, back: '/' } })).status, 303);
   t.is(q.getJob(gone), null);
+});
+
+test('dashboard.actions: a requeue batch commits before any other code runs, so no write of another request joins it', async (t) => {
+  const db = open(tempDbPath(t));
+  t.teardown(() => db.close());
+  const q = db.queue('bulk', { maxAttempts: 1 });
+  for (let i = 0; i < 3; i++) q.enqueue(i);
+  for (const j of q.claimBatch('w', 3)) j.fail('no');
+  const data = sqlData(engineOf(db));
+  const moved = data.requeueBatch('bulk', 500);
+  // What another request's handler would run next: it must not find a transaction open.
+  t.false(db.raw.inTransaction, 'the batch committed before requeueBatch returned');
+  t.is(await moved, 3);
+  t.like(q.stats(), { dead: 0, pending: 3 });
+  t.is(await data.requeueBatch('bulk', 500), -1);
 });
 
 test('dashboard.readOnly: no forms, every POST refused with a message', async (t) => {

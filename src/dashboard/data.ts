@@ -122,8 +122,12 @@ export interface DashboardSql {
   call(fn: string, args?: readonly unknown[]): Promise<unknown>;
   /** The database's clock, unix seconds. */
   now(): Promise<number>;
-  /** fn inside one transaction: the calls it makes through this object commit together. */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Requeue up to n of queue's newest dead jobs (honker_dead_list, then
+   * honker_dead_requeue each) in one transaction; how many moved (-1: none
+   * left). Per engine: a SQLite transaction cannot span an await.
+   */
+  requeueNewestDead(queue: string, n: number): Promise<number>;
 }
 
 /** DashboardData over an engine's SQL calls (see the file header). */
@@ -160,13 +164,7 @@ export function sqlData(sql: DashboardSql): DashboardData {
     cancel: (id) => one('honker_cancel', id),
     runNow: (id) => one('honker_run_now', id),
     requeue: (id) => one('honker_dead_requeue', id),
-    requeueBatch: (queue, n) =>
-      sql.transaction(async () => {
-        const rows = await json<Array<{ id: number }>>('honker_dead_list', queue, n);
-        let moved = 0;
-        for (const row of rows) moved += Number(await sql.call('honker_dead_requeue', [row.id]));
-        return rows.length === 0 ? -1 : moved;
-      }),
+    requeueBatch: (queue, n) => sql.requeueNewestDead(queue, n),
     purge: async (queue) => Number(await sql.call('honker_dead_purge', [queue, 0])),
     pause: (name) => one('honker_scheduler_pause', name),
     resume: (name) => one('honker_scheduler_resume', name),

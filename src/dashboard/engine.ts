@@ -37,6 +37,7 @@ export interface PostgresDashboardDatabase {
   readonly isOpen: boolean;
   /** The first column of the first row of one statement. */
   value(text: string, values?: unknown[]): Promise<unknown>;
+  /** fn inside BEGIN … COMMIT; value() calls made inside it join the transaction. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** A wake source woken by commits that notify one of keys (LISTEN). */
   subscribe(keys: readonly string[]): Promise<LiveSource>;
@@ -65,22 +66,15 @@ function sqliteEngine(db: Connection): DashboardEngine {
     },
     call: async (fn, args) => call(fn, args),
     now: async () => db.sql('SELECT unixepoch()').pluck().get() as number,
-    /**
-     * BEGIN IMMEDIATE … COMMIT around fn. Every call above resolves without
-     * waiting for I/O, so fn (which awaits only these calls) runs to its end
-     * before any other request's code: nothing else joins the transaction.
-     */
-    async transaction<T>(fn: () => Promise<T>): Promise<T> {
-      db.sql('BEGIN IMMEDIATE').run();
-      try {
-        const result = await fn();
-        db.sql('COMMIT').run();
-        return result;
-      } catch (err) {
-        if (db.raw.inTransaction) db.sql('ROLLBACK').run();
-        throw err;
-      }
-    },
+    // Synchronous, inside db.transaction: no other request's code can run (and so write)
+    // between its statements, as it could between the awaits of an async transaction.
+    requeueNewestDead: async (queue, n) =>
+      db.transaction(() => {
+        const rows = JSON.parse(call('honker_dead_list', [queue, n]) as string) as Array<{ id: number }>;
+        let moved = 0;
+        for (const row of rows) moved += Number(call('honker_dead_requeue', [row.id]));
+        return rows.length === 0 ? -1 : moved;
+      }),
     liveSource: async () => ({ closeSignal: db.closeSignal, watcher: () => db.watcher(), close: () => undefined }),
   };
 }
@@ -102,8 +96,14 @@ function postgresEngine(db: PostgresDashboardDatabase): DashboardEngine {
     },
     call,
     now: async () => Number(await db.value('SELECT honker_now() AS v')),
-    // Calls made inside fn join the transaction (PgConnection routes them to its client).
-    transaction: (fn) => db.transaction(() => fn()),
+    // Calls made inside the transaction join it (PgConnection routes them to its client).
+    requeueNewestDead: (queue, n) =>
+      db.transaction(async () => {
+        const rows = JSON.parse((await call('honker_dead_list', [queue, n])) as string) as Array<{ id: number }>;
+        let moved = 0;
+        for (const row of rows) moved += Number(await call('honker_dead_requeue', [row.id]));
+        return rows.length === 0 ? -1 : moved;
+      }),
     liveSource: () => db.subscribe([ANY_WAKE_KEY]),
   };
 }
