@@ -8,8 +8,9 @@
  * refused without one. Without a token, requests must name a loopback host
  * (Host: 127.0.0.1 / localhost / [::1]), so a web page cannot reach it
  * through DNS rebinding. --read-only opens the file read-only and shows no
- * actions; on Postgres it shows no actions and refuses every POST (the
- * connection itself is an ordinary one: give it a read-only role to be sure).
+ * actions; on Postgres it shows no actions, refuses every POST and never
+ * installs or upgrades honker's functions (the connection itself is an
+ * ordinary one: give it a read-only role to be sure).
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -82,7 +83,7 @@ live tail of notifications. Prints its URL.
       );
     }
     const readOnly = p.values['read-only'] === true;
-    const db: HonkerDatabase | PgHonkerDatabase = isUrl(file) ? await openTarget(file) : readOnly ? openReadOnly(file) : writable(file, 5000);
+    const db: HonkerDatabase | PgHonkerDatabase = isUrl(file) ? await openTarget(file, { readOnly }) : readOnly ? openReadOnly(file) : writable(file, 5000);
     const shown = isUrl(file) ? redact(file) : file;
     const handler = dashboard(db, { readOnly, token });
     const server: Server = createServer((req, res) => {

@@ -6,7 +6,8 @@
  *     the results of these SQL calls, read in one go: on a file through
  *     open.ts's read-only connection (nothing created or written); on
  *     Postgres after checking the database has honker's tables (a
- *     database without them is "not a honker database", never installed into);
+ *     database without them is "not a honker database", never installed into),
+ *     with its functions as installed (never upgraded: openPostgres install: false);
  *   withTarget(target, busyMs, async (db) => …)
  *     the client of either engine (open() or openPostgres()), closed after;
  *     the SQLite file is checked as open.ts's writable() checks it.
@@ -26,7 +27,8 @@ export type Call = [fn: string, args: unknown[]];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type PgDb = any;
 
-async function openPg(url: string, mustHaveTables: boolean): Promise<PgDb> {
+/** install false: never install or upgrade honker's functions (read-only commands). */
+async function openPg(url: string, mustHaveTables: boolean, install = true): Promise<PgDb> {
   const { openPostgres } = await import('../postgres/index.js');
   if (mustHaveTables) {
     const pg = (await import('pg')).default;
@@ -43,7 +45,7 @@ async function openPg(url: string, mustHaveTables: boolean): Promise<PgDb> {
     }
   }
   try {
-    return await openPostgres(url);
+    return await openPostgres(url, { install });
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -58,9 +60,12 @@ export function redact(url: string): string {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTargetDb = any;
 
-/** The Postgres client of url (a honker database: checked first); the caller closes it. */
-export function openTarget(url: string): Promise<AnyTargetDb> {
-  return openPg(url, true);
+/**
+ * The Postgres client of url (a honker database: checked first); the caller
+ * closes it. readOnly: honker's functions are used as installed, never upgraded.
+ */
+export function openTarget(url: string, options: { readOnly?: boolean } = {}): Promise<AnyTargetDb> {
+  return openPg(url, true, !options.readOnly);
 }
 
 /** The results of calls, in order (see the header). */
@@ -72,7 +77,7 @@ export async function readValues(target: string, calls: Call[]): Promise<unknown
       ),
     );
   }
-  const db = await openPg(target, true);
+  const db = await openPg(target, true, false);
   try {
     const out: unknown[] = [];
     for (const [fn, args] of calls) {

@@ -31,9 +31,15 @@ import { PgWorker } from './worker.js';
 export interface OpenPostgresOptions {
   /** Connections of the pool openPostgres makes from a URL (default 10); ignored for a pool you pass. */
   poolSize?: number;
+  /**
+   * false: never install or upgrade honker's functions and tables (a
+   * read-only tool): the database must already have them, in whatever
+   * version installed them. Default true.
+   */
+  install?: boolean;
 }
 
-const OPEN_OPTIONS = ['poolSize'] as const;
+const OPEN_OPTIONS = ['poolSize', 'install'] as const;
 
 /** A postgres:// URL without its password, for messages. */
 function redact(url: string): string {
@@ -54,9 +60,16 @@ export const isPostgresUrl = validate.isPostgresUrl;
  * honker's functions and tables on first use (concurrent openers wait for
  * one another). Pass a URL or your own pg.Pool.
  */
+/** For install: false: the database has honker's tables and functions (any version), else an error. */
+async function assertInstalled(client: pg.PoolClient): Promise<void> {
+  const r = await client.query("SELECT to_regclass('_honker_live') IS NOT NULL AND to_regproc('honker_bootstrap') IS NOT NULL AS ok");
+  if (!r.rows[0].ok) throw new Error('honker is not installed there (no _honker_live table), and install: false never installs it');
+}
+
 export async function openPostgres(urlOrPool: string | pg.Pool, options?: OpenPostgresOptions): Promise<PgHonkerDatabase> {
   const opts = validate.options('openPostgres', options, OPEN_OPTIONS);
   const poolSize = validate.optInt('openPostgres', 'poolSize', opts.poolSize, 1) ?? 10;
+  if (opts.install !== undefined && typeof opts.install !== 'boolean') throw validate.invalid('openPostgres', 'install', 'be true or false', opts.install);
   let pool: pg.Pool;
   let owns: boolean;
   let label: string;
@@ -82,7 +95,8 @@ export async function openPostgres(urlOrPool: string | pg.Pool, options?: OpenPo
   try {
     const client = await pool.connect();
     try {
-      await install(client);
+      if (opts.install === false) await assertInstalled(client);
+      else await install(client);
     } finally {
       client.release();
     }

@@ -114,6 +114,37 @@ pgTest('cli on postgres: a database without honker is refused and left empty; th
   t.is(tables.rows[0].n, 0);
 });
 
+pgTest('cli on postgres: read commands and the read-only dashboard use the functions as installed; a writing command upgrades them', async (t) => {
+  const { url, db } = await honkerDb(t);
+  await db.queue('emails').enqueue({ to: 'a' });
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  t.teardown(() => c.end());
+  // What an older honker left: another install version.
+  await c.query("CREATE OR REPLACE FUNCTION honker_install_version() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'older'::text $$");
+  const version = async () => (await c.query('SELECT honker_install_version() AS v')).rows[0].v as string;
+  const stats = await runCli(['stats', url, '--json']);
+  t.is(stats.code, 0, stats.stderr);
+  t.like(JSON.parse(stats.stdout)[0], { queue: 'emails', pending: 1 });
+  t.is((await runCli(['jobs', url, 'emails', '--json'])).code, 0);
+  t.is(await version(), 'older', 'stats and jobs changed nothing');
+  const dash = cliChild(t, ['dashboard', url, '--port', '0', '--read-only']);
+  t.regex(await dash.nextMatching((l) => l.startsWith('honker dashboard:'), 20_000), /\(read-only\)/);
+  t.is(await version(), 'older', 'the read-only dashboard changed nothing');
+  dash.proc.kill('SIGINT');
+  t.is(await new Promise<number | null>((resolve) => dash.proc.once('exit', (code) => resolve(code))), 0);
+  t.is((await runCli(['enqueue', url, 'emails', '{"to":"b"}'])).code, 0);
+  t.not(await version(), 'older', 'a writing command brought the functions up to date');
+
+  const empty = await harness.database(t);
+  const err = await t.throwsAsync(openPostgres(empty, { install: false }));
+  t.regex(err!.message, /honker is not installed there .*install: false never installs it/);
+  const e = new pg.Client({ connectionString: empty });
+  await e.connect();
+  t.teardown(() => e.end());
+  t.is((await e.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n, 0, 'nothing installed');
+});
+
 pgTest('cli on postgres: the dashboard on a URL it cannot reach fails with one line, without the password', async (t) => {
   const r = await runCli(['dashboard', 'postgres://nobody:secret@127.0.0.1:1/none', '--port', '0']);
   t.is(r.code, 1);
