@@ -5,16 +5,18 @@
  * What is copied, ids kept: live jobs (state, attempts, run_at, priority,
  * expiry, unique key, claim), dead letters with their error, each attempt's
  * error, schedules (with their next boundary and paused state), streams with
- * their consumers' offsets, and results. Not copied: notifications (a
- * listener of the old file has nothing to resume on the new database),
- * locks, rate-limit windows, the worker registry and the dashboard's history.
+ * their consumers' offsets, results and the dashboard's history (per queue
+ * and minute). Not copied: notifications (a listener of the old file has
+ * nothing to resume on the new database), locks, rate-limit windows and the
+ * worker registry.
  *
  * This is a copy of storage, not of behaviour, so it reads and writes the
  * tables themselves (the one place in src/ that names them): the SQL surface
  * has no call that writes a job's attempts or a claim as they are. The file is
- * read in one snapshot (open.ts's read-only connection, nothing written); the
- * target gets honker installed (openPostgres) and everything in one
- * transaction, so a failed run leaves it as it was.
+ * read in one snapshot (open.ts's withReadSnapshot: a read-only connection,
+ * nothing written), in pages of BATCH rows by key, so memory stays flat
+ * however large the file; the target gets honker installed (openPostgres)
+ * and everything in one transaction, so a failed run leaves it as it was.
  *
  * Safety: a target that holds honker rows is refused unless it holds a
  * previous migration of the same file (re-run) or --force is given. A re-run
@@ -30,17 +32,23 @@ import type pg from 'pg';
 import { out, parse, type Command } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import * as fmt from './format.js';
-import { withReadOnly } from './open.js';
+import { withReadSnapshot } from './open.js';
 import { isUrl, redact } from './target.js';
 
 type Row = Record<string, unknown>;
 
-/** A copied table: its name on both engines, its key (rows whose key exists are skipped) and its columns. */
+/**
+ * A copied table: its name on both engines, its key (read in that order; rows whose key exists
+ * are skipped) and its columns; `constants` are columns only the Postgres table has, with the
+ * value every copied row gets (then `conflict` is the Postgres key).
+ */
 interface Table {
   name: string;
   label: string;
   key: string[];
   columns: string[];
+  constants?: Record<string, number>;
+  conflict?: string[];
 }
 
 const TABLES: Table[] = [
@@ -66,6 +74,15 @@ const TABLES: Table[] = [
   { name: '_honker_stream', label: 'stream events', key: ['offset'], columns: ['offset', 'topic', 'key', 'payload', 'created_at'] },
   { name: '_honker_stream_consumers', label: 'stream consumers', key: ['name', 'topic'], columns: ['name', 'topic', 'offset'] },
   { name: '_honker_results', label: 'results', key: ['job_id'], columns: ['job_id', 'value', 'created_at', 'expires_at'] },
+  {
+    // Postgres shards a queue's minute over rows (pg/history.sql); reads sum them, so one row is the copy.
+    name: '_honker_history',
+    label: 'history minutes',
+    key: ['minute', 'queue'],
+    columns: ['minute', 'queue', 'completed', 'failed', 'dead'],
+    constants: { shard: 0 },
+    conflict: ['minute', 'queue', 'shard'],
+  },
 ];
 
 /** Rows per INSERT statement. */
@@ -79,8 +96,8 @@ export const migrate: Command = {
 Copies a honker SQLite file into a Postgres database (honker is installed
 there if missing): live jobs with their state, attempts, run_at, priority,
 expiry and unique key; dead jobs with their errors; schedules; streams with
-their consumers' offsets; results. Ids are kept. Notifications, locks and
-rate-limit windows are not copied. Stop the file's workers first: a job
+their consumers' offsets; results; the dashboard's history. Ids are kept.
+Notifications, locks and rate-limit windows are not copied. Stop the file's workers first: a job
 acked on the file after the copy is still live on Postgres, and a job
 claimed when copied is taken on Postgres once its visibility timeout lapses.
 
@@ -98,8 +115,7 @@ stderr; the counts per table are printed at the end (--json: as JSON).`,
     if (!isUrl(url)) throw new UsageError(`the target must be a postgres:// or postgresql:// URL (got '${url}')`, true);
     const source = path.resolve(file);
 
-    const rows = readSource(file);
-    const report = await copy(url, source, rows, p.values.force === true);
+    const report = await copy(url, file, source, p.values.force === true);
     if (o.json) fmt.writeJson(report);
     else {
       for (const t of TABLES) {
@@ -112,28 +128,33 @@ stderr; the counts per table are printed at the end (--json: as JSON).`,
   },
 };
 
-/** Every table's rows, read in one snapshot; a column or table an older file lacks reads as null or empty. */
-function readSource(file: string): { rows: Map<string, Row[]>; sequences: Map<string, number> } {
-  return withReadOnly(file, (raw) => {
-    const has = (table: string) => raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
-    if (!has('_honker_live')) throw new CliError(`${file}: not a honker database (it has no _honker_live table)`);
-    const rows = new Map<string, Row[]>();
-    for (const t of TABLES) {
-      if (!has(t.name)) {
-        rows.set(t.name, []);
-        continue;
-      }
-      const present = new Set((raw.prepare(`SELECT name FROM pragma_table_info('${t.name}')`).pluck().all() as string[]));
-      const cols = t.columns.map((c) => (present.has(c) ? `"${c}"` : `NULL AS "${c}"`)).join(', ');
-      rows.set(t.name, raw.prepare(`SELECT ${cols} FROM ${t.name} ORDER BY ${t.key.map((k) => `"${k}"`).join(', ')}`).all() as Row[]);
-    }
-    return { rows, sequences: autoincrement(raw, has) };
-  });
+function hasTable(raw: Database.Database, table: string): boolean {
+  return raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+}
+
+/** The file's rows of table t in key order, BATCH at a time (keyset pages); a column an older file lacks reads as null. */
+function* pages(raw: Database.Database, t: Table): Generator<Row[]> {
+  if (!hasTable(raw, t.name)) return;
+  const present = new Set(raw.prepare(`SELECT name FROM pragma_table_info('${t.name}')`).pluck().all() as string[]);
+  const cols = t.columns.map((c) => (present.has(c) ? `"${c}"` : `NULL AS "${c}"`)).join(', ');
+  const keys = t.key.map((k) => `"${k}"`).join(', ');
+  const first = raw.prepare(`SELECT ${cols} FROM ${t.name} ORDER BY ${keys} LIMIT ${BATCH}`);
+  const after = raw.prepare(`SELECT ${cols} FROM ${t.name} WHERE (${keys}) > (${t.key.map(() => '?').join(', ')}) ORDER BY ${keys} LIMIT ${BATCH}`);
+  for (let rows = first.all() as Row[]; rows.length > 0; ) {
+    yield rows;
+    if (rows.length < BATCH) return;
+    const last = rows[rows.length - 1]!;
+    rows = after.all(...t.key.map((k) => last[k])) as Row[];
+  }
+}
+
+function rowCount(raw: Database.Database, t: Table): number {
+  return hasTable(raw, t.name) ? (raw.prepare(`SELECT count(*) FROM ${t.name}`).pluck().get() as number) : 0;
 }
 
 /** sqlite_sequence: the highest id AUTOINCREMENT ever gave (a deleted job's id is never reused). */
-function autoincrement(raw: Database.Database, has: (t: string) => boolean): Map<string, number> {
-  if (!has('sqlite_sequence')) return new Map();
+function autoincrement(raw: Database.Database): Map<string, number> {
+  if (!hasTable(raw, 'sqlite_sequence')) return new Map();
   const rows = raw.prepare('SELECT name, seq FROM sqlite_sequence').all() as Array<{ name: string; seq: number }>;
   return new Map(rows.map((r) => [r.name, Number(r.seq)]));
 }
@@ -143,54 +164,60 @@ interface Report {
   tables: Record<string, { copied: number; skipped: number }>;
 }
 
-async function copy(url: string, source: string, src: ReturnType<typeof readSource>, force: boolean): Promise<Report> {
-  const { openPostgres } = await import('../postgres/index.js');
-  let db;
-  try {
-    db = await openPostgres(url); // installs honker when missing
-  } catch (err) {
-    throw new CliError(`cannot open ${redact(url)}: ${(err as Error).message}`);
-  }
-  const progress = process.stderr.isTTY === true;
-  const report: Report = { source, tables: {} };
-  try {
-    await db.transaction(async (view) => {
-      const tx = view.client!;
-      // One migration at a time into a database: a second waits here, then sees the first's rows.
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext('honker migrate'))");
-      const mark = (await tx.query('SELECT value FROM _honker_meta WHERE key = $1', [MARK])).rows[0]?.value as string | undefined;
-      const held: string[] = [];
-      for (const t of TABLES) {
-        const n = Number((await tx.query(`SELECT count(*) AS n FROM ${t.name}`)).rows[0].n);
-        if (n > 0) held.push(`${n} ${t.label}`);
-      }
-      if (held.length > 0 && mark !== source && !force) {
-        const what = held.slice(0, 3).join(', ');
-        throw new CliError(
-          `${redact(url)} already holds honker data (${what})${mark ? `, migrated from ${mark}` : ''}: give --force to copy into it anyway`,
-        );
-      }
-      for (const t of TABLES) {
-        const rows = src.rows.get(t.name)!;
-        let copied = 0;
-        for (let i = 0; i < rows.length; i += BATCH) {
-          copied += await insert(tx, t, rows.slice(i, i + BATCH));
-          if (progress) process.stderr.write(`\r${t.label}: ${Math.min(i + BATCH, rows.length)}/${rows.length}`);
+async function copy(url: string, file: string, source: string, force: boolean): Promise<Report> {
+  return withReadSnapshot(file, async (raw, unchanged) => {
+    const { openPostgres } = await import('../postgres/index.js');
+    let db;
+    try {
+      db = await openPostgres(url); // installs honker when missing
+    } catch (err) {
+      throw new CliError(`cannot open ${redact(url)}: ${(err as Error).message}`);
+    }
+    const progress = process.stderr.isTTY === true;
+    const report: Report = { source, tables: {} };
+    try {
+      await db.transaction(async (view) => {
+        const tx = view.client!;
+        // One migration at a time into a database: a second waits here, then sees the first's rows.
+        await tx.query("SELECT pg_advisory_xact_lock(hashtext('honker migrate'))");
+        const mark = (await tx.query('SELECT value FROM _honker_meta WHERE key = $1', [MARK])).rows[0]?.value as string | undefined;
+        const held: string[] = [];
+        for (const t of TABLES) {
+          const n = Number((await tx.query(`SELECT count(*) AS n FROM ${t.name}`)).rows[0].n);
+          if (n > 0) held.push(`${n} ${t.label}`);
         }
-        if (progress && rows.length > 0) process.stderr.write('\n');
-        report.tables[t.label] = { copied, skipped: rows.length - copied };
-      }
-      await moveSequences(tx, src.sequences);
-      await tx.query('INSERT INTO _honker_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [MARK, source]);
-      // Woken at commit: workers and schedulers already waiting on this database look now.
-      const queues = new Set(src.rows.get('_honker_live')!.map((r) => r.queue as string));
-      for (const q of queues) await tx.query("SELECT honker_wake('q', $1)", [q]);
-      await tx.query("SELECT honker_wake('c', 'schedule')");
-    });
-  } finally {
-    await db.close();
-  }
-  return report;
+        if (held.length > 0 && mark !== source && !force) {
+          const what = held.slice(0, 3).join(', ');
+          throw new CliError(
+            `${redact(url)} already holds honker data (${what})${mark ? `, migrated from ${mark}` : ''}: give --force to copy into it anyway`,
+          );
+        }
+        const queues = new Set<string>();
+        for (const t of TABLES) {
+          const total = rowCount(raw, t);
+          let read = 0;
+          let copied = 0;
+          for (const rows of pages(raw, t)) {
+            copied += await insert(tx, t, rows);
+            read += rows.length;
+            if (t.name === '_honker_live') for (const r of rows) queues.add(r.queue as string);
+            if (progress) process.stderr.write(`\r${t.label}: ${read}/${total}`);
+          }
+          if (progress && read > 0) process.stderr.write('\n');
+          report.tables[t.label] = { copied, skipped: read - copied };
+        }
+        await moveSequences(tx, autoincrement(raw));
+        unchanged(); // before the commit: a file written meanwhile is not half copied
+        await tx.query('INSERT INTO _honker_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [MARK, source]);
+        // Woken at commit: workers and schedulers already waiting on this database look now.
+        for (const q of queues) await tx.query("SELECT honker_wake('q', $1)", [q]);
+        await tx.query("SELECT honker_wake('c', 'schedule')");
+      });
+    } finally {
+      await db.close();
+    }
+    return report;
+  });
 }
 
 /** INSERT the rows, skipping those whose key is there; resolves with the number inserted. */
@@ -199,7 +226,11 @@ async function insert(tx: pg.ClientBase, t: Table, rows: Row[]): Promise<number>
   const cols = t.columns.map((c) => `"${c}"`).join(', ');
   const typed = t.columns.map((c) => `"${c}" ${/^(payload|queue|state|worker_id|unique_key|last_error|error|name|topic|key|cron_expr|value)$/.test(c) ? 'text' : 'bigint'}`).join(', ');
   const json = JSON.stringify(rows.map((r) => Object.fromEntries(t.columns.map((c) => [c, r[c] ?? null]))));
-  const sql = `INSERT INTO ${t.name} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM json_to_recordset($1::json) AS r(${typed}) ON CONFLICT (${t.key.map((k) => `"${k}"`).join(', ')}) DO NOTHING`;
+  const constants = Object.entries(t.constants ?? {});
+  const into = [cols, ...constants.map(([c]) => `"${c}"`)].join(', ');
+  const values = [cols, ...constants.map(([, v]) => String(Number(v)))].join(', ');
+  const conflict = (t.conflict ?? t.key).map((k) => `"${k}"`).join(', ');
+  const sql = `INSERT INTO ${t.name} (${into}) OVERRIDING SYSTEM VALUE SELECT ${values} FROM json_to_recordset($1::json) AS r(${typed}) ON CONFLICT (${conflict}) DO NOTHING`;
   return (await tx.query(sql, [json])).rowCount ?? 0;
 }
 

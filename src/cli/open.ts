@@ -131,6 +131,28 @@ export function withReadOnly<T>(file: string, fn: (raw: Database.Database) => T)
 }
 
 /**
+ * fn on a read-only connection inside one read transaction that stays open across fn's awaits,
+ * so a read in pages sees one snapshot (`honker migrate`). An idle file (no -wal) is read
+ * immutable, as withReadOnly does; then `unchanged()` throws if a writer came since the open
+ * (fn calls it before acting on what it read: the read cannot be retried once acted on).
+ */
+export async function withReadSnapshot<T>(file: string, fn: (raw: Database.Database, unchanged: () => void) => Promise<T>): Promise<T> {
+  mustExist(file);
+  const stamp = idleStamp(file);
+  const raw = readOnly(file, stamp !== undefined);
+  const unchanged = (): void => {
+    if (stamp !== undefined && idleStamp(file) !== stamp) throw new CliError(`${file} was written while it was read: stop the processes that write it, then run again`);
+  };
+  try {
+    raw.exec('BEGIN');
+    raw.prepare('SELECT count(*) FROM sqlite_master').get(); // a read transaction's snapshot starts at its first read
+    return await fn(raw, unchanged);
+  } finally {
+    raw.close(); // ends the read transaction
+  }
+}
+
+/**
  * Check file read-only (withReadOnly), then whether this user may write it, then open it with
  * the client; its writes wait busyTimeoutMs for another process's write lock.
  */

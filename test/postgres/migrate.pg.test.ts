@@ -61,6 +61,7 @@ const READS: Array<[string, unknown[]]> = [
   ['honker_stream_read_since(?1, 0, 100)', ['events']],
   ['honker_stream_get_offset(?1, ?2)', ['billing', 'events']],
   ['honker_result_get(4242)', []],
+  ['honker_history(NULL, 0)', []],
 ];
 
 async function readsOf(file: string, url: string): Promise<{ lite: string[]; pg: string[] }> {
@@ -88,7 +89,7 @@ pgTest('cli migrate: a populated file reads the same on Postgres; a worker proce
   const url = await target(t);
   const r = await runCli(['migrate', file, url]);
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stdout, /^live jobs: 9 copied\ndead jobs: 1 copied\nattempt errors: 2 copied\nschedules: 2 copied\nstream events: 3 copied\nstream consumers: 1 copied\nresults: 1 copied\nmigrated /);
+  t.regex(r.stdout, /^live jobs: 9 copied\ndead jobs: 1 copied\nattempt errors: 2 copied\nschedules: 2 copied\nstream events: 3 copied\nstream consumers: 1 copied\nresults: 1 copied\nhistory minutes: [12] copied\nmigrated /);
   const { lite, pg: onPg } = await readsOf(file, url);
   t.deepEqual(onPg, lite);
 
@@ -129,6 +130,38 @@ pgTest('cli migrate: running again copies nothing twice; another database\'s dat
   const forced = await runCli(['migrate', other, url, '--force', '--json']);
   t.is(forced.code, 0, forced.stderr);
   t.deepEqual(JSON.parse(forced.stdout).tables['live jobs'], { copied: 0, skipped: 1 }, 'id 1 is taken there: skipped and counted');
+});
+
+pgTest('cli migrate: tables longer than a page are copied whole, in key order, across page boundaries', async (t) => {
+  const file = tempDbPath(t);
+  const db = open(file);
+  const ids: number[] = [];
+  db.transaction(() => {
+    for (let i = 0; i < 2345; i++) ids.push(db.queue(i % 2 ? 'odd' : 'even').enqueue({ i }));
+    for (let i = 0; i < 1001; i++) db.stream('events').publish({ i });
+  });
+  // Attempt errors keyed (job_id, attempt): 3 attempts each of 400 jobs, 1,200 rows.
+  const flaky = db.queue('flaky', { maxAttempts: 4 });
+  db.transaction(() => {
+    for (let i = 0; i < 400; i++) flaky.enqueue({ i });
+  });
+  for (let attempt = 1; attempt <= 3; attempt++) for (const j of flaky.claimBatch('w', 400)) j.retry({ delayS: 0, error: `attempt ${attempt}` });
+  db.close();
+  const url = await target(t);
+  const r = await runCli(['migrate', file, url, '--json']);
+  t.is(r.code, 0, r.stderr);
+  const tables = JSON.parse(r.stdout).tables as Record<string, { copied: number; skipped: number }>;
+  t.deepEqual(tables['live jobs'], { copied: 2745, skipped: 0 });
+  t.deepEqual(tables['stream events'], { copied: 1001, skipped: 0 });
+  t.deepEqual(tables['attempt errors'], { copied: 1200, skipped: 0 });
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  t.teardown(() => c.end());
+  const got = (await c.query("SELECT id FROM _honker_live WHERE queue IN ('odd', 'even') ORDER BY id")).rows.map((row) => Number(row.id));
+  t.deepEqual(got, ids);
+  t.is(Number((await c.query('SELECT count(DISTINCT (job_id, attempt)) AS n FROM _honker_job_errors')).rows[0].n), 1200);
+  const { lite, pg: onPg } = await readsOf(file, url);
+  t.deepEqual(onPg, lite);
 });
 
 pgTest('cli migrate: bad arguments are usage errors; a missing file or a file that is not honker\'s writes nothing', async (t) => {
