@@ -4,10 +4,13 @@
  * (500 round trips per case, 150 with --quick; HONKER_BENCH_SAMPLES
  * overrides; HONKER_EXT_PATH picks the library, as everywhere).
  *
- * Three cases, each a ping-pong between this process and a child (this file
+ * Four cases, each a ping-pong between this process and a child (this file
  * run with --child), with a random 2–8 ms pause before each ping so every
  * wake starts from an idle event loop, as in production:
  *   socket   the floor: a Unix-socket echo between two Node processes;
+ *   file     the floor of any wake through a file: A appends a line to a file,
+ *            B's fs.watch (inotify) fires, B reads the new bytes and appends
+ *            its answer to a second file that A watches; no SQLite;
  *   notify   A: db.notify('ping', {t}) → B's db.listen('ping') resumes and
  *            answers db.notify('pong', {t}) → A's db.listen('pong') resumes;
  *   queue    A: queue('ping').enqueue({t}) → B's queue.claim() yields the
@@ -19,7 +22,7 @@
  * round trip / 2, on A's clock alone, is printed too as a check on the
  * shared clock. Targets: p50 ≤ 1 ms, p99 ≤ 3 ms (exit code 1 when missed).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, watch, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,10 +37,53 @@ const clock = (): number => performance.timeOrigin + performance.now();
 const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2 + Math.random() * 6));
 type Ping = { i: number; t: number; done?: boolean };
 
+/**
+ * Watch file (fs.watch: inotify) and call onLine(line, now) for each line appended to it,
+ * now stamped when the event arrived; returns a function that stops watching.
+ */
+function tailLines(file: string, onLine: (line: string, now: number) => void): () => void {
+  let offset = 0;
+  let rest = '';
+  const w = watch(file, () => {
+    const now = clock();
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= offset) return;
+      const buf = Buffer.alloc(size - offset);
+      offset += readSync(fd, buf, 0, buf.length, offset);
+      rest += buf.toString();
+    } finally {
+      closeSync(fd);
+    }
+    let nl;
+    while ((nl = rest.indexOf('\n')) >= 0) {
+      const line = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      onLine(line, now);
+    }
+  });
+  return () => w.close();
+}
+
 /* --- child (process B): answers every ping, prints its one-way samples at the end --- */
 
 async function child(mode: string, target: string): Promise<void> {
   const samples: number[] = [];
+  if (mode === 'file') {
+    const stop = tailLines(path.join(target, 'ping.log'), (line, now) => {
+      const msg = JSON.parse(line) as Ping;
+      if (msg.done) {
+        stop();
+        process.stdout.write(JSON.stringify(samples) + '\n');
+        return;
+      }
+      samples.push(now - msg.t);
+      appendFileSync(path.join(target, 'pong.log'), JSON.stringify({ i: msg.i, t: clock() }) + '\n');
+    });
+    process.stdout.write('ready\n');
+    return;
+  }
   if (mode === 'socket') {
     const server = net.createServer((sock) => {
       sock.setNoDelay(true);
@@ -140,6 +186,33 @@ export async function runSocket(dir: string, samples = SAMPLES): Promise<Result>
   return r;
 }
 
+export async function runFile(dir: string, samples = SAMPLES): Promise<Result> {
+  const ping = path.join(dir, 'ping.log');
+  const pong = path.join(dir, 'pong.log');
+  writeFileSync(ping, '');
+  writeFileSync(pong, '');
+  const c = startChild('file', dir);
+  await c.next(); // ready
+  let onLine: ((line: string, now: number) => void) | undefined;
+  const stop = tailLines(pong, (line, now) => onLine?.(line, now));
+  const r: Result = { aToB: [], bToA: [], halfRtt: [] };
+  for (let i = 0; i < samples; i++) {
+    await pause();
+    const sent = clock();
+    const [line, now] = await new Promise<[string, number]>((resolve) => {
+      onLine = (l, n) => resolve([l, n]);
+      appendFileSync(ping, JSON.stringify({ i, t: sent }) + '\n');
+    });
+    r.bToA.push(now - (JSON.parse(line) as Ping).t);
+    r.halfRtt.push((now - sent) / 2);
+  }
+  appendFileSync(ping, JSON.stringify({ i: -1, t: 0, done: true }) + '\n');
+  r.aToB = await c.nextJson<number[]>();
+  await c.finish();
+  stop();
+  return r;
+}
+
 async function runHonker(mode: 'notify' | 'queue', dir: string): Promise<Result> {
   const file = path.join(dir, `${mode}.db`);
   const db: HonkerDatabase = open(file);
@@ -185,6 +258,16 @@ export async function wakeBench(o: BenchOptions): Promise<Section> {
   const socket = all(await runSocket(dir));
   const floor = { 50: pct(socket, 50), 90: pct(socket, 90), 99: pct(socket, 99) };
   for (const p of [50, 90, 99] as const) addRow(s, { name: `Unix socket ping (floor) p${p}`, value: floor[p], unit: 'ms' });
+  const file = all(await runFile(dir));
+  for (const p of [50, 90, 99] as const) {
+    addRow(s, {
+      name: `file append → fs.watch (file floor) p${p}`,
+      value: pct(file, p),
+      unit: 'ms',
+      ratio: pct(file, p) / floor[p],
+      baseline: `socket p${p} (${floor[p].toFixed(2)} ms); ratio = file / socket`,
+    });
+  }
   for (const mode of ['notify', 'queue'] as const) {
     const r = await runHonker(mode, dir);
     const v = all(r);
@@ -202,6 +285,7 @@ export async function wakeBench(o: BenchOptions): Promise<Section> {
     }
   }
   s.notes.push('a random 2–8 ms pause before each ping, so every wake starts from an idle event loop; enqueue → claim includes the claim transaction');
+  s.notes.push('the file floor is what any wake through a file costs in Node (a write, inotify, fs.watch, a read), before SQLite commits or reads anything');
   return s;
 }
 
