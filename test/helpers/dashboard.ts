@@ -65,12 +65,23 @@ export async function serveDatabase(t: ExecutionContext, db: DashboardDatabase, 
 /** A live page's event stream for view: what arrives is collected in events; the request ends after the test. */
 export function liveEvents(t: ExecutionContext, url: string, view = '/'): { events: string[]; req: ClientRequest } {
   const events: string[] = [];
-  const req = get(`${url}/events?view=${encodeURIComponent(view)}`, (res) => {
+  // agent: false — a connection of its own, never an idle keep-alive socket of the global agent
+  // (one left to a closed server of an earlier test on the same port would hang up).
+  const req = get(`${url}/events?view=${encodeURIComponent(view)}`, { agent: false }, (res) => {
     t.is(res.headers['content-type'], 'text/event-stream; charset=utf-8');
     res.setEncoding('utf8');
     res.on('data', (d: string) => events.push(d));
   });
-  t.teardown(() => req.destroy());
+  // Destroying a request whose response has not arrived yet (a test that ends first, on a
+  // loaded machine) makes it emit "socket hang up": expected then, a failure before.
+  let ended = false;
+  req.on('error', (err) => {
+    if (!ended) t.fail(`the live stream ${url}/events failed: ${err.message}`);
+  });
+  t.teardown(() => {
+    ended = true;
+    req.destroy();
+  });
   return { events, req };
 }
 
@@ -97,6 +108,7 @@ export class Browserish {
       const req = request(
         url,
         {
+          agent: false, // see liveEvents
           method: opts.method ?? (body ? 'POST' : 'GET'),
           headers: {
             ...(cookie ? { Cookie: cookie } : {}),
