@@ -21,7 +21,10 @@
  * Safety: a target that holds honker rows is refused unless it holds a
  * previous migration of the same file (re-run) or --force is given. A re-run
  * copies nothing twice: a row whose key is already there is skipped and
- * counted as such. Identity sequences are moved past every copied id so the
+ * counted as such. Under --force a row keyed by a name already there
+ * (schedule, consumer, history minute) is skipped the same way, but a job id
+ * or stream offset already there belongs to another job or event: the copy
+ * stops and nothing is written (ids are handles; a new id would break them). Identity sequences are moved past every copied id so the
  * next enqueue, publish or dead letter cannot collide. Queues, the scheduler
  * and streams are woken after the commit, so workers already waiting on
  * Postgres start at once.
@@ -49,6 +52,8 @@ interface Table {
   columns: string[];
   constants?: Record<string, number>;
   conflict?: string[];
+  /** Keyed by a job id or stream offset, a handle the app holds: a row whose key is taken by another row cannot be copied. */
+  ids?: boolean;
 }
 
 const TABLES: Table[] = [
@@ -56,24 +61,26 @@ const TABLES: Table[] = [
     name: '_honker_live',
     label: 'live jobs',
     key: ['id'],
+    ids: true,
     columns: ['id', 'queue', 'payload', 'state', 'priority', 'run_at', 'worker_id', 'claim_expires_at', 'attempts', 'max_attempts', 'created_at', 'expires_at', 'unique_key', 'last_error'],
   },
   {
     name: '_honker_dead',
     label: 'dead jobs',
     key: ['id'],
+    ids: true,
     columns: ['id', 'queue', 'payload', 'priority', 'run_at', 'attempts', 'max_attempts', 'last_error', 'created_at', 'died_at'],
   },
-  { name: '_honker_job_errors', label: 'attempt errors', key: ['job_id', 'attempt'], columns: ['job_id', 'attempt', 'error', 'created_at'] },
+  { name: '_honker_job_errors', label: 'attempt errors', key: ['job_id', 'attempt'], columns: ['job_id', 'attempt', 'error', 'created_at'], ids: true },
   {
     name: '_honker_scheduler_tasks',
     label: 'schedules',
     key: ['name'],
     columns: ['name', 'queue', 'cron_expr', 'payload', 'priority', 'expires_s', 'next_fire_at', 'enabled', 'max_attempts'],
   },
-  { name: '_honker_stream', label: 'stream events', key: ['offset'], columns: ['offset', 'topic', 'key', 'payload', 'created_at'] },
+  { name: '_honker_stream', label: 'stream events', key: ['offset'], columns: ['offset', 'topic', 'key', 'payload', 'created_at'], ids: true },
   { name: '_honker_stream_consumers', label: 'stream consumers', key: ['name', 'topic'], columns: ['name', 'topic', 'offset'] },
-  { name: '_honker_results', label: 'results', key: ['job_id'], columns: ['job_id', 'value', 'created_at', 'expires_at'] },
+  { name: '_honker_results', label: 'results', key: ['job_id'], columns: ['job_id', 'value', 'created_at', 'expires_at'], ids: true },
   {
     // Postgres shards a queue's minute over rows (pg/history.sql); reads sum them, so one row is the copy.
     name: '_honker_history',
@@ -103,7 +110,9 @@ claimed when copied is taken on Postgres once its visibility timeout lapses.
 
 A target that already holds honker data is refused unless it holds an
 earlier migration of the same file (running again copies only what is new)
-or --force is given (rows whose id is taken there are skipped and counted).
+or --force is given: then schedules, stream consumers and history minutes
+already there are kept as they are, and a job id or stream offset already
+used there stops the copy (nothing is written).
 Everything is written in one transaction; on a terminal, progress goes to
 stderr; the counts per table are printed at the end (--json: as JSON).`,
   async run(args) {
@@ -192,6 +201,9 @@ async function copy(url: string, file: string, source: string, force: boolean): 
             `${redact(url)} already holds honker data (${what})${mark ? `, migrated from ${mark}` : ''}: give --force to copy into it anyway`,
           );
         }
+        // Into other data (--force), a job id or offset already taken is another job's: copying
+        // under a new id would break the handles the app holds, skipping it would lose it.
+        const rerun = mark === source;
         const queues = new Set<string>();
         for (const t of TABLES) {
           const total = rowCount(raw, t);
@@ -204,6 +216,11 @@ async function copy(url: string, file: string, source: string, force: boolean): 
             if (progress) process.stderr.write(`\r${t.label}: ${read}/${total}`);
           }
           if (progress && read > 0) process.stderr.write('\n');
+          if (t.ids && !rerun && copied < read) {
+            throw new CliError(
+              `${read - copied} ${t.label} of ${file} have ${t.name === '_honker_stream' ? 'offsets' : 'job ids'} already used in ${redact(url)} (ids are kept: they are the handles results and offsets are read by); nothing was copied: migrate into a database with no honker jobs yet, before the app runs there`,
+            );
+          }
           report.tables[t.label] = { copied, skipped: read - copied };
         }
         await moveSequences(tx, autoincrement(raw));

@@ -127,9 +127,24 @@ pgTest('cli migrate: running again copies nothing twice; another database\'s dat
   const refused = await runCli(['migrate', other, url]);
   t.is(refused.code, 1);
   t.regex(refused.stderr, /already holds honker data \(9 live jobs, 1 dead jobs, 2 attempt errors\), migrated from .*test\.db: give --force/);
+  // --force into that data: job id 1 is another job's there, so nothing is copied (not skipped, not renumbered).
   const forced = await runCli(['migrate', other, url, '--force', '--json']);
-  t.is(forced.code, 0, forced.stderr);
-  t.deepEqual(JSON.parse(forced.stdout).tables['live jobs'], { copied: 0, skipped: 1 }, 'id 1 is taken there: skipped and counted');
+  t.is(forced.code, 1);
+  t.regex(forced.stderr, /1 live jobs of .*other\.db have job ids already used in .*nothing was copied: migrate into a database with no honker jobs yet/);
+  const after = await readsOf(file, url);
+  t.deepEqual(after.pg, lite, 'the target is as it was');
+  // A file whose ids are free there is copied under --force; its schedule named like one there is kept as it is there.
+  const third = tempDbPath(t, 'third.db');
+  const th = open(third);
+  th.raw.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('_honker_live', 1000)").run(); // ids from 1001
+  th.queue('emails').enqueue({ to: 'third' });
+  th.scheduler().add({ name: 'nightly', queue: 'elsewhere', schedule: '0 4 * * *' });
+  th.close();
+  const ok = await runCli(['migrate', third, url, '--force', '--json']);
+  t.is(ok.code, 0, ok.stderr);
+  const tables = JSON.parse(ok.stdout).tables;
+  t.deepEqual(tables['live jobs'], { copied: 1, skipped: 0 });
+  t.deepEqual(tables['schedules'], { copied: 0, skipped: 1 });
 });
 
 pgTest('cli migrate: tables longer than a page are copied whole, in key order, across page boundaries', async (t) => {
