@@ -150,6 +150,37 @@ export interface Result {
 /** This file run with --child mode target (process B). */
 const startChild = (mode: string, target: string): LineChild => benchChild('wake-latency.ts', ['--child', mode, target]);
 
+/** The next line that arrives (feed), with the time it arrived. */
+class Answers {
+  private waiting: ((answer: [string, number]) => void) | undefined;
+  readonly feed = (line: string, now: number): void => {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.([line, now]);
+  };
+  next(): Promise<[string, number]> {
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+}
+
+/** Process A's side of a line ping-pong: each ping written with send(), its pong from answers; then the child's samples. */
+async function pingPong(c: LineChild, samples: number, send: (line: string) => void, answers: Answers): Promise<Result> {
+  const r: Result = { aToB: [], bToA: [], halfRtt: [] };
+  for (let i = 0; i < samples; i++) {
+    await pause();
+    const sent = clock();
+    const answer = answers.next();
+    send(JSON.stringify({ i, t: sent }) + '\n');
+    const [line, now] = await answer;
+    r.bToA.push(now - (JSON.parse(line) as Ping).t);
+    r.halfRtt.push((now - sent) / 2);
+  }
+  send(JSON.stringify({ i: -1, t: 0, done: true }) + '\n');
+  r.aToB = await c.nextJson<number[]>();
+  await c.finish();
+  return r;
+}
+
 export async function runSocket(dir: string, samples = SAMPLES): Promise<Result> {
   const sockPath = path.join(dir, 'pingpong.sock');
   const c = startChild('socket', sockPath);
@@ -157,8 +188,8 @@ export async function runSocket(dir: string, samples = SAMPLES): Promise<Result>
   const sock = net.connect(sockPath);
   sock.setNoDelay(true);
   await new Promise<void>((r) => sock.once('connect', () => r()));
+  const answers = new Answers();
   let buf = '';
-  let onLine: ((line: string, now: number) => void) | undefined;
   sock.on('data', (d) => {
     const now = clock();
     buf += d.toString();
@@ -166,23 +197,11 @@ export async function runSocket(dir: string, samples = SAMPLES): Promise<Result>
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      onLine?.(line, now);
+      answers.feed(line, now);
     }
   });
-  const r: Result = { aToB: [], bToA: [], halfRtt: [] };
-  for (let i = 0; i < samples; i++) {
-    await pause();
-    const sent = clock();
-    const [line, now] = await new Promise<[string, number]>((resolve) => {
-      onLine = (l, n) => resolve([l, n]);
-      sock.write(JSON.stringify({ i, t: sent }) + '\n');
-    });
-    r.bToA.push(now - (JSON.parse(line) as Ping).t);
-    r.halfRtt.push((now - sent) / 2);
-  }
-  sock.end(JSON.stringify({ i: -1, t: 0, done: true }) + '\n');
-  r.aToB = await c.nextJson<number[]>();
-  await c.finish();
+  const r = await pingPong(c, samples, (line) => sock.write(line), answers);
+  sock.end();
   return r;
 }
 
@@ -193,24 +212,13 @@ export async function runFile(dir: string, samples = SAMPLES): Promise<Result> {
   writeFileSync(pong, '');
   const c = startChild('file', dir);
   await c.next(); // ready
-  let onLine: ((line: string, now: number) => void) | undefined;
-  const stop = tailLines(pong, (line, now) => onLine?.(line, now));
-  const r: Result = { aToB: [], bToA: [], halfRtt: [] };
-  for (let i = 0; i < samples; i++) {
-    await pause();
-    const sent = clock();
-    const [line, now] = await new Promise<[string, number]>((resolve) => {
-      onLine = (l, n) => resolve([l, n]);
-      appendFileSync(ping, JSON.stringify({ i, t: sent }) + '\n');
-    });
-    r.bToA.push(now - (JSON.parse(line) as Ping).t);
-    r.halfRtt.push((now - sent) / 2);
+  const answers = new Answers();
+  const stop = tailLines(pong, answers.feed);
+  try {
+    return await pingPong(c, samples, (line) => appendFileSync(ping, line), answers);
+  } finally {
+    stop();
   }
-  appendFileSync(ping, JSON.stringify({ i: -1, t: 0, done: true }) + '\n');
-  r.aToB = await c.nextJson<number[]>();
-  await c.finish();
-  stop();
-  return r;
 }
 
 async function runHonker(mode: 'notify' | 'queue', dir: string): Promise<Result> {
