@@ -13,6 +13,7 @@ import { chmodSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, runCliAsNobody, setupDb } from './helpers/cli.js';
 import { openDb, tempDir } from './helpers/db.js';
+import { withReadSnapshot } from '../src/cli/open.js';
 import { nobodyMissing, testIf } from './helpers/test-if.js';
 
 const asNobody = testIf(nobodyMissing === undefined, nobodyMissing ?? '');
@@ -59,6 +60,38 @@ test('cli access: while a writer has the database open, reads see what it commit
   const r = await runCli(['stats', file, '--json']);
   t.is(r.code, 0, r.stderr);
   t.true((stable(r.stdout) as Array<{ queue: string }>).some((q) => q.queue === 'fresh'), r.stdout);
+});
+
+test('cli access: a paged read (honker migrate) sees one snapshot, and an idle file written meanwhile is refused before it is acted on', async (t) => {
+  const { dir, file } = rootDb(t, 0o755);
+  const count = (raw: { prepare(sql: string): { pluck(): { get(): unknown } } }) =>
+    raw.prepare('SELECT count(*) FROM _honker_live').pluck().get() as number;
+  // Idle (no -wal): read immutable; a write in the middle is caught by unchanged().
+  const err = await t.throwsAsync(
+    withReadSnapshot(file, async (raw, unchanged) => {
+      count(raw);
+      const writer = openDb(file);
+      writer.prepare("SELECT honker_enqueue('late', '{}', NULL, NULL, 0, 3, NULL)").get();
+      writer.close();
+      await new Promise((r) => setTimeout(r, 5));
+      unchanged();
+    }),
+  );
+  t.regex(err!.message, /a\.db was written while it was read: stop the processes that write it, then run again$/);
+  // Open by a writer (a -wal exists): a read transaction holds the snapshot across awaits.
+  const writer = openDb(file);
+  t.teardown(() => writer.close());
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.prepare("SELECT honker_enqueue('x', '{}', NULL, NULL, 0, 3, NULL)").get();
+  const seen = await withReadSnapshot(file, async (raw, unchanged) => {
+    const before = count(raw);
+    writer.prepare("SELECT honker_enqueue('x', '{}', NULL, NULL, 0, 3, NULL)").get();
+    await new Promise((r) => setTimeout(r, 5));
+    unchanged(); // a WAL file: nothing to refuse, the snapshot held
+    return [before, count(raw)];
+  });
+  t.is(seen[0], seen[1]);
+  t.true(readdirSync(dir).includes('a.db-wal'));
 });
 
 asNobody("cli access: another user's read-only commands create no file, in a world-writable directory", async (t) => {
