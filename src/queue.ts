@@ -16,7 +16,7 @@ import { HonkerError } from './errors.js';
 import { Lifeline } from './lifeline.js';
 import { parsePayload } from './payload.js';
 import { Scheduler } from './scheduler.js';
-import { defineTask, makeTask, undefineTask, type Task, type TaskContext, type TaskOptions } from './task.js';
+import { definePeriodicTask, defineTask, makeTask, undefineTask, type Task, type TaskContext, type TaskOptions } from './task.js';
 import * as validate from './validate.js';
 import { wakeLoop, type WakeLoop } from './wake.js';
 
@@ -393,7 +393,7 @@ export class Queue<T = unknown> {
 
   /** A task with no arguments that the scheduler enqueues on `schedule` (entry named `name`). */
   periodicTask<R>(schedule: string, name: string, fn: (this: TaskContext) => R, options?: TaskOptions): Task<[], Awaited<R>> {
-    const def = defineTask(this.db, this, 'queue.periodicTask', name, fn, options);
+    const def = definePeriodicTask(this.db, this, name, fn, options);
     try {
       new Scheduler(this.db).add({
         name,

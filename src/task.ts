@@ -120,6 +120,8 @@ export interface TaskDefinition {
   resultTtlS: number;
   /** Runs inside the settle transaction (TaskOptions.transaction). */
   transaction: boolean;
+  /** Registered by queue.periodicTask (its schedule entry is named by the task's name alone). */
+  periodic?: boolean;
 }
 
 const TASK_OPTIONS = ['retries', 'timeoutS', 'retryDelayS', 'backoff', 'priority', 'expiresS', 'resultTtlS', 'transaction'] as const;
@@ -317,6 +319,33 @@ export function registeredTasks(db: TaskHost): RegisteredTask[] {
     }
   }
   return out.sort((a, b) => (a.queue === b.queue ? (a.name < b.name ? -1 : 1) : a.queue < b.queue ? -1 : 1));
+}
+
+/**
+ * @internal defineTask for queue.periodicTask (both engines). Its schedule entry is named by the
+ * task's name alone, so a periodic task of the same name on another queue of this database
+ * would silently take that one's schedule: refused.
+ */
+export function definePeriodicTask(
+  db: TaskHost,
+  queue: { readonly name: string; readonly maxAttempts: number },
+  name: unknown,
+  fn: unknown,
+  options: TaskOptions | undefined,
+  engine: { asyncTransaction?: boolean } = {},
+): TaskDefinition {
+  for (const [other, byName] of taskRegistry(db)) {
+    if (other !== queue.name && typeof name === 'string' && byName.get(name)?.periodic) {
+      throw new HonkerError(
+        'INVALID_ARGUMENT',
+        `queue.periodicTask: name must not repeat the periodic task of queue ${JSON.stringify(other)} (got ${JSON.stringify(name)}): ` +
+          'a schedule is named by its task alone, so this one would take that one\'s schedule; give this one another name',
+      );
+    }
+  }
+  const def = defineTask(db, queue, 'queue.periodicTask', name, fn, options, engine);
+  def.periodic = true;
+  return def;
 }
 
 /** @internal drop a registration (periodicTask whose schedule was refused). */

@@ -193,6 +193,21 @@ test('queue.periodicTask: registering the same periodic task twice is an error a
   t.deepEqual(db.scheduler().list(), entries, 'the schedule is still @hourly');
 });
 
+test('queue.periodicTask: the same name on another queue is an error (one schedule entry per name) and leaves the first', (t) => {
+  const db = openClient(t);
+  db.queue('a').periodicTask('@hourly', 'cleanup', () => 1);
+  const entries = db.scheduler().list();
+  const before = registeredTasks(db);
+  t.is(
+    syncError(t, () => db.queue('b').periodicTask('@daily', 'cleanup', () => 2)).message,
+    'queue.periodicTask: name must not repeat the periodic task of queue "a" (got "cleanup"): a schedule is named by its task alone, so this one would take that one\'s schedule; give this one another name',
+  );
+  t.deepEqual(db.scheduler().list(), entries, 'still on queue a, @hourly');
+  t.deepEqual(registeredTasks(db), before);
+  db.queue('b').task('cleanup', () => 3); // a plain task of that name on another queue is fine
+  t.notThrows(() => db.queue('b').periodicTask('@daily', 'cleanup-b', () => 4));
+});
+
 test('queue.task: option hints and bounds ("retry" suggests "retries"; retryDelayS at most a year)', (t) => {
   const db = openClient(t);
   const q = db.queue('q');

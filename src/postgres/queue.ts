@@ -33,7 +33,7 @@ import {
   type QueueOptions,
   type QueueStats,
 } from '../queue.js';
-import { defineTask, undefineTask, type TaskContext, type TaskOptions } from '../task.js';
+import { definePeriodicTask, defineTask, undefineTask, type TaskContext, type TaskOptions } from '../task.js';
 import * as validate from '../validate.js';
 import { wakeLoop } from '../wake.js';
 import type { PgConnection } from './connection.js';
@@ -193,7 +193,7 @@ export class PgQueue<T = unknown> {
    */
   async periodicTask<R>(schedule: string, name: string, fn: (this: TaskContext) => R, options?: TaskOptions): Promise<PgTask<[], Awaited<R>>> {
     const root = this.db.root;
-    const def = defineTask(root, this, 'queue.periodicTask', name, fn, options, { asyncTransaction: true });
+    const def = definePeriodicTask(root, this, name, fn, options, { asyncTransaction: true });
     try {
       await new PgScheduler(this.db).add({
         name,

@@ -74,3 +74,16 @@ pgTest('cron: honker_cron_next_after and honker_cron_error agree with the SQLite
   t.log(`${compared} inputs compared`);
   t.deepEqual(diffs, []);
 });
+
+pgTest('cron: queue.periodicTask on Postgres stores its schedule; the same name on another queue is refused and leaves it', async (t) => {
+  const { openPostgres } = await import('../../src/postgres/index.js');
+  const db = await openPostgres(await harness.database(t));
+  t.teardown(() => db.close());
+  await db.queue('a').periodicTask('@hourly', 'cleanup', () => 1);
+  const entries = await db.scheduler().list();
+  t.like(entries, [{ name: 'cleanup', queue: 'a', schedule: '@hourly' }]);
+  await t.throwsAsync(async () => db.queue('b').periodicTask('@daily', 'cleanup', () => 2), {
+    message: /^queue\.periodicTask: name must not repeat the periodic task of queue "a" \(got "cleanup"\)/,
+  });
+  t.deepEqual(await db.scheduler().list(), entries);
+});
