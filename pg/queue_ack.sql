@@ -30,6 +30,7 @@ END $$;
 CREATE OR REPLACE FUNCTION honker_ack_batch(p_ids_json text, p_worker_id text) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
+  v_json jsonb;
   v_ids bigint[];
   v_bad text;
   v_count integer;
@@ -40,21 +41,22 @@ BEGIN
   PERFORM honker_check_text('honker_ack_batch', 'ids_json', p_ids_json);
   PERFORM honker_check_name('honker_ack_batch', 'worker_id', p_worker_id);
   BEGIN
-    IF jsonb_typeof(p_ids_json::jsonb) <> 'array' THEN
-      v_bad := 'a JSON ' || jsonb_typeof(p_ids_json::jsonb);
-    ELSE
-      SELECT 'element ' || (n - 1) || ' of type ' || CASE WHEN jsonb_typeof(e) = 'number' THEN 'real' ELSE
-          CASE jsonb_typeof(e) WHEN 'string' THEN 'text' WHEN 'boolean' THEN e::text ELSE jsonb_typeof(e) END END
-        INTO v_bad FROM jsonb_array_elements(p_ids_json::jsonb) WITH ORDINALITY AS x(e, n)
-        WHERE jsonb_typeof(e) <> 'number' OR e::text !~ '^-?[0-9]+$' ORDER BY n LIMIT 1;
-    END IF;
+    v_json := p_ids_json::jsonb;  -- parsed once; only the parse needs this exception block
   EXCEPTION WHEN invalid_text_representation THEN
     v_bad := 'malformed JSON';
   END;
+  IF v_bad IS NULL AND jsonb_typeof(v_json) <> 'array' THEN
+    v_bad := 'a JSON ' || jsonb_typeof(v_json);
+  ELSIF v_bad IS NULL THEN
+    SELECT 'element ' || (n - 1) || ' of type ' || CASE WHEN jsonb_typeof(e) = 'number' THEN 'real' ELSE
+        CASE jsonb_typeof(e) WHEN 'string' THEN 'text' WHEN 'boolean' THEN e::text ELSE jsonb_typeof(e) END END
+      INTO v_bad FROM jsonb_array_elements(v_json) WITH ORDINALITY AS x(e, n)
+      WHERE jsonb_typeof(e) <> 'number' OR e::text !~ '^-?[0-9]+$' ORDER BY n LIMIT 1;
+  END IF;
   IF v_bad IS NOT NULL THEN
     PERFORM honker_raise('honker_ack_batch', 'ids_json must be a JSON array of integers (got ' || v_bad || ')');
   END IF;
-  SELECT array_agg(e::text::bigint) INTO v_ids FROM jsonb_array_elements(p_ids_json::jsonb) e;
+  SELECT array_agg(e::text::bigint) INTO v_ids FROM jsonb_array_elements(v_json) e;
   WITH acked AS (
     DELETE FROM _honker_live WHERE id = ANY (v_ids) AND worker_id = p_worker_id AND claim_expires_at >= v_now
     RETURNING id, queue),
