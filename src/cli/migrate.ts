@@ -24,8 +24,9 @@
  * counted as such. Under --force a row keyed by a name already there
  * (schedule, consumer, history minute) is skipped the same way, but a job id
  * or stream offset already there belongs to another job or event: the copy
- * stops and nothing is written (ids are handles; a new id would break them). Identity sequences are moved past every copied id so the
- * next enqueue, publish or dead letter cannot collide. Queues, the scheduler
+ * stops and nothing is written (ids are handles; a new id would break them).
+ * Identity sequences are moved past every copied id so the next enqueue,
+ * publish or dead letter cannot collide. Queues, the scheduler
  * and streams are woken after the commit, so workers already waiting on
  * Postgres start at once.
  */
@@ -52,8 +53,8 @@ interface Table {
   columns: string[];
   constants?: Record<string, number>;
   conflict?: string[];
-  /** Keyed by a job id or stream offset, a handle the app holds: a row whose key is taken by another row cannot be copied. */
-  ids?: boolean;
+  /** Keyed by a handle the app holds (job ids, stream offsets): a row whose key is taken by another row cannot be copied. */
+  ids?: 'job ids' | 'offsets';
 }
 
 const TABLES: Table[] = [
@@ -61,26 +62,26 @@ const TABLES: Table[] = [
     name: '_honker_live',
     label: 'live jobs',
     key: ['id'],
-    ids: true,
+    ids: 'job ids',
     columns: ['id', 'queue', 'payload', 'state', 'priority', 'run_at', 'worker_id', 'claim_expires_at', 'attempts', 'max_attempts', 'created_at', 'expires_at', 'unique_key', 'last_error'],
   },
   {
     name: '_honker_dead',
     label: 'dead jobs',
     key: ['id'],
-    ids: true,
+    ids: 'job ids',
     columns: ['id', 'queue', 'payload', 'priority', 'run_at', 'attempts', 'max_attempts', 'last_error', 'created_at', 'died_at'],
   },
-  { name: '_honker_job_errors', label: 'attempt errors', key: ['job_id', 'attempt'], columns: ['job_id', 'attempt', 'error', 'created_at'], ids: true },
+  { name: '_honker_job_errors', label: 'attempt errors', key: ['job_id', 'attempt'], columns: ['job_id', 'attempt', 'error', 'created_at'], ids: 'job ids' },
   {
     name: '_honker_scheduler_tasks',
     label: 'schedules',
     key: ['name'],
     columns: ['name', 'queue', 'cron_expr', 'payload', 'priority', 'expires_s', 'next_fire_at', 'enabled', 'max_attempts'],
   },
-  { name: '_honker_stream', label: 'stream events', key: ['offset'], columns: ['offset', 'topic', 'key', 'payload', 'created_at'], ids: true },
+  { name: '_honker_stream', label: 'stream events', key: ['offset'], columns: ['offset', 'topic', 'key', 'payload', 'created_at'], ids: 'offsets' },
   { name: '_honker_stream_consumers', label: 'stream consumers', key: ['name', 'topic'], columns: ['name', 'topic', 'offset'] },
-  { name: '_honker_results', label: 'results', key: ['job_id'], columns: ['job_id', 'value', 'created_at', 'expires_at'], ids: true },
+  { name: '_honker_results', label: 'results', key: ['job_id'], columns: ['job_id', 'value', 'created_at', 'expires_at'], ids: 'job ids' },
   {
     // Postgres shards a queue's minute over rows (pg/history.sql); reads sum them, so one row is the copy.
     name: '_honker_history',
@@ -206,7 +207,7 @@ async function copy(url: string, file: string, source: string, force: boolean): 
         const rerun = mark === source;
         const queues = new Set<string>();
         for (const t of TABLES) {
-          const total = rowCount(raw, t);
+          const total = progress ? rowCount(raw, t) : 0; // counted only to show progress
           let read = 0;
           let copied = 0;
           for (const rows of pages(raw, t)) {
@@ -218,7 +219,7 @@ async function copy(url: string, file: string, source: string, force: boolean): 
           if (progress && read > 0) process.stderr.write('\n');
           if (t.ids && !rerun && copied < read) {
             throw new CliError(
-              `${read - copied} ${t.label} of ${file} have ${t.name === '_honker_stream' ? 'offsets' : 'job ids'} already used in ${redact(url)} (ids are kept: they are the handles results and offsets are read by); nothing was copied: migrate into a database with no honker jobs yet, before the app runs there`,
+              `${read - copied} ${t.label} of ${file} have ${t.ids} already used in ${redact(url)} (ids are kept: they are the handles results and offsets are read by); nothing was copied: migrate into a database with no honker jobs yet, before the app runs there`,
             );
           }
           report.tables[t.label] = { copied, skipped: read - copied };

@@ -35,8 +35,8 @@ async function openPg(url: string, mustHaveTables: boolean, install = true): Pro
     const c = new pg.Client({ connectionString: url });
     try {
       await c.connect();
-      const r = await c.query("SELECT to_regclass('_honker_live') IS NOT NULL AND to_regproc('honker_bootstrap') IS NOT NULL AS ok");
-      if (!r.rows[0].ok) throw new CliError(`${redact(url)}: not a honker database (it has no _honker_live table)`);
+      const { isInstalled } = await import('../postgres/install.js');
+      if (!(await isInstalled(c))) throw new CliError(`${redact(url)}: not a honker database (it has no _honker_live table)`);
     } catch (err) {
       if (err instanceof CliError) throw err;
       throw new CliError(`cannot read ${redact(url)}: ${(err as Error).message}`);

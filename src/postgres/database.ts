@@ -19,7 +19,7 @@ import { taskConnections } from '../task.js';
 import * as validate from '../validate.js';
 import type { WorkerOptions } from '../worker.js';
 import { PgConnection, type Queryable } from './connection.js';
-import { install } from './install.js';
+import { install, isInstalled } from './install.js';
 import { PgLock, tryLock, tryRateLimit } from './locks.js';
 import { listen, notify } from './notify.js';
 import { PgQueue } from './queue.js';
@@ -55,17 +55,16 @@ function redact(url: string): string {
 /** Is value a postgres:// or postgresql:// URL (what the CLI and openPostgres take)? */
 export const isPostgresUrl = validate.isPostgresUrl;
 
+/** For install: false: the database has honker's tables and functions (any version), else an error. */
+async function assertInstalled(client: pg.PoolClient): Promise<void> {
+  if (!(await isInstalled(client))) throw new Error('honker is not installed there (no _honker_live table), and install: false never installs it');
+}
+
 /**
  * Open a Postgres database with honker ready to use: installs or upgrades
  * honker's functions and tables on first use (concurrent openers wait for
  * one another). Pass a URL or your own pg.Pool.
  */
-/** For install: false: the database has honker's tables and functions (any version), else an error. */
-async function assertInstalled(client: pg.PoolClient): Promise<void> {
-  const r = await client.query("SELECT to_regclass('_honker_live') IS NOT NULL AND to_regproc('honker_bootstrap') IS NOT NULL AS ok");
-  if (!r.rows[0].ok) throw new Error('honker is not installed there (no _honker_live table), and install: false never installs it');
-}
-
 export async function openPostgres(urlOrPool: string | pg.Pool, options?: OpenPostgresOptions): Promise<PgHonkerDatabase> {
   const opts = validate.options('openPostgres', options, OPEN_OPTIONS);
   const poolSize = validate.optInt('openPostgres', 'poolSize', opts.poolSize, 1) ?? 10;

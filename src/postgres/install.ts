@@ -46,6 +46,12 @@ async function installedVersion(client: pg.ClientBase): Promise<string | null> {
   return (await client.query<{ v: string }>('SELECT honker_install_version() AS v')).rows[0]!.v;
 }
 
+/** Whether honker's tables and functions are in the database (any version). */
+export async function isInstalled(client: pg.ClientBase): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>("SELECT to_regclass('_honker_live') IS NOT NULL AND to_regproc('honker_bootstrap') IS NOT NULL AS ok");
+  return r.rows[0]!.ok;
+}
+
 /** Install or upgrade the functions and bootstrap the tables (see the file header). */
 export async function install(client: pg.ClientBase): Promise<void> {
   const { text, version } = installScript();
