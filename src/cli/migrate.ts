@@ -105,9 +105,10 @@ Copies a honker SQLite file into a Postgres database (honker is installed
 there if missing): live jobs with their state, attempts, run_at, priority,
 expiry and unique key; dead jobs with their errors; schedules; streams with
 their consumers' offsets; results; the dashboard's history. Ids are kept.
-Notifications, locks and rate-limit windows are not copied. Stop the file's workers first: a job
-acked on the file after the copy is still live on Postgres, and a job
-claimed when copied is taken on Postgres once its visibility timeout lapses.
+Notifications, locks and rate-limit windows are not copied. Stop the file's
+workers first: a job acked on the file after the copy is still live on
+Postgres, and a job claimed when copied is taken on Postgres once its
+visibility timeout lapses.
 
 A target that already holds honker data is refused unless it holds an
 earlier migration of the same file (running again copies only what is new)
