@@ -19,8 +19,9 @@
  *   - no attempt number of a job was handed out twice (two claims of one attempt = a double claim);
  *   - a job's ledger row carries the attempt that acked it, its last one; integrity_check is ok.
  * A kill landed mid-handler when the victim had started an attempt that never acked (the job
- * was acked later by a later attempt, or died); at least 3 must. Short: 300 jobs, the first 6
- * kills. Long (soak): 2,000 jobs, kills every 200 ms until drained.
+ * was acked later by a later attempt, or died); at least 3 must. Each kill aims at a process
+ * that has just printed a start line (polled every ms). Short: 300 jobs, kills until 6 landed
+ * mid-handler (at most 18). Long (soak): 2,000 jobs, kills every 200 ms until drained.
  */
 import test, { type ExecutionContext } from '../helpers/test.js';
 import { fixtureChild, type Line, type LineChild } from '../helpers/child.js';
@@ -61,6 +62,7 @@ async function killWorkers(t: ExecutionContext, v: Variant): Promise<void> {
   db.raw.exec('CREATE TABLE ledger (job_id INTEGER NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL)');
   const q = db.queue('crash');
   const ids = db.transaction(() => Array.from({ length: jobs }, (_, n) => q.enqueue(v.payload(n))));
+  const ledgerRow = db.raw.prepare('SELECT 1 FROM ledger WHERE job_id = ? AND attempt = ?');
   const liveCount = db.raw.prepare("SELECT count(*) FROM _honker_live WHERE queue = 'crash'").pluck();
 
   const procs: Proc[] = [];
@@ -76,6 +78,7 @@ async function killWorkers(t: ExecutionContext, v: Variant): Promise<void> {
 
   const t0 = Date.now();
   let kills = 0;
+  let midKills = 0; // kills whose victim's last attempt never committed
   let idleTicks = 0; // ticks where no process was working yet (all still starting)
   let walPeak = 0;
   let lastLive = jobs;
@@ -93,16 +96,27 @@ async function killWorkers(t: ExecutionContext, v: Variant): Promise<void> {
     }
     await sleep(KILL_EVERY_MS);
     walPeak = Math.max(walPeak, walSize(file));
-    if (kills >= maxKills) continue;
+    if (midKills >= maxKills || kills >= maxKills * 3) continue;
     const working = slots.map((p, i) => [p, i] as const).filter(([p]) => p.child.lines.some((l) => l.kind === 'start'));
     if (working.length === 0) {
       idleTicks++;
       continue;
     }
-    const [victim, slot] = working[Math.floor(Math.random() * working.length)];
+    // Aim at a handler: for up to one more tick, look (every ms) for a process that has just
+    // printed a start line, and kill it at once; a short handler (10 ms) is otherwise often missed.
+    const seen = working.map(([p]) => p.child.lines.length);
+    let fresh = -1;
+    for (let waited = 0; fresh < 0 && waited < KILL_EVERY_MS; waited++) {
+      await sleep(1);
+      fresh = working.findIndex(([p], i) => p.child.lines.length > seen[i] && p.child.lines.at(-1)?.kind === 'start');
+    }
+    const [victim, slot] = working[fresh >= 0 ? fresh : Math.floor(Math.random() * working.length)];
     victim.killed = true;
     await victim.child.kill();
     kills++;
+    // The ledger row commits with the ack: none for the victim's last attempt = killed mid-handler.
+    const last = victim.child.of('start').at(-1)!;
+    if (ledgerRow.get(last.id, last.attempt) === undefined) midKills++;
     slots[slot] = start();
   }
   const drainMs = Date.now() - t0;
@@ -164,6 +178,7 @@ async function killWorkers(t: ExecutionContext, v: Variant): Promise<void> {
     killEveryMs: KILL_EVERY_MS,
     maxKills: Number.isFinite(maxKills) ? maxKills : 'unlimited',
     kills,
+    landedAtKill: midKills,
     killedMidHandler,
     idleTicks,
     processes: procs.length,
