@@ -3,8 +3,9 @@
 **
 ** SQLite derives the entry point's name from the file name libhonker_ext.so,
 ** so `.load ./libhonker_ext` and load_extension('libhonker_ext') need no
-** second argument. Loading runs no SQL: it works on a read-only database and
-** never leaves the caller inside a transaction (spec/sql.md "Loading").
+** second argument. Loading reads no table (only PRAGMA wal_autocheckpoint, a
+** connection setting): it works on a read-only or locked database and never
+** leaves the caller inside a transaction (spec/sql.md "Loading").
 */
 #include "honker_ext.h"
 #include "util.h"
@@ -26,6 +27,7 @@ static const HonkerRegisterFn honker_concerns[] = {
     honker_lifeline_register,       /* worker liveness: after the queue it rescues */
     honker_history_register,        /* per-minute settle counts (the queue writes them) */
     honker_stream_inspect_register, /* stream views for dashboards */
+    honker_commit_signal_register,  /* the WAL hook that touches <db>-wake after each commit */
 };
 
 HONKER_API int sqlite3_honkerext_init(sqlite3 *db, char **pzErrMsg,

@@ -233,5 +233,6 @@ int honker_scheduler_register_functions(sqlite3 *db, HonkerConn *conn, char **pz
 int honker_watcher_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_history_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 int honker_stream_inspect_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
+int honker_commit_signal_register(sqlite3 *db, HonkerConn *conn, char **pzErrMsg);
 
 #endif /* HONKER_UTIL_H */

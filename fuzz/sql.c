@@ -107,6 +107,7 @@ static const struct {
     {"honker_update_watcher_open", 2},
     {"honker_update_watcher_open", 3},
     {"honker_update_watcher_wait", 2},
+    {"honker_wal_autocheckpoint", 1},
     {"honker_worker_register", 1},
     {"honker_worker_unregister", 1},
     {"honker_workers", 0},

@@ -56,7 +56,9 @@ export class Connection {
     this.sql('SELECT honker_bootstrap()').get();
     if (options.checkpointInBackground) {
       // Our own connection: its commits never run a checkpoint; a timer does, between commits.
-      raw.pragma('wal_autocheckpoint = 0');
+      // (PRAGMA wal_autocheckpoint = 0 would also remove the hook that signals each commit to
+      // other processes' watchers: ext/commit_signal.c.)
+      this.sql('SELECT honker_wal_autocheckpoint(0)').get();
       const pageSize = raw.pragma('page_size', { simple: true }) as number;
       this.checkpointer = new Checkpointer(raw, path.resolve(raw.name), pageSize);
     }

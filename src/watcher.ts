@@ -4,18 +4,27 @@
  *
  * How a commit in another process reaches a waiting iterator here:
  *   1. SQLite appends the commit's frames to `<db>-wal` with write(2), which
- *      inotify reports on the database's directory (fs.watch);
- *   2. the watcher reads `PRAGMA data_version` on its own read-only
+ *      inotify reports on the database's directory (fs.watch); once the
+ *      commit is visible, honker_ext's WAL hook touches `<db>-wake`
+ *      (ext/commit_signal.c), one more event in the same directory;
+ *   2. on a `-wake` event, or on a `-wal` event from a writer that does not
+ *      signal (below), the watcher reads `PRAGMA data_version` on its own read-only
  *      connection; a new value means a commit landed (any connection, any
  *      process, ours included), so every waiter is resolved — WAKE_SLICE of
  *      them per event-loop turn, so that hundreds of woken iterators running
  *      their queries never block the loop for long (measured: 100 iterators
  *      woken at once blocked it ~1.5 ms per commit, in slices of 8 ~0.1 ms);
- *   3. the frames are written before the wal-index is updated, so the event
- *      can arrive a moment before the commit is visible: an unchanged
- *      data_version after a WAL event starts a short, bounded burst of
- *      re-checks (setImmediate for 0.5 ms, then timers of 1, 1, 2,
- *      4, 8 ms) that stops at the change — it never spins on checkpoint noise;
+ *   3. the frames are written before the wal-index is updated, so a `-wal`
+ *      event can arrive a moment before the commit is visible: an unchanged
+ *      data_version after it starts a short, bounded burst of re-checks
+ *      (setImmediate for 0.5 ms, then timers of 1, 1, 2, 4, 8 ms) that stops
+ *      at the change — it never spins on checkpoint noise. That burst competes
+ *      with the writer for the CPU and made the wake tail (p99) 2-3 ms, so once
+ *      `-wake` events are seen, a `-wal` event only arms a check SIGNAL_GRACE_MS
+ *      later, which a `-wake` event makes moot (p99 ~0.8 ms: bench/README.md,
+ *      scenario 4). A commit that this delayed check finds (a writer without
+ *      the hook: honker 0.4, a connection whose PRAGMA wal_autocheckpoint
+ *      replaced it) brings the eager burst back for EAGER_AFTER_UNSIGNALLED_MS;
  *   4. a poll covers what inotify cannot see and checks that the file was
  *      not replaced. Where inotify is trusted it is a safety net every
  *      10 x watcherIntervalMs (500 ms by default, so a missed rename still
@@ -78,6 +87,11 @@ export interface WatcherStats {
   signals: number;
   /** Whether fs.watch (inotify) is trusted to announce commits; false: the fast poll alone. */
   fsWatch: boolean;
+  /**
+   * Whether `-wal` events wait for the writers' `-wake` signal (true: `-wake` events seen, and
+   * no unsignalled commit found for EAGER_AFTER_UNSIGNALLED_MS); false: every `-wal` event is checked at once.
+   */
+  commitSignals: boolean;
   /** The current poll interval in ms: slow while fsWatch is true, intervalMs otherwise. */
   pollMs: number;
 }
@@ -94,6 +108,14 @@ const WAKE_SLICE = 8; // waiters resolved per event-loop turn on a change (see w
 // brings it to 2.3-2.8 ms. A tight loop of 2 ms competed with the writer for the CPU.
 const BURST_IMMEDIATE_MS = 0.5;
 const BURST_DELAYS_MS = [1, 1, 2, 4, 8]; // then on these timers (16 ms in all), then the poll
+// While writers signal their commits (<db>-wake), a -wal event is checked only this much later:
+// the -wake event of the same commit comes 0.1-0.4 ms after its first -wal event here.
+const SIGNAL_GRACE_MS = 2;
+// After a commit that no -wake event announced, -wal events are checked at once for this long.
+const EAGER_AFTER_UNSIGNALLED_MS = 5000;
+// A commit found by the delayed check is unsignalled only if no -wake event follows within this
+// long: a writer descheduled in the middle of its commit signals late, not never.
+const SIGNAL_LATE_MS = 50;
 const MAX_TIMER_MS = 2 ** 31 - 1; // longer delays make Node fire timers after 1 ms
 const TRUSTED_POLL_FACTOR = 10; // with inotify trusted, the safety poll runs every 10 x intervalMs
 /** Polls in a row finding unannounced commits before fs.watch is dropped for the fast poll. */
@@ -135,6 +157,7 @@ export class Watcher {
   private readonly conn: Database.Database;
   private readonly versionStmt: Database.Statement;
   private readonly walName: string;
+  private readonly wakeName: string;
   private readonly dbName: string;
   private readonly inode: { dev: number; ino: number };
   private fsWatcher: FSWatcher | undefined;
@@ -156,6 +179,11 @@ export class Watcher {
   private burstStart = 0;
   private burstGeneration = 0;
   private prechecked = false; // wait() looked this event-loop turn already
+  private signalSeen = false; // a -wake event arrived: some writer signals its commits
+  private unsignalledAt = -Infinity; // performance.now() of the last commit found without a signal
+  private graceTimer: NodeJS.Timeout | undefined; // the delayed check of a -wal event
+  private graceBurst = false; // the running burst was started by graceTimer
+  private lastSignalAt = -Infinity; // performance.now() of the last -wake event
 
   private constructor(
     readonly file: string,
@@ -169,6 +197,7 @@ export class Watcher {
     this.inode = { dev: st.dev, ino: st.ino };
     this.dbName = path.basename(file);
     this.walName = `${this.dbName}-wal`;
+    this.wakeName = `${this.dbName}-wake`;
     if (!isRemoteFs(file)) {
       try {
         this.fsWatcher = fsWatch(path.dirname(file), { persistent: false }, (event, name) =>
@@ -249,6 +278,7 @@ export class Watcher {
       users: this.users,
       signals: this.bySignal.size,
       fsWatch: this.fsWatcher !== undefined,
+      commitSignals: this.waitsForSignals(),
       pollMs: this.pollMs,
     };
   }
@@ -293,6 +323,9 @@ export class Watcher {
     if (version === this.version) return false;
     this.version = version;
     this.walEventUnseen = false;
+    if (this.graceBurst) this.expectSignal();
+    this.graceBurst = false;
+    if (this.graceTimer) this.graceTimer = void clearTimeout(this.graceTimer);
     this.generationCount++;
     this.wake([...this.waiters], 0);
     return true;
@@ -313,9 +346,21 @@ export class Watcher {
 
   private onFsEvent(event: string, name: string | Buffer | null): void {
     const file = name?.toString();
-    if (file === this.walName) {
+    if (file === this.wakeName) {
+      // A commit is visible (its WAL hook runs after it): one check answers.
+      this.signalSeen = true;
+      this.lastSignalAt = performance.now();
+      this.graceBurst = false;
       this.walEventUnseen = true;
       this.unannouncedPolls = 0;
+      this.check();
+    } else if (file === this.walName) {
+      this.walEventUnseen = true;
+      this.unannouncedPolls = 0;
+      if (this.waitsForSignals()) {
+        this.graceTimer ??= setTimeout(this.graceCheck, SIGNAL_GRACE_MS).unref();
+        return;
+      }
       // Seen or not, look again a few times: inotify folds the writes of a commit that follows
       // at once (an ack, then an enqueue) into the event already queued for the first one.
       this.startBurst(this.check());
@@ -323,6 +368,26 @@ export class Watcher {
       this.checkReplaced();
     }
   }
+
+  /** Whether -wal events wait SIGNAL_GRACE_MS for the -wake event of their commit. */
+  private waitsForSignals(): boolean {
+    return this.signalSeen && performance.now() - this.unsignalledAt > EAGER_AFTER_UNSIGNALLED_MS;
+  }
+
+  /** The delayed check found a commit before its -wake event: unsignalled unless one comes soon. */
+  private expectSignal(): void {
+    const foundAt = performance.now();
+    setTimeout(() => {
+      if (this.lastSignalAt < foundAt) this.unsignalledAt = performance.now();
+    }, SIGNAL_LATE_MS).unref();
+  }
+
+  /** SIGNAL_GRACE_MS after a -wal event and no change since: a writer that does not signal, or a commit still being written. */
+  private readonly graceCheck = (): void => {
+    this.graceTimer = undefined;
+    this.graceBurst = true;
+    this.startBurst();
+  };
 
   /**
    * Re-check a few times after a WAL event: checks on setImmediate for
@@ -344,13 +409,14 @@ export class Watcher {
   private readonly burstTick = (): void => {
     if (this.dead || this.generationCount !== this.burstGeneration || this.check()) {
       this.burstStep = -1;
+      this.graceBurst = false;
       return;
     }
     if (this.burstStep === 0 && performance.now() - this.burstStart < BURST_IMMEDIATE_MS) {
       setImmediate(this.burstTick);
     } else if (this.burstStep < BURST_DELAYS_MS.length) {
       setTimeout(this.burstTick, BURST_DELAYS_MS[this.burstStep++]).unref();
-    } else this.burstStep = -1; // the fallback poll takes over
+    } else [this.burstStep, this.graceBurst] = [-1, false]; // the fallback poll takes over
   };
 
   private onPoll(): void {
@@ -408,6 +474,7 @@ export class Watcher {
     if (this.dead) return;
     this.dead = reason;
     clearInterval(this.poll);
+    clearTimeout(this.graceTimer);
     this.fsWatcher?.close();
     this.fsWatcher = undefined;
     if (Watcher.byFile.get(this.file) === this) Watcher.byFile.delete(this.file);

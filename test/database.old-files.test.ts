@@ -141,6 +141,7 @@ const CASES: [sql: string, kind: Kind, check: (v: unknown, db: Db) => boolean][]
   ["honker_update_watcher_close(honker_update_watcher_open(?, 'polling'))", 'file', (v) => v === 1],
   ["honker_update_watcher_close(honker_update_watcher_open(?, 'polling', 5))", 'file', (v) => v === 1],
   ["honker_update_watcher_wait(0, 0)", 'file', (v) => v === -1],
+  ['honker_wal_autocheckpoint(1000)', 'file', (v) => v === 1000],
 ];
 
 /** "name/arity" of every honker call in sql, nested ones too. */

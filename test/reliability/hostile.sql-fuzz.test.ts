@@ -115,6 +115,7 @@ const SIGS: Record<string, { args: Kind[]; shape: Shape }> = {
   'honker_streams/0': { args: [], shape: 'array' },
   'honker_sweep_expired/1': { args: ['name'], shape: 'int' },
   'honker_update_watcher_close/1': { args: ['watcher'], shape: 'one' },
+  'honker_wal_autocheckpoint/1': { args: ['int'], shape: 'int' },
   'honker_update_watcher_open/2': { args: ['path', 'backend'], shape: 'int' },
   'honker_update_watcher_open/3': { args: ['path', 'backend', 'intnull'], shape: 'int' },
   'honker_update_watcher_wait/2': { args: ['watcher', 'timeout'], shape: 'wait' },
