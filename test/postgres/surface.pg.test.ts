@@ -20,6 +20,7 @@ const SQLITE_ONLY: Record<string, string> = {
   'honker_update_watcher_open/3': 'the same',
   'honker_update_watcher_close/1': 'the same',
   'honker_update_watcher_wait/2': 'the same',
+  'honker_wal_autocheckpoint/1': 'the WAL hook that signals commits to file watchers (ext/commit_signal.c); Postgres has no WAL hook to set, and commits notify through pg_notify',
 };
 
 pgTest('surface: every function of the SQLite extension exists on Postgres with its arity, but the listed SQLite-only ones', async (t) => {
