@@ -25,7 +25,9 @@
 **     claim, not expired, attempts left: the fix for a waiter that just missed
 **     a deadline); else the earliest future second a claim could succeed: the
 **     next pending run_at, or claim_expires_at + 1 of a processing row (rows
-**     that will have expired by then are ignored); else 0 (nothing to wait for).
+**     that will have expired by then are ignored), at most 253402300799
+**     (util.h's bound: a claim that lapses at it gives the bound, not one
+**     second past it); else 0 (nothing to wait for).
 **     A processing row counts even on its final attempt (honker skips it):
 **     when that claim lapses (its worker died) the claim made then moves it
 **     to _honker_dead, instead of it staying 'processing' until some
@@ -377,10 +379,12 @@ void honker_queue_next_claim_at_fn(sqlite3_context *ctx, int argc, sqlite3_value
     if (sqlite3_column_type(s, 1) != SQLITE_NULL) next = sqlite3_column_int64(s, 1);
     if (in_flight) {
       sqlite3_int64 lapse = sqlite3_column_int64(s, 2);
-      sqlite3_int64 at = lapse < now ? now : (lapse == INT64_MAX ? lapse : lapse + 1);
+      sqlite3_int64 at = lapse < now ? now : (lapse >= HONKER_MAX_UNIX ? HONKER_MAX_UNIX : lapse + 1);
       if (next == 0 || at < next) next = at;
     }
   }
+  /* No time past the bound (util.h), even from a row honker 0.4 stored beyond it. */
+  if (next > HONKER_MAX_UNIX) next = HONKER_MAX_UNIX;
   honker_stmt_done(s);
   if (in_flight && (next == 0 || next > now + 1)) {
     /* Jobs in flight and registered workers: look once a second, so the claim

@@ -136,7 +136,8 @@ BEGIN
   IF v_next = 0 THEN
     v_next := coalesce(v_future, 0);
     IF v_lapse IS NOT NULL THEN
-      v_at := CASE WHEN v_lapse < v_now THEN v_now ELSE v_lapse + 1 END;
+      -- A claim that lapses at the time bound gives the bound, not one second past it.
+      v_at := CASE WHEN v_lapse < v_now THEN v_now ELSE least(v_lapse + 1, 253402300799) END;
       IF v_next = 0 OR v_at < v_next THEN v_next := v_at; END IF;
     END IF;
   END IF;
@@ -144,7 +145,7 @@ BEGIN
   IF v_lapse IS NOT NULL AND (v_next = 0 OR v_next > v_now + 1) AND EXISTS (SELECT 1 FROM _honker_workers) THEN
     v_next := v_now + 1;
   END IF;
-  RETURN v_next;
+  RETURN least(v_next, 253402300799); -- no time past the bound, even from a row stored beyond it
 END $$;
 
 CREATE OR REPLACE FUNCTION honker_sweep_expired(p_queue text) RETURNS integer

@@ -184,6 +184,7 @@ export class Watcher {
   private graceTimer: NodeJS.Timeout | undefined; // the delayed check of a -wal event
   private graceBurst = false; // the running burst was started by graceTimer
   private lastSignalAt = -Infinity; // performance.now() of the last -wake event
+  private foundUnsignalledAt = -Infinity; // the delayed check found a commit then: unsignalled unless a -wake event follows
 
   private constructor(
     readonly file: string,
@@ -323,7 +324,7 @@ export class Watcher {
     if (version === this.version) return false;
     this.version = version;
     this.walEventUnseen = false;
-    if (this.graceBurst) this.expectSignal();
+    if (this.graceBurst) this.foundUnsignalledAt = performance.now();
     this.graceBurst = false;
     if (this.graceTimer) this.graceTimer = void clearTimeout(this.graceTimer);
     this.generationCount++;
@@ -371,15 +372,15 @@ export class Watcher {
 
   /** Whether -wal events wait SIGNAL_GRACE_MS for the -wake event of their commit. */
   private waitsForSignals(): boolean {
-    return this.signalSeen && performance.now() - this.unsignalledAt > EAGER_AFTER_UNSIGNALLED_MS;
-  }
-
-  /** The delayed check found a commit before its -wake event: unsignalled unless one comes soon. */
-  private expectSignal(): void {
-    const foundAt = performance.now();
-    setTimeout(() => {
-      if (this.lastSignalAt < foundAt) this.unsignalledAt = performance.now();
-    }, SIGNAL_LATE_MS).unref();
+    const now = performance.now();
+    // A commit the delayed check found, and no -wake event within SIGNAL_LATE_MS: unsignalled.
+    // (Judged here, when next needed, rather than by a timer of its own.)
+    if (this.lastSignalAt >= this.foundUnsignalledAt) this.foundUnsignalledAt = -Infinity;
+    else if (now - this.foundUnsignalledAt > SIGNAL_LATE_MS) {
+      this.unsignalledAt = now; // eager from here: this -wal event may be that writer's next commit
+      this.foundUnsignalledAt = -Infinity;
+    }
+    return this.signalSeen && now - this.unsignalledAt > EAGER_AFTER_UNSIGNALLED_MS;
   }
 
   /** SIGNAL_GRACE_MS after a -wal event and no change since: a writer that does not signal, or a commit still being written. */

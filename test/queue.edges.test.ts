@@ -185,6 +185,20 @@ test('queue.edges fix: next_claim_at reports a due job or a just-lapsed claim in
   t.is(scalar(db, "SELECT honker_queue_next_claim_at('q')"), 0);
 });
 
+test('queue.edges: next_claim_at never passes 9999-12-31T23:59:59Z, for a claim that lapses at it or a row stored beyond it', (t) => {
+  const { db } = freshDb(t);
+  const MAX = 253402300799;
+  enqueue(db, 'q', 'a');
+  claim(db, 'q', 'w', 1, 60);
+  db.prepare('UPDATE _honker_live SET claim_expires_at = ?').run(MAX); // the longest visibility timeout there is
+  t.is(scalar(db, "SELECT honker_queue_next_claim_at('q')"), MAX, 'not one second past it');
+  // honker 0.4 has no bound: its rows may hold any time.
+  db.prepare("UPDATE _honker_live SET claim_expires_at = 9223372036854775807").run();
+  t.is(scalar(db, "SELECT honker_queue_next_claim_at('q')"), MAX);
+  db.prepare("UPDATE _honker_live SET state = 'pending', worker_id = NULL, claim_expires_at = NULL, run_at = ?").run(MAX + 1000);
+  t.is(scalar(db, "SELECT honker_queue_next_claim_at('q')"), MAX);
+});
+
 /** Every *_SQL constant of the queue's C files, as SQLite sees it. */
 function queueStatements(): Array<[string, string]> {
   const out: Array<[string, string]> = [];

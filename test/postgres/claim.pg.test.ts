@@ -95,3 +95,14 @@ pgTest('claim: honker_bootstrap takes a schema 2 database to schema 3 and drops 
   t.is(await value(c, "SELECT value AS v FROM _honker_meta WHERE key = 'schema_version'"), '3');
   t.is(Number(await value(c, "SELECT count(*) AS v FROM pg_indexes WHERE indexname = '_honker_live_pending_deadline'")), 0);
 });
+
+pgTest('claim: honker_queue_next_claim_at never passes 9999-12-31T23:59:59Z, for a claim that lapses at it or a row stored beyond it', async (t) => {
+  const c = await fresh(t);
+  const MAX = '253402300799';
+  await c.query("SELECT honker_enqueue('q', '{}', NULL, NULL, 0, 3, NULL)");
+  await c.query("SELECT honker_claim_batch('q', 'w', 1, 60)");
+  await c.query('UPDATE _honker_live SET claim_expires_at = $1', [MAX]); // the longest visibility timeout there is
+  t.is(String(await value(c, "SELECT honker_queue_next_claim_at('q') AS v")), MAX, 'not one second past it');
+  await c.query("UPDATE _honker_live SET state = 'pending', worker_id = NULL, claim_expires_at = NULL, run_at = $1", [Number(MAX) + 1000]);
+  t.is(String(await value(c, "SELECT honker_queue_next_claim_at('q') AS v")), MAX, 'a row migrated from a file honker 0.4 wrote');
+});
