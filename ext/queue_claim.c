@@ -379,7 +379,8 @@ void honker_queue_next_claim_at_fn(sqlite3_context *ctx, int argc, sqlite3_value
     if (sqlite3_column_type(s, 1) != SQLITE_NULL) next = sqlite3_column_int64(s, 1);
     if (in_flight) {
       sqlite3_int64 lapse = sqlite3_column_int64(s, 2);
-      sqlite3_int64 at = lapse < now ? now : (lapse >= HONKER_MAX_UNIX ? HONKER_MAX_UNIX : lapse + 1);
+      sqlite3_int64 at =
+          lapse < now ? now : (lapse >= HONKER_MAX_UNIX ? HONKER_MAX_UNIX : lapse + 1);
       if (next == 0 || at < next) next = at;
     }
   }
