@@ -25,7 +25,6 @@
  *    (ext/commit_signal.c: SQLite's hook put back), what touching <db>-wake
  *    costs a writer.
  */
-import Database from 'better-sqlite3';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

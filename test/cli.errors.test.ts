@@ -5,11 +5,11 @@
  */
 import test from './helpers/test.js';
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { open } from '../src/index.js';
 import { runCli, setupDb, snapshot } from './helpers/cli.js';
-import { repoRoot, tempDbPath } from './helpers/db.js';
+import { tempDbPath } from './helpers/db.js';
 
 const everyCommand = (file: string): string[][] => [
   ['stats', file],

@@ -5,7 +5,6 @@
  * stime) over 10 s and asserted with a 10x margin (< 10%), as the machine is
  * shared; the figure is logged.
  */
-import test from './helpers/test.js';
 import { readFileSync } from 'node:fs';
 import { Agent, get, type ClientRequest } from 'node:http';
 import { cliChild } from './helpers/cli.js';

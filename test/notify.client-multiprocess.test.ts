@@ -4,9 +4,9 @@
  * the reverse. Each notification arrives exactly once, in order; rolled-back
  * ones never arrive. Latencies (commit -> listener) are logged.
  */
-import test, { type ExecutionContext } from './helpers/test.js';
+import test from './helpers/test.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { open, type HonkerDatabase, type Notification } from '../src/index.js';
+import type { Notification } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import { nowMs, openClient, orAfter } from './helpers/client.js';
 import { fixtureChild } from './helpers/child.js';

@@ -3,9 +3,9 @@
  * position (fixed at the listen() call), replay with afterId, channels, typed
  * payloads, transactions, abort, close, and synchronous argument errors.
  */
-import test, { type ExecutionContext } from './helpers/test.js';
+import test from './helpers/test.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { open, HonkerError, type HonkerDatabase, type Notification } from '../src/index.js';
+import { open, HonkerError } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import { invalidArguments, nextOrPending, nowMs, openClient, syncError, take } from './helpers/client.js';
 

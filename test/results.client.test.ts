@@ -3,11 +3,11 @@
  * values, ttlS expiry and sweep, wait (present, saved later, timeout, abort,
  * close) and synchronous argument errors.
  */
-import test, { type ExecutionContext } from './helpers/test.js';
+import test from './helpers/test.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open, HonkerError, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
-import { invalidArguments, nextOrPending, nowMs, openClient, syncError, take } from './helpers/client.js';
+import { invalidArguments, nowMs, openClient, syncError } from './helpers/client.js';
 
 const row = (db: HonkerDatabase, jobId: number) =>
   db.raw.prepare('SELECT value, expires_at AS expiresAt FROM _honker_results WHERE job_id = ?').get(jobId) as

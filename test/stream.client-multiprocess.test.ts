@@ -6,7 +6,6 @@
  * reverse (test/fixtures/client-stream-publisher.ts), with latencies logged.
  */
 import test, { type ExecutionContext } from './helpers/test.js';
-import { open, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import { nowMs, openClient } from './helpers/client.js';
 import { fixtureChild } from './helpers/child.js';

@@ -4,9 +4,9 @@
  * saved offset, when an event counts as finished (its offset saved), abort,
  * close, transactions, and synchronous argument errors.
  */
-import test, { type ExecutionContext } from './helpers/test.js';
+import test from './helpers/test.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { open, HonkerError, type HonkerDatabase, type StreamEvent } from '../src/index.js';
+import { open, HonkerError, type HonkerDatabase } from '../src/index.js';
 import { tempDbPath } from './helpers/db.js';
 import { invalidArguments, nextOrPending, nowMs, openClient, syncError, take } from './helpers/client.js';
 

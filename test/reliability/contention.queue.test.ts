@@ -91,7 +91,7 @@ async function run(t: ExecutionContext): Promise<Outcome> {
     return c;
   };
   const listeners = [0, 1].map(() => start('reliability-contention-listener', [file]));
-  const consumers = [1, 2, 4, 8].map((batch, i) => start('reliability-contention-consumer', [file, `c${i}`, String(batch)]));
+  for (const [i, batch] of [1, 2, 4, 8].entries()) start('reliability-contention-consumer', [file, `c${i}`, String(batch)]);
   const producers = [0, 1, 2, 3].map((i) => start('reliability-contention-producer', [file, `p${i}`, String(RUN_MS)]));
   await Promise.all(children.map((c) => c.waitFor((l) => l.kind === 'ready', 60_000)));
 
