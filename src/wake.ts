@@ -151,6 +151,26 @@ export class WakeLoop {
   }
 }
 
+/** The longest delay setTimeout takes; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Call fire() once Date.now() has reached deadlineMs (a wall-clock time), never before: Node may
+ * run a timer a millisecond before Date.now() gets there (its loop time is truncated to whole
+ * ms), which made a wait end with 'deadline' short of its deadline, and setTimeout caps at
+ * 2^31-1 ms. Such a timer is armed again for the rest. fire() runs from a timer, never
+ * synchronously. Returns the function that cancels it. Both watchers' waits use it.
+ */
+export function atWallClock(deadlineMs: number, fire: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    const delay = Math.min(Math.max(0, deadlineMs - Date.now()), MAX_TIMER_MS);
+    timer = setTimeout(() => (Date.now() >= deadlineMs ? fire() : arm()), delay);
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
 /** The wake loop of one waiter: `for (const wake = wakeLoop(db, opts); wake.look(); await wake.sleep())`. */
 export function wakeLoop(db: WakeSource, options?: WakeLoopOptions): WakeLoop {
   return new WakeLoop(db, options);

@@ -48,6 +48,7 @@ import Database from 'better-sqlite3';
 import { realpathSync, statfsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { abortError, HonkerError } from './errors.js';
+import { atWallClock } from './wake.js';
 
 /** Why a wait ended without error. */
 export type WakeReason = 'change' | 'deadline';
@@ -243,11 +244,11 @@ export class Watcher {
     if (deadlineMs !== undefined && deadlineMs <= Date.now()) return Promise.resolve('deadline');
 
     return new Promise<WakeReason>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let cancelDeadline: (() => void) | undefined;
       const waiter: Waiter = {
         settle: (outcome) => {
           if (!this.waiters.delete(waiter)) return;
-          if (timer) clearTimeout(timer);
+          cancelDeadline?.();
           for (const sig of signals) this.unlistenSignal(sig, waiter);
           this.updateKeepAlive();
           if (outcome instanceof Error) reject(outcome);
@@ -257,11 +258,7 @@ export class Watcher {
       this.waiters.add(waiter);
       this.updateKeepAlive();
       for (const sig of signals) this.listenSignal(sig, waiter);
-      if (deadlineMs !== undefined) {
-        // setTimeout caps at 2^31-1 ms; a longer deadline just re-waits after a spurious wake.
-        const delay = Math.min(Math.max(0, deadlineMs - Date.now()), MAX_TIMER_MS);
-        timer = setTimeout(() => waiter.settle('deadline'), delay);
-      }
+      if (deadlineMs !== undefined) cancelDeadline = atWallClock(deadlineMs, () => waiter.settle('deadline'));
     });
   }
 

@@ -7,7 +7,7 @@ import test from './helpers/test.js';
 import Database from 'better-sqlite3';
 import { HonkerError } from '../src/index.js';
 import { ClaimClock } from '../src/queue.js';
-import { wakeLoop, type LookReason } from '../src/wake.js';
+import { atWallClock, wakeLoop, type LookReason } from '../src/wake.js';
 import { openClient, sleep } from './helpers/client.js';
 
 /** A second connection on db's file that commits one row into a table of its own. */
@@ -124,4 +124,22 @@ test('ClaimClock: nothing scheduled -> next commit; a deadline ahead -> then; a 
   t.true(typeof second === 'number' && second > Date.now() && second <= Date.now() + 1000, 'then at the next second');
   clock.found();
   t.is(next(nowS - 1), 'now', 'a claim that found jobs starts the rule over');
+});
+
+test.serial('atWallClock: fires once Date.now() reaches the deadline, even when its timer runs early by that clock', async (t) => {
+  const realNow = Date.now;
+  let lag = 0;
+  Date.now = () => realNow() - lag;
+  t.teardown(() => (Date.now = realNow));
+  const deadline = Date.now() + 30;
+  const fired = new Promise<number>((resolve) => atWallClock(deadline, () => resolve(Date.now())));
+  lag = 15; // the wall clock steps back 15 ms after the timer was armed: it runs early by Date.now()
+  const firedAt = await fired;
+  t.true(firedAt >= deadline, `fired ${deadline - firedAt} ms before its deadline`);
+  // Cancelled: never fires.
+  let ran = false;
+  const cancel = atWallClock(Date.now() + 5, () => (ran = true));
+  cancel();
+  await new Promise((r) => setTimeout(r, 40));
+  t.false(ran);
 });

@@ -34,6 +34,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { abortError, HonkerError } from '../errors.js';
 import type { WakeReason, WaitOptions } from '../watcher.js';
+import { atWallClock } from '../wake.js';
 
 /** The channel every honker_wake also notifies (pg/util.sql): waiters that watch everything (the dashboard). */
 export const ANY_WAKE_KEY = 'honker:*';
@@ -118,7 +119,7 @@ export class PgWatcher {
     if (this.generation(keys) !== since) return Promise.resolve('change');
     for (const s of options.signals ?? []) if (s?.aborted) return Promise.reject(abortError(s, 'honker wait'));
     return new Promise<WakeReason>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let cancelDeadline: (() => void) | undefined;
       const signals = (options.signals ?? []).filter((s): s is AbortSignal => s !== undefined);
       const onAbort = (e: Event) => waiter.settle(abortError(e.target as AbortSignal, 'honker wait'));
       const waiter: Waiter = {
@@ -126,7 +127,7 @@ export class PgWatcher {
         since,
         settle: (reason) => {
           if (!this.waiters.delete(waiter)) return;
-          clearTimeout(timer);
+          cancelDeadline?.();
           for (const s of signals) s.removeEventListener('abort', onAbort);
           this.updateRef();
           if (reason instanceof Error) reject(reason);
@@ -135,10 +136,7 @@ export class PgWatcher {
       };
       this.waiters.add(waiter);
       for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
-      if (options.deadlineMs !== undefined) {
-        const ms = Math.max(0, Math.min(options.deadlineMs - Date.now(), 2 ** 31 - 1));
-        timer = setTimeout(() => waiter.settle('deadline'), ms);
-      }
+      if (options.deadlineMs !== undefined) cancelDeadline = atWallClock(options.deadlineMs, () => waiter.settle('deadline'));
       this.updateRef();
     });
   }
