@@ -152,7 +152,7 @@ export class WakeLoop {
 }
 
 /** The longest delay setTimeout takes; a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Call fire() once Date.now() has reached deadlineMs (a wall-clock time), never before: Node may

@@ -48,7 +48,7 @@ import Database from 'better-sqlite3';
 import { realpathSync, statfsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { abortError, HonkerError } from './errors.js';
-import { atWallClock } from './wake.js';
+import { atWallClock, MAX_TIMER_MS } from './wake.js';
 
 /** Why a wait ended without error. */
 export type WakeReason = 'change' | 'deadline';
@@ -117,7 +117,6 @@ const EAGER_AFTER_UNSIGNALLED_MS = 5000;
 // A commit found by the delayed check is unsignalled only if no -wake event follows within this
 // long: a writer descheduled in the middle of its commit signals late, not never.
 const SIGNAL_LATE_MS = 50;
-const MAX_TIMER_MS = 2 ** 31 - 1; // longer delays make Node fire timers after 1 ms
 const TRUSTED_POLL_FACTOR = 10; // with inotify trusted, the safety poll runs every 10 x intervalMs
 /** Polls in a row finding unannounced commits before fs.watch is dropped for the fast poll. */
 const UNANNOUNCED_POLLS_TO_DISTRUST = 3;
@@ -180,11 +179,10 @@ export class Watcher {
   private burstStart = 0;
   private burstGeneration = 0;
   private prechecked = false; // wait() looked this event-loop turn already
-  private signalSeen = false; // a -wake event arrived: some writer signals its commits
   private unsignalledAt = -Infinity; // performance.now() of the last commit found without a signal
   private graceTimer: NodeJS.Timeout | undefined; // the delayed check of a -wal event
   private graceBurst = false; // the running burst was started by graceTimer
-  private lastSignalAt = -Infinity; // performance.now() of the last -wake event
+  private lastSignalAt = -Infinity; // performance.now() of the last -wake event (-Infinity: no writer signals)
   private foundUnsignalledAt = -Infinity; // the delayed check found a commit then: unsignalled unless a -wake event follows
 
   private constructor(
@@ -323,7 +321,8 @@ export class Watcher {
     this.walEventUnseen = false;
     if (this.graceBurst) this.foundUnsignalledAt = performance.now();
     this.graceBurst = false;
-    if (this.graceTimer) this.graceTimer = void clearTimeout(this.graceTimer);
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     this.generationCount++;
     this.wake([...this.waiters], 0);
     return true;
@@ -346,7 +345,6 @@ export class Watcher {
     const file = name?.toString();
     if (file === this.wakeName) {
       // A commit is visible (its WAL hook runs after it): one check answers.
-      this.signalSeen = true;
       this.lastSignalAt = performance.now();
       this.graceBurst = false;
       this.walEventUnseen = true;
@@ -377,7 +375,7 @@ export class Watcher {
       this.unsignalledAt = now; // eager from here: this -wal event may be that writer's next commit
       this.foundUnsignalledAt = -Infinity;
     }
-    return this.signalSeen && now - this.unsignalledAt > EAGER_AFTER_UNSIGNALLED_MS;
+    return this.lastSignalAt > -Infinity && now - this.unsignalledAt > EAGER_AFTER_UNSIGNALLED_MS;
   }
 
   /** SIGNAL_GRACE_MS after a -wal event and no change since: a writer that does not signal, or a commit still being written. */
@@ -405,17 +403,18 @@ export class Watcher {
   }
 
   private readonly burstTick = (): void => {
-    if (this.dead || this.generationCount !== this.burstGeneration || this.check()) {
-      this.burstStep = -1;
-      this.graceBurst = false;
-      return;
-    }
+    if (this.dead || this.generationCount !== this.burstGeneration || this.check()) return this.endBurst();
     if (this.burstStep === 0 && performance.now() - this.burstStart < BURST_IMMEDIATE_MS) {
       setImmediate(this.burstTick);
     } else if (this.burstStep < BURST_DELAYS_MS.length) {
       setTimeout(this.burstTick, BURST_DELAYS_MS[this.burstStep++]).unref();
-    } else [this.burstStep, this.graceBurst] = [-1, false]; // the fallback poll takes over
+    } else this.endBurst(); // the fallback poll takes over
   };
+
+  private endBurst(): void {
+    this.burstStep = -1;
+    this.graceBurst = false;
+  }
 
   private onPoll(): void {
     if (this.checkReplaced()) return;

@@ -30,7 +30,7 @@ import { WorkerEvents, type JobInfo } from './events.js';
 import { ClaimClock } from './queue.js';
 import { runWithContext, type TaskContext, type TaskDefinition } from './task.js';
 import * as validate from './validate.js';
-import { wakeLoop, type WakeSource } from './wake.js';
+import { MAX_TIMER_MS, wakeLoop, type WakeSource } from './wake.js';
 
 export interface WorkerOptions {
   /** Queues to work (default: every queue with a registered task when run() starts). */
@@ -75,8 +75,6 @@ export interface WorkerSummary {
 
 const WORKER_OPTIONS = ['queues', 'concurrency', 'batchSize', 'visibilityTimeoutS', 'graceMs', 'workerId'] as const;
 const RUN_OPTIONS = ['signal', 'handleSignals'] as const;
-/** setTimeout's largest delay: a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** How a handler's race ended. */
 export type Outcome =
