@@ -21,14 +21,18 @@
  * 3. The same three as CPU time per operation (process.cpuUsage over a fixed
  *    number of calls), which a shared machine disturbs far less than wall
  *    time; ratio = the baseline's CPU per call / ours, so >= 1.5 reads as
- *    "1.5x the rate" as in part 2. Also ours without the commit signal
+ *    "1.5x the rate" as in part 2. Also, to say where an enqueue's CPU
+ *    goes: the floor of part 1 (AUTOINCREMENT + one index) and a plain
+ *    INSERT into honker's own table (its columns and partial indexes, no
+ *    function, no signal); ours without the commit signal
  *    (ext/commit_signal.c: SQLite's hook put back), what touching <db>-wake
- *    costs a writer.
+ *    costs a writer; and the client (queue.enqueue, 1 and 100 jobs a
+ *    transaction) next to the SQL path (issue 16: within 10%).
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load } from '../src/index.js';
+import { load, open } from '../src/index.js';
 import { benchDir, checkpointOf, interleaved, median, medianRatio, payload, rate, rawDb, type Db } from './lib/measure.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
 import { naiveQueue } from './lib/reference-queues.js';
@@ -214,15 +218,39 @@ export async function framesBench(o: BenchOptions): Promise<Section> {
   // 3. CPU time per operation (user + system of this process, which runs nothing else): less
   // noisy than wall time on a shared machine; the same interleaving, ratios of medians.
   const OPS = size(o, 1000, 3000);
-  const cpu = (op: () => unknown) => async () => {
+  const cpuOver = (calls: number, op: () => unknown) => async () => {
     const t0 = process.cpuUsage();
-    for (let k = 0; k < OPS; k++) op();
+    for (let k = 0; k < calls; k++) op();
     const c = process.cpuUsage(t0);
-    return (c.user + c.system) / OPS;
+    return (c.user + c.system) / calls;
   };
+  const cpu = (op: () => unknown) => cpuOver(OPS, op);
+  const cpu100 = (op: () => unknown) => cpuOver(OPS / 10, op);
+  // The format's floor (a raw AUTOINCREMENT table with one index of pending rows, as in part 1)
+  // and the client (queue.enqueue) next to the SQL path, 1 and 100 jobs a transaction.
+  const floorDb = rawDb(path.join(dir, 'floor-rate.db'));
+  floorDb.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, ${cols}); CREATE INDEX t_ready ON t (queue, run_at, id)`);
+  const floorOne = floorDb.prepare("INSERT INTO t (queue, payload, run_at) VALUES ('q', ?, unixepoch())");
+  // honker's own table, a plain INSERT (no function, no commit signal): the floor of this format.
+  const liveDb = honkerFile(path.join(dir, 'live-rate.db'));
+  liveDb.pragma('wal_autocheckpoint = 1000');
+  const liveOne = liveDb.prepare(
+    "INSERT INTO _honker_live (queue, payload, run_at, priority, max_attempts, expires_at) VALUES ('q', ?, unixepoch(), 0, 3, NULL)",
+  );
+  const clientDb = open(path.join(dir, 'client-rate.db'));
+  const clientQ = clientDb.queue<ReturnType<typeof payload>>('q');
+  const client100 = (base: number) => clientDb.transaction(() => {
+    for (let k = 0; k < 100; k++) clientQ.enqueue(payload(base + k));
+  });
   const cpuCases: Record<string, () => Promise<number>> = {
     raw1: cpu(() => rawOne.run(text(i++))),
+    floor1: cpu(() => floorOne.run(text(i++))),
+    live1: cpu(() => liveOne.run(text(i++))),
     ours1: cpu(() => oursRate.enqueue(i++)),
+    client1: cpu(() => clientQ.enqueue(payload(i++))),
+    // per job: 100 jobs a call, so OPS / 10 calls of 100 cost about what OPS single commits do
+    ours100: async () => (await cpu100(() => oursRate.enqueue100((i += 100)))()) / 100,
+    client100: async () => (await cpu100(() => client100((i += 100)))()) / 100,
     quiet1: cpu(() => quiet.enqueue(i++)),
     oursCa: async () => (topUp(), cpu(() => claimQ.claimAck())()),
     naiveCa: async () => (topUp(), cpu(() => {
@@ -237,6 +265,12 @@ export async function framesBench(o: BenchOptions): Promise<Section> {
     addRow(s, { name: 'CPU per SELECT honker_enqueue 1/tx, honker 0.4 ÷ ours', value: median(c.ours1), unit: 'µs', ratio: medianRatio(c.h04x1, c.ours1), baseline: `honker 0.4's extension (${us(c.h04x1)})`, target: { of: 'ratio', op: '>=', bound: 1.5 } });
   }
   addRow(s, { name: 'CPU per SELECT honker_enqueue 1/tx, raw INSERT ÷ ours', value: median(c.ours1), unit: 'µs', ratio: medianRatio(c.raw1, c.ours1), baseline: `raw single-row INSERT (${us(c.raw1)})`, target: { of: 'ratio', op: '>=', bound: 0.6 } });
+  addRow(s, { name: 'CPU per INSERT into the format\'s floor 1/tx, raw INSERT ÷ floor', value: median(c.floor1), unit: 'µs', ratio: medianRatio(c.raw1, c.floor1), baseline: `raw single-row INSERT (${us(c.raw1)}); the floor: AUTOINCREMENT + one index, no honker` });
+  addRow(s, { name: 'CPU per plain INSERT into _honker_live 1/tx, raw INSERT ÷ it', value: median(c.live1), unit: 'µs', ratio: medianRatio(c.raw1, c.live1), baseline: `raw single-row INSERT (${us(c.raw1)}); honker's table and indexes, no function, no commit signal` });
+  addRow(s, { name: 'CPU per SELECT honker_enqueue 1/tx, the floor ÷ ours', value: median(c.ours1), unit: 'µs', ratio: medianRatio(c.floor1, c.ours1), baseline: `raw AUTOINCREMENT + one index (${us(c.floor1)})` });
+  addRow(s, { name: 'CPU per queue.enqueue 1/tx, SQL ÷ client', value: median(c.client1), unit: 'µs', ratio: medianRatio(c.ours1, c.client1), baseline: `SELECT honker_enqueue (${us(c.ours1)})`, target: { of: 'ratio', op: '>=', bound: 0.9 } });
+  addRow(s, { name: 'CPU per job, queue.enqueue 100/tx, SQL ÷ client', value: median(c.client100), unit: 'µs', ratio: medianRatio(c.ours100, c.client100), baseline: `SELECT honker_enqueue 100/tx (${us(c.ours100)})`, target: { of: 'ratio', op: '>=', bound: 0.9 } });
+  addRow(s, { name: 'CPU per SELECT honker_enqueue 1/tx, plain INSERT into _honker_live ÷ ours', value: median(c.ours1), unit: 'µs', ratio: medianRatio(c.live1, c.ours1), baseline: `plain INSERT into _honker_live (${us(c.live1)})` });
   addRow(s, { name: 'CPU per SELECT honker_enqueue 1/tx, without ÷ with the commit signal', value: median(c.ours1), unit: 'µs', ratio: medianRatio(c.quiet1, c.ours1), baseline: `no <db>-wake touched (${us(c.quiet1)})` });
   addRow(s, { name: 'CPU per claim(1) + ack, naive ÷ ours', value: median(c.oursCa), unit: 'µs', ratio: medianRatio(c.naiveCa, c.oursCa), baseline: `naive raw queue (${us(c.naiveCa)})`, target: { of: 'ratio', op: '>=', bound: 0.5 } });
   s.notes.push(
@@ -244,7 +278,8 @@ export async function framesBench(o: BenchOptions): Promise<Section> {
       `; CPU rows: ${OPS} operations a round, ratio = baseline's CPU per op ÷ ours (a rate ratio)` +
       (has04 ? '' : "; honker 0.4's library not found: its rows are left out"),
   );
-  for (const db of [rawIns, oursRateDb, quietDb, claimDb, naiveRateDb, ...(h04RateDb ? [h04RateDb] : [])]) db.close();
+  for (const db of [rawIns, floorDb, liveDb, oursRateDb, quietDb, claimDb, naiveRateDb, ...(h04RateDb ? [h04RateDb] : [])]) db.close();
+  clientDb.close();
   return s;
 }
 

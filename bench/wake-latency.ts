@@ -8,6 +8,10 @@
  * run with --child), with a random 2–8 ms pause before each ping so every
  * wake starts from an idle event loop, as in production:
  *   socket   the floor: a Unix-socket echo between two Node processes;
+ *   commit+socket  the floor of any wake that follows a commit: as socket,
+ *            but each side first commits a raw INSERT of the message into
+ *            one file both write (WAL, synchronous=NORMAL, no honker), then
+ *            writes it to the socket; stamped before the commit, as ours are;
  *   file     the floor of any wake through a file: A appends a line to a file,
  *            B's fs.watch (inotify) fires, B reads the new bytes and appends
  *            its answer to a second file that A watches; no SQLite;
@@ -27,6 +31,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { open, type HonkerDatabase } from '../src/index.js';
+import { rawDb } from './lib/measure.js';
 import type { LineChild } from '../test/helpers/child.js';
 import { benchChild } from './lib/child.js';
 import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
@@ -66,6 +71,15 @@ function tailLines(file: string, onLine: (line: string, now: number) => void): (
   return () => w.close();
 }
 
+/** A raw INSERT of a line in its own autocommit transaction, into file (created; both processes write it). */
+function committer(file: string): (line: string) => void {
+  const db = rawDb(file);
+  db.exec('CREATE TABLE IF NOT EXISTS lines (id INTEGER PRIMARY KEY, line TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO lines (line) VALUES (?)');
+  process.on('exit', () => db.close());
+  return (line) => void insert.run(line);
+}
+
 /* --- child (process B): answers every ping, prints its one-way samples at the end --- */
 
 async function child(mode: string, target: string): Promise<void> {
@@ -84,7 +98,8 @@ async function child(mode: string, target: string): Promise<void> {
     process.stdout.write('ready\n');
     return;
   }
-  if (mode === 'socket') {
+  if (mode === 'socket' || mode === 'commit+socket') {
+    const commit = mode === 'socket' ? undefined : committer(`${target}.db`);
     const server = net.createServer((sock) => {
       sock.setNoDelay(true);
       let buf = '';
@@ -102,7 +117,9 @@ async function child(mode: string, target: string): Promise<void> {
             return;
           }
           samples.push(now - msg.t);
-          sock.write(JSON.stringify({ i: msg.i, t: clock() }) + '\n');
+          const line = JSON.stringify({ i: msg.i, t: clock() }) + '\n';
+          commit?.(line);
+          sock.write(line);
         }
       });
     });
@@ -181,9 +198,11 @@ async function pingPong(c: LineChild, samples: number, send: (line: string) => v
   return r;
 }
 
-export async function runSocket(dir: string, samples = SAMPLES): Promise<Result> {
-  const sockPath = path.join(dir, 'pingpong.sock');
-  const c = startChild('socket', sockPath);
+/** The socket ping-pong; withCommit: each side commits a raw INSERT of the message before sending it. */
+export async function runSocket(dir: string, samples = SAMPLES, withCommit = false): Promise<Result> {
+  const sockPath = path.join(dir, withCommit ? 'commit.sock' : 'pingpong.sock');
+  const c = startChild(withCommit ? 'commit+socket' : 'socket', sockPath);
+  const commit = withCommit ? committer(`${sockPath}.db`) : undefined;
   await c.next(); // ready
   const sock = net.connect(sockPath);
   sock.setNoDelay(true);
@@ -200,7 +219,10 @@ export async function runSocket(dir: string, samples = SAMPLES): Promise<Result>
       answers.feed(line, now);
     }
   });
-  const r = await pingPong(c, samples, (line) => sock.write(line), answers);
+  const r = await pingPong(c, samples, (line) => {
+    commit?.(line);
+    sock.write(line);
+  }, answers);
   sock.end();
   return r;
 }
@@ -276,6 +298,18 @@ export async function wakeBench(o: BenchOptions): Promise<Section> {
       baseline: `socket p${p} (${floor[p].toFixed(2)} ms); ratio = file / socket`,
     });
   }
+  // The floor of a wake that follows a commit: what SQLite's commit adds to a socket hop.
+  const committed = all(await runSocket(dir, SAMPLES, true));
+  const commitFloor = { 50: pct(committed, 50), 90: pct(committed, 90), 99: pct(committed, 99) };
+  for (const p of [50, 90, 99] as const) {
+    addRow(s, {
+      name: `raw commit, then socket (commit floor) p${p}`,
+      value: commitFloor[p],
+      unit: 'ms',
+      ratio: commitFloor[p] / floor[p],
+      baseline: `socket p${p} (${floor[p].toFixed(2)} ms); ratio = commit floor / socket`,
+    });
+  }
   for (const mode of ['notify', 'queue'] as const) {
     const r = await runHonker(mode, dir);
     const v = all(r);
@@ -291,8 +325,25 @@ export async function wakeBench(o: BenchOptions): Promise<Section> {
         target: target === undefined ? undefined : { of: 'value', op: '<=', bound: target },
       });
     }
+    const p99 = pct(v, 99);
+    addRow(s, {
+      name: `${label} p99 ÷ socket p99`,
+      value: p99,
+      unit: 'ms',
+      ratio: p99 / floor[99],
+      baseline: `socket p99 (${floor[99].toFixed(2)} ms)`,
+      target: { of: 'ratio', op: '<=', bound: 2 },
+    });
+    addRow(s, {
+      name: `${label} p99 ÷ commit floor p99`,
+      value: p99,
+      unit: 'ms',
+      ratio: p99 / commitFloor[99],
+      baseline: `raw commit, then socket p99 (${commitFloor[99].toFixed(2)} ms)`,
+    });
   }
   s.notes.push('a random 2–8 ms pause before each ping, so every wake starts from an idle event loop; enqueue → claim includes the claim transaction');
+  s.notes.push('the commit floor is a raw INSERT (one file both sides write, WAL, synchronous=NORMAL) committed before each socket message, stamped before the commit as ours are: a wake that follows a commit cannot beat it');
   s.notes.push('the file floor is what any wake through a file costs in Node (a write, inotify, fs.watch, a read), before SQLite commits or reads anything');
   return s;
 }
