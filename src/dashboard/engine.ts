@@ -11,8 +11,8 @@
  *     enqueue, retry, release, requeue, run-now, a job's end with a result
  *     or without an ack, notify, a stream event, a schedule change). A
  *     claim, an ack without a result and a heartbeat notify nothing there:
- *     a page learns of them at the next notification or at the next time
- *     the views say something becomes due (live.ts).
+ *     the hub looks every second whether anything committed at all
+ *     (committedSince: the server's snapshot, no table read; live.ts).
  *
  * This file loads no Postgres code and names no `pg` type: a Postgres
  * database is used through the few methods of PostgresDashboardDatabase, so
@@ -25,7 +25,15 @@ import type { WakeSource } from '../wake.js';
 import type { DashboardSql } from './data.js';
 
 /** What the live hub sleeps on; close() releases it (UNLISTEN on Postgres). */
-export type LiveSource = WakeSource & { close(): void };
+export type LiveSource = WakeSource & {
+  close(): void;
+  /**
+   * Postgres: whether a transaction that wrote anything ended since the previous call (true on
+   * the first). A claim, an ack without a result and a heartbeat notify nothing, so the hub asks
+   * this once in a while for them; SQLite has no need (its watcher sees every commit).
+   */
+  committedSince?(): Promise<boolean>;
+};
 
 /**
  * What the dashboard uses of a Postgres database: the PgHonkerDatabase that
@@ -104,7 +112,19 @@ function postgresEngine(db: PostgresDashboardDatabase): DashboardEngine {
         for (const row of rows) moved += Number(await call('honker_dead_requeue', [row.id]));
         return rows.length === 0 ? -1 : moved;
       }),
-    liveSource: () => db.subscribe([ANY_WAKE_KEY]),
+    liveSource: async () => {
+      const source = await db.subscribe([ANY_WAKE_KEY]);
+      let seen: unknown;
+      // The server's snapshot (xmin:xmax:in-progress xids) changes when a transaction is given an
+      // xid (its first write) and when one ends: any commit since the last look, read from no table.
+      const committedSince = async (): Promise<boolean> => {
+        const snapshot = await db.value('SELECT pg_current_snapshot()::text AS v');
+        const changed = snapshot !== seen;
+        seen = snapshot;
+        return changed;
+      };
+      return { ...source, committedSince };
+    },
   };
 }
 

@@ -12,7 +12,11 @@
  * MIN_INTERVAL_MS, the commits of that interval folded into it. Besides
  * commits only time changes what a page shows (a delayed job becoming due),
  * so the hub also wakes at the next run_at or claim deadline the views
- * report, no sooner than TIME_REFRESH_MIN_MS after the last push. While no
+ * report, no sooner than TIME_REFRESH_MIN_MS after the last push. On
+ * Postgres a claim, an ack without a result and a heartbeat notify nothing (a
+ * NOTIFY in each would serialize committing workers), so there the hub also
+ * asks the source every COMMIT_LOOK_MS whether anything committed (the
+ * server's snapshot, no table read) and pushes when it did. While no
  * page is open the loop is stopped: an idle dashboard holds no waiter,
  * timer or LISTEN subscription (on Postgres the database's one LISTEN
  * connection, once made, stays open until db.close(), listening on nothing
@@ -25,6 +29,8 @@ import type { LiveSource } from './engine.js';
 
 export const MIN_INTERVAL_MS = 1000;
 const TIME_REFRESH_MIN_MS = 5000;
+/** How often a page on Postgres looks for commits that notified nothing (LiveSource.committedSince). */
+export const COMMIT_LOOK_MS = 1000;
 const HEARTBEAT_MS = 25_000;
 
 /** What a view sends: the page's live HTML and its charts' data, as JSON. */
@@ -135,25 +141,39 @@ export class LiveHub {
     let lastPush = 0;
     let dirty = false;
     let dueMs = 0;
+    let lookAt = 0; // when to ask source.committedSince next (Postgres)
     for (const wake = wakeLoop(source, { signal }); wake.look(); await wake.sleep()) {
-      if (wake.reason === 'change' || wake.reason === 'deadline') dirty = true;
       const now = Date.now();
+      if (wake.reason === 'change') dirty = true;
+      else if (wake.reason === 'deadline') {
+        if (dirty || (dueMs > 0 && now >= dueMs)) dirty = true; // the coalesced push, or time changed a page
+        else if (source.committedSince && now >= lookAt) {
+          lookAt = now + COMMIT_LOOK_MS;
+          if (await source.committedSince()) dirty = true; // a claim, an ack, a heartbeat
+          if (signal.aborted) return;
+        }
+      }
       if (dirty && now - lastPush < MIN_INTERVAL_MS) {
         wake.until(lastPush + MIN_INTERVAL_MS); // coalesce: this commit rides the next push
         continue;
       }
       if (dirty) {
-        dueMs = await this.push();
+        dueMs = await this.push(source);
         if (signal.aborted) return;
         lastPush = Date.now();
+        lookAt = lastPush + COMMIT_LOOK_MS;
         dirty = false;
       }
-      if (dueMs > 0) wake.until(Math.max(dueMs, lastPush + TIME_REFRESH_MIN_MS));
+      const due = dueMs > 0 ? Math.max(dueMs, lastPush + TIME_REFRESH_MIN_MS) : Infinity;
+      const next = Math.min(due, source.committedSince ? lookAt : Infinity);
+      if (next < Infinity) wake.until(next);
     }
   }
 
   /** Render each view shown once and send it where it changed; returns the earliest due time (ms, 0: none). */
-  private async push(): Promise<number> {
+  private async push(source: LiveSource): Promise<number> {
+    // Commits from here on are news to the next look (a commit during the render is looked at again).
+    await source.committedSince?.();
     const byView = new Map<string, Subscriber[]>();
     for (const sub of this.subscribers) {
       const list = byView.get(sub.view);

@@ -4,8 +4,9 @@
  * pages list what a seeded database holds, actions change the database,
  * a live page is updated after an enqueue from another process (woken by
  * LISTEN: the seed leaves nothing that becomes due, so no timed refresh
- * could pass the test), read-only refuses actions, and `honker dashboard
- * <postgres-url>` serves it.
+ * could pass the test) and after a claim and an ack, which notify nothing
+ * (the hub's look for commits), read-only refuses actions, and `honker
+ * dashboard <postgres-url>` serves it.
  */
 import type { ExecutionContext } from 'ava';
 import { dashboard, openPostgres, type PgHonkerDatabase } from '../../src/postgres/index.js';
@@ -148,6 +149,25 @@ pgTest('dashboard.pg live: a page is updated after an enqueue from another proce
   t.true(await until(() => events.join('').includes('fresh-queue-from-elsewhere'), 4000), 'an update within 4 s of the commit');
   req.destroy();
   t.true(await until(() => handler.livePages === 0, 3000), 'the page left');
+});
+
+pgTest('dashboard.pg live: a claim and an ack from another connection, which notify nothing, reach a live page within seconds', async (t) => {
+  const { url: dbUrl, db } = await seeded(t);
+  const { url } = await serveDatabase(t, db);
+  const { events } = liveEvents(t, url, '/queues/emails?state=processing');
+  const updates = () => events.join('').split('event: update');
+  t.true(await until(() => updates().length >= 2, 5000), 'the current view first');
+  t.true(await until(async () => Number(await db.value("SELECT count(*) AS v FROM pg_stat_activity WHERE query LIKE 'LISTEN%honker:*%'")) > 0, 5000));
+  t.false(events.join('').includes('worker-live'));
+  const other = await openPostgres(dbUrl);
+  t.teardown(() => other.close());
+  const [job] = await other.queue('emails').claimBatch('worker-live', 1);
+  t.truthy(job);
+  // The seed leaves nothing due and the claim lapses in 300 s: only a look for commits shows it.
+  t.true(await until(() => updates().at(-1)!.includes('worker-live'), 5000), 'the claim shows within 5 s');
+  const before = updates().length;
+  t.true(await job!.ack());
+  t.true(await until(() => updates().length > before && !updates().at(-1)!.includes('worker-live'), 5000), 'the ack shows within 5 s');
 });
 
 pgTest('dashboard.pg readOnly: no forms, every POST refused with 403 and nothing changes', async (t) => {
