@@ -343,16 +343,16 @@ export class Watcher {
 
   private onFsEvent(event: string, name: string | Buffer | null): void {
     const file = name?.toString();
+    if (file === this.wakeName || file === this.walName) {
+      this.walEventUnseen = true; // a commit announced (for onPoll)
+      this.unannouncedPolls = 0;
+    }
     if (file === this.wakeName) {
       // A commit is visible (its WAL hook runs after it): one check answers.
       this.lastSignalAt = performance.now();
       this.graceBurst = false;
-      this.walEventUnseen = true;
-      this.unannouncedPolls = 0;
       this.check();
     } else if (file === this.walName) {
-      this.walEventUnseen = true;
-      this.unannouncedPolls = 0;
       if (this.waitsForSignals()) {
         this.graceTimer ??= setTimeout(this.graceCheck, SIGNAL_GRACE_MS).unref();
         return;
