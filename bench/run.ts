@@ -25,6 +25,7 @@ import { peersBench } from './peers.js';
 import { scalingBench } from './scaling.js';
 import { streamBench } from './stream.js';
 import { wakeBench } from './wake-latency.js';
+import { wakePartsBench } from './wake-parts.js';
 import { watcherBench } from './watcher-c.js';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Section>> = {
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<Section>> = {
   claim: claimBench,
   drain: drainBench,
   wake: wakeBench,
+  'wake-parts': wakePartsBench,
   idle: idleBench,
   stream: streamBench,
   backlog: backlogBench,
