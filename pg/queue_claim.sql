@@ -131,13 +131,14 @@ BEGIN
     INTO v_due, v_future;
   IF v_due THEN v_next := v_now; END IF;
   SELECT claim_expires_at INTO v_lapse FROM _honker_live WHERE queue = p_queue AND state = 'processing'
-    AND (expires_at IS NULL OR expires_at > greatest(claim_expires_at + 1, v_now))
+    AND (expires_at IS NULL OR (expires_at > v_now AND expires_at - 1 > claim_expires_at)) -- no + 1: a bigint at its maximum
     ORDER BY claim_expires_at LIMIT 1;
   IF v_next = 0 THEN
     v_next := coalesce(v_future, 0);
     IF v_lapse IS NOT NULL THEN
-      -- A claim that lapses at the time bound gives the bound, not one second past it.
-      v_at := CASE WHEN v_lapse < v_now THEN v_now ELSE least(v_lapse + 1, 253402300799) END;
+      -- A claim that lapses at the time bound (or past it: a row written by hand, up to the largest
+      -- bigint, which + 1 would overflow) gives the bound, not one second past it.
+      v_at := CASE WHEN v_lapse < v_now THEN v_now WHEN v_lapse >= 253402300799 THEN 253402300799 ELSE v_lapse + 1 END;
       IF v_next = 0 OR v_at < v_next THEN v_next := v_at; END IF;
     END IF;
   END IF;

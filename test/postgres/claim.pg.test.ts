@@ -103,6 +103,8 @@ pgTest('claim: honker_queue_next_claim_at never passes 9999-12-31T23:59:59Z, for
   await c.query("SELECT honker_claim_batch('q', 'w', 1, 60)");
   await c.query('UPDATE _honker_live SET claim_expires_at = $1', [MAX]); // the longest visibility timeout there is
   t.is(String(await value(c, "SELECT honker_queue_next_claim_at('q') AS v")), MAX, 'not one second past it');
+  await c.query("UPDATE _honker_live SET claim_expires_at = 9223372036854775807"); // by hand: the largest bigint
+  t.is(String(await value(c, "SELECT honker_queue_next_claim_at('q') AS v")), MAX, 'no overflow, the bound');
   await c.query("UPDATE _honker_live SET state = 'pending', worker_id = NULL, claim_expires_at = NULL, run_at = $1", [Number(MAX) + 1000]);
   t.is(String(await value(c, "SELECT honker_queue_next_claim_at('q') AS v")), MAX, 'a row migrated from a file honker 0.4 wrote');
 });
