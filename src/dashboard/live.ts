@@ -144,11 +144,13 @@ export class LiveHub {
     let lookAt = 0; // when to ask source.committedSince next (Postgres)
     for (const wake = wakeLoop(source, { signal }); wake.look(); await wake.sleep()) {
       const now = Date.now();
+      let looked = false; // committedSince was read just now
       if (wake.reason === 'change') dirty = true;
-      else if (wake.reason === 'deadline') {
-        if (dirty || (dueMs > 0 && now >= dueMs)) dirty = true; // the coalesced push, or time changed a page
+      else if (wake.reason === 'deadline' && !dirty) {
+        if (dueMs > 0 && now >= dueMs) dirty = true; // time changed what a page shows
         else if (source.committedSince && now >= lookAt) {
           lookAt = now + COMMIT_LOOK_MS;
+          looked = true;
           if (await source.committedSince()) dirty = true; // a claim, an ack, a heartbeat
           if (signal.aborted) return;
         }
@@ -158,7 +160,9 @@ export class LiveHub {
         continue;
       }
       if (dirty) {
-        dueMs = await this.push(source);
+        // Commits from here on are news to the next look (one during the render is looked at again).
+        if (!looked) await source.committedSince?.();
+        dueMs = await this.push();
         if (signal.aborted) return;
         lastPush = Date.now();
         lookAt = lastPush + COMMIT_LOOK_MS;
@@ -171,9 +175,7 @@ export class LiveHub {
   }
 
   /** Render each view shown once and send it where it changed; returns the earliest due time (ms, 0: none). */
-  private async push(source: LiveSource): Promise<number> {
-    // Commits from here on are news to the next look (a commit during the render is looked at again).
-    await source.committedSince?.();
+  private async push(): Promise<number> {
     const byView = new Map<string, Subscriber[]>();
     for (const sub of this.subscribers) {
       const list = byView.get(sub.view);
