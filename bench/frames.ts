@@ -32,8 +32,8 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, open } from '../src/index.js';
-import { benchDir, checkpointOf, interleaved, median, medianRatio, payload, rate, rawDb, type Db } from './lib/measure.js';
+import { open } from '../src/index.js';
+import { benchDir, checkpointOf, honkerDb, interleaved, median, medianRatio, payload, rate, rawDb, type Db } from './lib/measure.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
 import { naiveQueue } from './lib/reference-queues.js';
 import { addRow, section, type Section } from './lib/report.js';
@@ -56,15 +56,6 @@ function framesPerCommit(db: Db, n: number, commit: (i: number) => unknown): num
 }
 
 const text = (i: number): string => JSON.stringify(payload(i));
-
-/** A raw file with the extension at lib loaded and bootstrapped. */
-function honkerFile(file: string, lib?: string): Db {
-  const db = rawDb(file);
-  if (lib) db.loadExtension(lib);
-  else load(db);
-  db.prepare('SELECT honker_bootstrap()').get();
-  return db;
-}
 
 /** SQL enqueue / claim / ack of one honker library on db (queue q, worker w). */
 function sqlQueue(db: Db) {
@@ -118,7 +109,7 @@ export async function framesBench(o: BenchOptions): Promise<Section> {
     'raw-auto-idx.db',
   );
 
-  const oursDb = honkerFile(path.join(dir, 'ours-frames.db'));
+  const oursDb = honkerDb(path.join(dir, 'ours-frames.db'));
   const ours = sqlQueue(oursDb);
   const o1 = framesPerCommit(oursDb, N, ours.enqueue);
   const o100 = framesPerCommit(oursDb, N / 10, (i) => ours.enqueue100(i * 100)) / 100;
@@ -131,7 +122,7 @@ export async function framesBench(o: BenchOptions): Promise<Section> {
   const has04 = existsSync(HONKER04_LIB);
   let h1 = NaN, h100 = NaN, hPair = NaN;
   if (has04) {
-    const h04Db = honkerFile(path.join(dir, 'h04-frames.db'), HONKER04_LIB);
+    const h04Db = honkerDb(path.join(dir, 'h04-frames.db'), HONKER04_LIB);
     const h04 = sqlQueue(h04Db);
     h1 = framesPerCommit(h04Db, N, h04.enqueue);
     h100 = framesPerCommit(h04Db, N / 10, (i) => h04.enqueue100(i * 100)) / 100;
@@ -171,16 +162,16 @@ export async function framesBench(o: BenchOptions): Promise<Section> {
   const rawIns = rawDb(path.join(dir, 'raw-rate.db'));
   rawIns.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, ${cols})`);
   const rawOne = rawIns.prepare("INSERT INTO t (queue, payload, run_at) VALUES ('q', ?, unixepoch())");
-  const oursRateDb = honkerFile(path.join(dir, 'ours-rate.db'));
+  const oursRateDb = honkerDb(path.join(dir, 'ours-rate.db'));
   const oursRate = sqlQueue(oursRateDb);
   // The same without the commit signal (ext/commit_signal.c): SQLite's own auto-checkpoint hook
   // put back, so no <db>-wake is touched; what the signal costs a writer.
-  const quietDb = honkerFile(path.join(dir, 'ours-quiet.db'));
+  const quietDb = honkerDb(path.join(dir, 'ours-quiet.db'));
   quietDb.pragma('wal_autocheckpoint = 1000');
   const quiet = sqlQueue(quietDb);
-  const h04RateDb = has04 ? honkerFile(path.join(dir, 'h04-rate.db'), HONKER04_LIB) : undefined;
+  const h04RateDb = has04 ? honkerDb(path.join(dir, 'h04-rate.db'), HONKER04_LIB) : undefined;
   const h04Rate = h04RateDb ? sqlQueue(h04RateDb) : undefined;
-  const claimDb = honkerFile(path.join(dir, 'ours-claim.db'));
+  const claimDb = honkerDb(path.join(dir, 'ours-claim.db'));
   const claimQ = sqlQueue(claimDb);
   const naiveRateDb = rawDb(path.join(dir, 'naive-rate.db'));
   const naiveRate = naiveQueue(naiveRateDb, 300);
@@ -232,7 +223,7 @@ export async function framesBench(o: BenchOptions): Promise<Section> {
   floorDb.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, ${cols}); CREATE INDEX t_ready ON t (queue, run_at, id)`);
   const floorOne = floorDb.prepare("INSERT INTO t (queue, payload, run_at) VALUES ('q', ?, unixepoch())");
   // honker's own table, a plain INSERT (no function, no commit signal): the floor of this format.
-  const liveDb = honkerFile(path.join(dir, 'live-rate.db'));
+  const liveDb = honkerDb(path.join(dir, 'live-rate.db'));
   liveDb.pragma('wal_autocheckpoint = 1000');
   const liveOne = liveDb.prepare(
     "INSERT INTO _honker_live (queue, payload, run_at, priority, max_attempts, expires_at) VALUES ('q', ?, unixepoch(), 0, 3, NULL)",

@@ -31,15 +31,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { open, type HonkerDatabase } from '../src/index.js';
-import { rawDb } from './lib/measure.js';
+import { clock, idlePause, rawDb } from './lib/measure.js';
 import type { LineChild } from '../test/helpers/child.js';
 import { benchChild } from './lib/child.js';
 import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
 
 let SAMPLES = 500;
-const clock = (): number => performance.timeOrigin + performance.now();
-const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2 + Math.random() * 6));
 type Ping = { i: number; t: number; done?: boolean };
 
 /**
@@ -184,7 +182,7 @@ class Answers {
 async function pingPong(c: LineChild, samples: number, send: (line: string) => void, answers: Answers): Promise<Result> {
   const r: Result = { aToB: [], bToA: [], halfRtt: [] };
   for (let i = 0; i < samples; i++) {
-    await pause();
+    await idlePause();
     const sent = clock();
     const answer = answers.next();
     send(JSON.stringify({ i, t: sent }) + '\n');
@@ -256,7 +254,7 @@ async function runHonker(mode: 'notify' | 'queue', dir: string): Promise<Result>
   const it: AsyncIterator<{ payload: Ping; ack?: () => boolean }> =
     mode === 'notify' ? db.listen<Ping>('pong') : db.queue<Ping>('pong').claim('A');
   for (let i = 0; i < SAMPLES; i++) {
-    await pause();
+    await idlePause();
     const sent = clock();
     const pending = it.next();
     send({ i, t: sent });

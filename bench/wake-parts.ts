@@ -20,18 +20,14 @@
  * processes to a few µs). What it showed (2026-12-06): bench/README.md,
  * scenario 4, "Where the tail goes".
  */
-import Database from 'better-sqlite3';
-import { mkdirSync, mkdtempSync, rmSync, watch } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, watch } from 'node:fs';
 import path from 'node:path';
-import { load, open } from '../src/index.js';
+import { open } from '../src/index.js';
 import { benchChild } from './lib/child.js';
-import { pct, rawDb } from './lib/measure.js';
+import { benchDir, clock, honkerDb, idlePause, pct } from './lib/measure.js';
 import { isEntry, size, standalone, type BenchOptions } from './lib/options.js';
 import { addRow, section, type Section } from './lib/report.js';
 
-const clock = (): number => performance.timeOrigin + performance.now();
-const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2 + Math.random() * 6));
 type Mode = 'hand' | 'client';
 
 /** Phases of the by-hand listener, ms each; the client fills `total` only. */
@@ -40,14 +36,6 @@ interface Parts {
   dataVersion: number[];
   read: number[];
   total: number[];
-}
-
-/** A file with honker's tables, on a raw connection that loaded the extension. */
-function honkerConnection(file: string): Database.Database {
-  const db = rawDb(file);
-  load(db);
-  db.prepare('SELECT honker_bootstrap()').get();
-  return db;
 }
 
 /* --- child: listens on file until it has `samples` notifications, then prints its Parts --- */
@@ -70,7 +58,7 @@ async function child(mode: Mode, file: string, samples: number): Promise<void> {
     db.close();
     return done();
   }
-  const db = honkerConnection(file);
+  const db = honkerDb(file);
   const version = db.prepare('PRAGMA data_version').pluck();
   const read = db.prepare("SELECT honker_notify_read_since('ping', ?, 100)").pluck();
   const wakeName = `${path.basename(file)}-wake`;
@@ -110,18 +98,17 @@ async function child(mode: Mode, file: string, samples: number): Promise<void> {
 export async function wakePartsBench(o: BenchOptions): Promise<Section> {
   const samples = Number(process.env.HONKER_BENCH_SAMPLES ?? size(o, 150, 500));
   const s = section('wake-parts', `12. Where a wake's time goes: notify → listen by hand, phase by phase, and the client (${samples} samples each)`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'honker-bench-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const dir = benchDir();
   const sides = (['hand', 'client'] as const).map((mode) => {
     mkdirSync(path.join(dir, mode));
     const file = path.join(dir, mode, 'parts.db');
-    const db = honkerConnection(file);
+    const db = honkerDb(file);
     return { mode, db, notify: db.prepare("SELECT notify('ping', ?)").pluck(), commit: [] as number[], child: benchChild('wake-parts.ts', ['--child', mode, file, String(samples)]) };
   });
   for (const side of sides) await side.child.next(); // ready
   for (let i = 0; i < samples; i++) {
     for (const side of sides) {
-      await pause();
+      await idlePause();
       const t = clock();
       side.notify.get(JSON.stringify({ t }));
       side.commit.push(clock() - t);

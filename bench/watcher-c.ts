@@ -41,13 +41,12 @@ import { extensionPath } from '../src/index.js';
 import { LineChild } from '../test/helpers/child.js';
 import { cpuMs } from '../test/helpers/watcher-client.js';
 import { size, standalone, type BenchOptions } from './lib/options.js';
-import { pct } from './lib/measure.js';
+import { idlePause, pct } from './lib/measure.js';
 import { addRow, section, type Section } from './lib/report.js';
 
 const PYTHON = '/usr/bin/python3';
 const WAITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'watcher-sql-waiter.py');
 const monoNs = (): bigint => process.hrtime.bigint(); // CLOCK_MONOTONIC, as python's time.monotonic_ns
-const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2 + Math.random() * 6));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Backend = 'kernel' | 'poll';
@@ -87,7 +86,7 @@ async function wakeSamples(py: LineChild, writer: Database.Database, backend: Ba
   const out: Wakes = { fromStart: [], fromReturn: [], commit: [] };
   for (let i = 0; i < samples; i++) {
     py.send(`wait ${id} 5000`);
-    await pause();
+    await idlePause();
     const start = monoNs();
     insert.run();
     const committed = monoNs();
@@ -106,7 +105,7 @@ async function floorSamples(py: LineChild, sock: net.Socket, samples: number): P
   const out: number[] = [];
   for (let i = 0; i < samples; i++) {
     py.send('recv');
-    await pause();
+    await idlePause();
     const sent = monoNs();
     sock.write('x');
     out.push(Number(BigInt(await py.next()) - sent) / 1e6);

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { load } from '../../src/index.js';
 
 export type Db = Database.Database;
 
@@ -18,6 +19,8 @@ export function payload(i: number): { n: number; email: string; plan: string } {
 
 export const clock = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The 2–8 ms random pause before each wake of the wake benches: every wake starts from an idle loop. */
+export const idlePause = (): Promise<void> => sleep(2 + Math.random() * 6);
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** A temp directory removed when the process exits. */
@@ -33,6 +36,15 @@ export function rawDb(file: string): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** rawDb with honker's tables: our extension loaded (or the library at lib) and bootstrapped. */
+export function honkerDb(file: string, lib?: string): Db {
+  const db = rawDb(file);
+  if (lib) db.loadExtension(lib);
+  else load(db);
+  db.prepare('SELECT honker_bootstrap()').get();
   return db;
 }
 
