@@ -80,7 +80,7 @@ function sqlQueue(db: Db) {
 }
 
 export async function framesBench(o: BenchOptions): Promise<Section> {
-  const s = section('frames', '9. Pages written per commit (WAL frames) and the rates they explain');
+  const s = section('frames', '10. Pages written per commit (WAL frames) and the rates they explain');
   const dir = benchDir();
   const N = size(o, 300, 1000);
 
